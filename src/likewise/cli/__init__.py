@@ -1,0 +1,1 @@
+"""The `likewise` command: parse, call Library, print."""

@@ -1,0 +1,1 @@
+"""Choose, render and send digests."""

@@ -1,0 +1,1 @@
+"""Text to vectors behind one protocol (embed/base.py)."""

@@ -1,0 +1,51 @@
+"""A deterministic, fast embedder for unit tests: hashed word features, L2-normalised.
+
+Texts that share words get similar vectors, so ranking tests behave sensibly without a model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class FakeEmbedder:
+    """Feature-hashing bag of words; never use outside tests."""
+
+    def __init__(self, dimension: int = 64) -> None:
+        self._dimension = dimension
+
+    @property
+    def model_id(self) -> str:
+        return f"fake-hash-{self._dimension}"
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def _vector(self, text: str) -> npt.NDArray[np.float32]:
+        vector = np.zeros(self._dimension, dtype=np.float32)
+        for word in _WORD.findall(text.lower()):
+            digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+            slot = int.from_bytes(digest[:4], "little") % self._dimension
+            sign = 1.0 if digest[4] & 1 else -1.0
+            vector[slot] += sign
+        norm = float(np.linalg.norm(vector))
+        if norm == 0.0:
+            vector[0] = 1.0
+            return vector
+        return vector / norm
+
+    def embed_documents(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        return np.stack([self._vector(text) for text in texts])
+
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        return self._vector(text)

@@ -1,0 +1,1 @@
+"""The parts Library is assembled from, one area of the product each (see library.py)."""

@@ -1,0 +1,1 @@
+"""Ranking algorithms, one a module: search, similar, fusion, cut-off, feed/trending."""

@@ -1,0 +1,153 @@
+"""Every setting once, with its default and help text.
+
+Values come from (lowest to highest priority) the defaults here, ``likewise.toml`` in the
+home folder or the working directory, and ``LIKEWISE_*`` environment variables. Only the
+edges (cli/, web/ start-up) call :func:`load_settings`; everything else is handed a Settings.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names the setting."""
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = _setting(
+        Path.home() / ".local" / "share" / "likewise",
+        "Folder for the SQLite catalog, the vector index and caches.",
+    )
+    database_url: str = _setting(
+        "",
+        "Database URL. Empty means SQLite at HOME/likewise.db; postgresql://... selects PostgreSQL.",
+    )
+    categories: tuple[str, ...] = _setting(
+        ("cs.CL", "cs.CV", "cs.AI", "cs.LG", "cs.IR"),
+        "arXiv categories the default ingest and the daily page follow.",
+    )
+    initial_days: int = _setting(
+        3, "How many recent announcement days the first run ingests (full backfill is explicit)."
+    )
+    source: str = _setting(
+        "", "Ingest this snapshot/JSON-lines file instead of the network on `likewise run`."
+    )
+    arxiv_api_url: str = _setting("https://export.arxiv.org/api/query", "arXiv query API endpoint.")
+    arxiv_rss_url: str = _setting("https://rss.arxiv.org/atom", "arXiv announcement feed base URL.")
+    arxiv_oai_url: str = _setting("https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint.")
+    request_interval: float = _setting(3.0, "Seconds between requests to arXiv (be polite).")
+    request_retries: int = _setting(4, "Retries with exponential back-off for arXiv requests.")
+    request_timeout: float = _setting(30.0, "Seconds before an arXiv request times out.")
+    embedder: str = _setting(
+        "minilm-int8", "Embedding model: minilm-int8 (bundled ONNX) or fake (tests only)."
+    )
+    embed_batch_size: int = _setting(32, "Texts per embedding batch (sorted by length).")
+    embed_threads: int = _setting(0, "ONNX Runtime intra-op threads; 0 uses every core.")
+    ann_threshold: int = _setting(
+        20_000, "Catalog size above which the ANN index (usearch) replaces exact search."
+    )
+    fusion: str = _setting("rrf", "Hybrid fusion: rrf or convex (the evaluation picks the default).")
+    relevance_threshold: float = _setting(
+        0.5, "Calibrated relevance probability a search hit needs to be shown."
+    )
+    hubness_correction: bool = _setting(
+        True, "Apply DBNorm hubness correction to similar papers."
+    )
+    host: str = _setting("127.0.0.1", "Address `likewise serve` listens on.")
+    port: int = _setting(8000, "Port `likewise serve` listens on.")
+    workers: int = _setting(1, "Web worker processes.")
+    base_url: str = _setting("http://127.0.0.1:8000", "Public URL used in mails and feeds.")
+    secret_key: str = _setting(
+        "", "Key for signed cookies and links; empty generates one under HOME on first run."
+    )
+    smtp_host: str = _setting("", "SMTP server for digests; empty disables sending.")
+    smtp_port: int = _setting(587, "SMTP port.")
+    smtp_user: str = _setting("", "SMTP user name (STARTTLS + AUTH when set).")
+    smtp_password: str = _setting("", "SMTP password.")
+    smtp_starttls: bool = _setting(True, "Use STARTTLS when the server offers it.")
+    mail_from: str = _setting("likewise@localhost", "From address of digest mails.")
+    digest_time: str = _setting("", "HH:MM (UTC) at which `likewise serve` runs the daily digest.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'likewise.db'}"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.resolved_database_url.startswith(("postgresql:", "postgres:"))
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def settings_help() -> list[tuple[str, str, str]]:
+    """(environment variable, default, help) for every setting, for docs and `--help`."""
+    rows = []
+    for item in fields(Settings):
+        default = item.default
+        shown = ",".join(default) if isinstance(default, tuple) else str(default)
+        rows.append((f"LIKEWISE_{item.name.upper()}", shown, item.metadata["help"]))
+    return rows
+
+
+def _convert(name: str, raw: Any, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(f"expected true/false, got {raw!r}")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(str(raw)).expanduser()
+        if isinstance(default, tuple):
+            items = raw if isinstance(raw, list) else str(raw).split(",")
+            return tuple(str(item).strip() for item in items if str(item).strip())
+        return str(raw)
+    except (TypeError, ValueError) as error:
+        raise SettingsError(f"setting {name}: {error}") from error
+
+
+def load_settings(
+    environ: dict[str, str] | None = None, config_file: Path | None = None, **overrides: Any
+) -> Settings:
+    """Build Settings from defaults, a TOML file and LIKEWISE_* variables (in that order)."""
+    env = dict(os.environ if environ is None else environ)
+    defaults = {item.name: item.default for item in fields(Settings)}
+    values: dict[str, Any] = {}
+    home = Path(env.get("LIKEWISE_HOME", str(defaults["home"]))).expanduser()
+    candidates = [config_file] if config_file else [home / "likewise.toml", Path("likewise.toml")]
+    for candidate in candidates:
+        if candidate is not None and candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as error:
+                raise SettingsError(f"{candidate}: not valid TOML: {error}") from error
+            for key, raw in data.items():
+                if key not in defaults:
+                    raise SettingsError(f"{candidate}: unknown setting {key!r}")
+                values[key] = _convert(key, raw, defaults[key])
+            break
+    for name, default in defaults.items():
+        variable = f"LIKEWISE_{name.upper()}"
+        if variable in env:
+            values[name] = _convert(variable, env[variable], default)
+    values.update(overrides)
+    return Settings(**values)

@@ -1,0 +1,1 @@
+"""Durable state behind one protocol (store/base.py): SQLite and PostgreSQL."""

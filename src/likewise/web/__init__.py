@@ -1,0 +1,1 @@
+"""HTTP: every HTML page has a JSON twin from the same view."""
