@@ -10,12 +10,14 @@ from likewise.embed.base import Embedder
 from likewise.library_parts.catalog import CatalogOps
 from likewise.library_parts.digests import DigestOps
 from likewise.library_parts.search import SearchOps
+from likewise.library_parts.similar import SimilarOps
 from likewise.library_parts.site import SiteOps
+from likewise.library_parts.vectors import VectorOps
 from likewise.settings import Settings
 from likewise.store.base import CatalogStore
 
 
-class Library(CatalogOps, SearchOps, SiteOps, DigestOps):
+class Library(CatalogOps, VectorOps, SearchOps, SimilarOps, SiteOps, DigestOps):
     """Everything likewise can do over one catalog."""
 
     @classmethod

@@ -30,7 +30,7 @@ class Settings:
     )
     database_url: str = _setting(
         "",
-        "Database URL. Empty means SQLite at HOME/likewise.db; postgresql://... selects PostgreSQL.",
+        "Database URL; empty is SQLite at HOME/likewise.db, postgresql://... is PostgreSQL.",
     )
     categories: tuple[str, ...] = _setting(
         ("cs.CL", "cs.CV", "cs.AI", "cs.LG", "cs.IR"),
@@ -56,7 +56,7 @@ class Settings:
     ann_threshold: int = _setting(
         20_000, "Catalog size above which the ANN index (usearch) replaces exact search."
     )
-    fusion: str = _setting("rrf", "Hybrid fusion: rrf or convex (the evaluation picks the default).")
+    fusion: str = _setting("rrf", "Hybrid fusion: rrf or convex (evaluation picks the default).")
     relevance_threshold: float = _setting(
         0.5, "Calibrated relevance probability a search hit needs to be shown."
     )
