@@ -45,6 +45,10 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Any]:
+    # pgserver asks platformdirs for a runtime folder at import; without XDG_RUNTIME_DIR
+    # that warns (an error here), so give it a private one.
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="likewise-runtime-")
     import pgserver
 
     folder = Path(tempfile.mkdtemp(prefix="likewise-pg-"))
@@ -67,11 +71,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         server = request.getfixturevalue("postgres_server")
         name = f"likewise_test_{os.getpid()}_{next(_database_numbers)}"
         server.psql(f"CREATE DATABASE {name};")
-        base = server.get_uri()
-        # get_uri() ends in the default database name; swap it for ours.
-        prefix, _, tail = base.rpartition("/")
-        query = "?" + tail.split("?", 1)[1] if "?" in tail else ""
-        return f"{prefix}/{name}{query}".replace("postgresql://", "postgresql+psycopg://", 1)
+        from sqlalchemy.engine import make_url
+
+        # get_uri() names the default database and a socket folder (?host=/tmp/...) that
+        # itself contains slashes; swap only the database name.
+        url = make_url(server.get_uri()).set(drivername="postgresql+psycopg", database=name)
+        return url.render_as_string(hide_password=False)
     return f"sqlite:///{tmp_path / 'likewise.db'}"
 
 

@@ -6,6 +6,8 @@ No I/O here; every other layer speaks in these types.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -126,7 +128,29 @@ class IngestSummary:
     updated: int = 0
     unchanged: int = 0
     rejected: list[RejectedRecord] = field(default_factory=list)
+    matched: int = 0  # input records that are papers already stored (BibTeX matches)
+    error: str | None = None  # the fatal problem that stopped the run, if one did
 
     @property
     def ok(self) -> bool:
-        return not self.rejected
+        return not self.rejected and self.error is None
+
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def normalise_name(name: str) -> str:
+    """An author name folded for matching: accents removed, case-folded, spaces collapsed."""
+    return " ".join(_without_accents(name).casefold().split())
+
+
+def normalise_title(title: str) -> str:
+    """A title folded for matching records of one work: accents, case and punctuation gone."""
+    return " ".join(_NON_WORD.sub(" ", _without_accents(title).casefold()).split())
+
+
+def _without_accents(text: str) -> str:
+    if text.isascii():  # the common case, and 20x cheaper than decomposing
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

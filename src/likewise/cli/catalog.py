@@ -1,10 +1,293 @@
-"""CLI commands of the catalog area."""
+"""CLI commands of the catalog area: run, ingest, backfill, status and show.
+
+Exit codes: 0 all stored, 1 some records were rejected (each is listed), 2 a fatal problem
+(the message says what and where; no stack trace).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
+
+from likewise.cli.common import fail, open_library, print_json, settings_from
+from likewise.ingest.base import IngestError, Source
+from likewise.ingest.factory import FILE_FORMATS, parse_day_argument
+from likewise.ingest.oai_pmh import FORMATS as OAI_FORMATS
+from likewise.library import Library
+from likewise.models import IngestSummary, Paper
+from likewise.settings import SettingsError
+from likewise.store.base import CatalogStatus, StoreError
+
+_SHOWN_REJECTS = 50
+
+
+def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn expected failures into a clear message and exit code 2."""
+
+    def run(arguments: argparse.Namespace) -> int:
+        try:
+            return handler(arguments)
+        except (IngestError, StoreError, SettingsError, OSError, ValueError) as error:
+            fail(str(error))
+            return 2
+
+    return run
+
+
+def _report(summary: IngestSummary) -> None:
+    counts = (
+        f"read {summary.read}, inserted {summary.inserted}, updated {summary.updated}, "
+        f"unchanged {summary.unchanged}, rejected {len(summary.rejected)}"
+    )
+    if summary.matched:
+        counts += f", matched to stored papers {summary.matched}"
+    print(f"{summary.source}: {counts}")
+    for record in summary.rejected[:_SHOWN_REJECTS]:
+        print(f"  rejected {record.location}: {record.problem}", file=sys.stderr)
+    if len(summary.rejected) > _SHOWN_REJECTS:
+        print(f"  ... and {len(summary.rejected) - _SHOWN_REJECTS} more rejected", file=sys.stderr)
+    if summary.error:
+        print(f"likewise: error: {summary.error}", file=sys.stderr)
+        print("  (everything stored before this is kept; run again to resume)", file=sys.stderr)
+
+
+def _exit_code(summaries: Sequence[IngestSummary]) -> int:
+    if any(summary.error for summary in summaries):
+        return 2
+    return 1 if any(summary.rejected for summary in summaries) else 0
+
+
+def _ingest_all(library: Library, sources: Sequence[Source]) -> list[IngestSummary]:
+    summaries = []
+    for source in sources:
+        summary = library.ingest(source, progress=True)
+        _report(summary)
+        summaries.append(summary)
+        if summary.error:
+            break
+    return summaries
+
+
+# -- likewise ingest ... -------------------------------------------------------------------------
+def _ingest_file(arguments: argparse.Namespace) -> int:
+    with open_library(arguments) as library:
+        source = library.file_source(
+            Path(arguments.path), file_format=arguments.format, recent_days=arguments.recent_days
+        )
+        return _exit_code(_ingest_all(library, [source]))
+
+
+def _ingest_api(arguments: argparse.Namespace) -> int:
+    from likewise.ingest.arxiv_api import ArxivApiSource
+    from likewise.ingest.dates import EASTERN
+
+    if bool(arguments.id) == bool(arguments.category):
+        fail("give --category (with --from) or --id, not both")
+    with open_library(arguments) as library, library.http_client() as client:
+        url = library.settings.arxiv_api_url
+        if arguments.id:
+            source = ArxivApiSource(client, url, ids=arguments.id)
+        else:
+            if not arguments.since:
+                fail("a category query needs --from YYYY-MM-DD")
+            since = parse_day_argument(arguments.since)
+            until = parse_day_argument(arguments.until) if arguments.until else None
+            start = datetime.combine(since, time(0, 0), tzinfo=EASTERN)
+            end = datetime.combine(until or since, time(23, 59), tzinfo=EASTERN)
+            if until is None:
+                end = datetime.now(EASTERN) + timedelta(minutes=1)
+            source = ArxivApiSource(
+                client, url, categories=arguments.category, since=start, until=end
+            )
+        return _exit_code(_ingest_all(library, [source]))
+
+
+def _ingest_feed(arguments: argparse.Namespace) -> int:
+    from likewise.ingest.announcements import AnnouncementFeedSource
+
+    with open_library(arguments) as library, library.http_client() as client:
+        categories = arguments.category or list(library.settings.categories)
+        source = AnnouncementFeedSource(client, library.settings.arxiv_rss_url, categories)
+        return _exit_code(_ingest_all(library, [source]))
+
+
+def _ingest_oai(arguments: argparse.Namespace) -> int:
+    from likewise.ingest.oai_pmh import OaiPmhSource
+
+    with open_library(arguments) as library, library.http_client() as client:
+        source = OaiPmhSource(
+            client,
+            library.settings.arxiv_oai_url,
+            set_spec=arguments.set or None,
+            since=parse_day_argument(arguments.since) if arguments.since else None,
+            until=parse_day_argument(arguments.until) if arguments.until else None,
+            metadata_format=arguments.format,
+        )
+        if source.since is None and library.store.get_checkpoint(source.name) is None:
+            fail(f"nothing harvested from {source.name} yet: give --from YYYY-MM-DD")
+        return _exit_code(_ingest_all(library, [source]))
+
+
+# -- likewise run / status / show ---------------------------------------------------------------
+def _run(arguments: argparse.Namespace) -> int:
+    settings = settings_from(arguments)
+    days = settings.initial_days if arguments.days is None else arguments.days
+    path = arguments.source or settings.source
+    with open_library(arguments) as library:
+        if path:
+            source = library.file_source(Path(path), recent_days=days or None)
+            summaries = _ingest_all(library, [source])
+        else:
+            with library.http_client() as client:
+                summaries = _ingest_all(library, library.recent_sources(client, days=days))
+            if any(summary.error for summary in summaries):
+                print("  offline? `likewise run --source FILE` (or SOURCE=FILE) ingests a file")
+        update_vectors = getattr(library, "update_vectors", None)
+        if callable(update_vectors) and library.store.count_papers():
+            update_vectors()
+        status = library.status()
+    code = _exit_code(summaries)
+    if not arguments.no_serve and importlib.util.find_spec("likewise.web.server") is not None:
+        server = importlib.import_module("likewise.web.server")
+        server.serve(settings)
+        return code
+    _print_status(status)
+    return code
+
+
+def _status(arguments: argparse.Namespace) -> int:
+    with open_library(arguments) as library:
+        status = library.status()
+    if arguments.json:
+        print_json(status_as_json(status))
+    else:
+        _print_status(status)
+    return 0
+
+
+def status_as_json(status: CatalogStatus) -> dict[str, Any]:
+    return {
+        "papers": status.papers,
+        "newest_announcement": status.newest_announcement,
+        "gaps": status.gaps,
+        "by_category": status.by_category,
+        "sources": [dataclasses.asdict(source) for source in status.sources],
+    }
+
+
+def _print_status(status: CatalogStatus) -> None:
+    newest = status.newest_announcement or "none"
+    print(f"papers stored: {status.papers}   newest announcement day: {newest}")
+    for source in status.sources:
+        last = source.last_sync.strftime("%Y-%m-%d %H:%M UTC") if source.last_sync else "never"
+        newest_day = source.newest_announcement or "-"
+        print(f"  {source.source}: {source.papers} papers, newest {newest_day}, last sync {last}")
+    if status.by_category:
+        top = list(status.by_category.items())[:15]
+        print("  by category: " + ", ".join(f"{name} {count}" for name, count in top))
+    if status.gaps:
+        shown = ", ".join(str(day) for day in status.gaps[:10])
+        more = f" (+{len(status.gaps) - 10} more)" if len(status.gaps) > 10 else ""
+        print(f"  gaps (weekdays without announcements): {shown}{more}")
+
+
+def paper_as_json(paper: Paper) -> dict[str, Any]:
+    data = dataclasses.asdict(paper)
+    data["primary_category"] = paper.primary_category
+    return data
+
+
+def _show(arguments: argparse.Namespace) -> int:
+    with open_library(arguments) as library:
+        paper = library.show(arguments.arxiv_id)
+    if paper is None:
+        fail(f"no paper {arguments.arxiv_id!r} in the catalog")
+        return 2
+    if arguments.json:
+        print_json(paper_as_json(paper))
+        return 0
+    print(f"{paper.arxiv_id}v{paper.latest_version}  {paper.title}")
+    print(f"  authors: {', '.join(paper.authors) or '-'}")
+    print(f"  categories: {' '.join(paper.categories) or '-'}")
+    dates: list[tuple[str, date | None]] = [
+        ("submitted", paper.submitted),
+        ("updated", paper.updated),
+    ]
+    dates += [("announced", paper.announced), ("record modified", paper.record_modified)]
+    print("  " + ", ".join(f"{name} {value:%Y-%m-%d}" for name, value in dates if value))
+    for label, value in (("comment", paper.comment), ("journal", paper.journal_ref)):
+        if value:
+            print(f"  {label}: {value}")
+    if paper.doi:
+        print(f"  doi: {paper.doi}")
+    for version in paper.versions:
+        when = f"{version.submitted:%Y-%m-%d %H:%M}" if version.submitted else "?"
+        print(f"  v{version.number}: {when}" + (f" ({version.size})" if version.size else ""))
+    print()
+    print(paper.abstract)
+    return 0
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     """Add this area's subcommands (each sets `handler`)."""
+    run = commands.add_parser("run", help="ingest the latest announcements, then serve the site")
+    run.add_argument("--source", help="ingest this JSON-lines/snapshot file instead of arXiv")
+    run.add_argument("--days", type=int, help="announcement days to take (0: the whole file)")
+    run.add_argument("--no-serve", action="store_true", help="stop after ingesting")
+    run.set_defaults(handler=_guarded(_run))
+
+    ingest = commands.add_parser("ingest", help="bring papers in from a file or from arXiv")
+    kinds = ingest.add_subparsers(dest="kind", metavar="SOURCE", required=True)
+    for name, file_format, text in (
+        ("file", "auto", "a JSON-lines, snapshot or BibTeX file (format detected)"),
+        ("jsonl", "jsonl", "a JSON-lines file of papers (plain or gzip)"),
+        ("snapshot", "snapshot", "the arXiv metadata snapshot (Kaggle/Cornell JSON lines)"),
+        ("bibtex", "bibtex", "a BibTeX file (your own library)"),
+    ):
+        command = kinds.add_parser(name, help=text)
+        command.add_argument("path")
+        if name == "file":
+            command.add_argument("--format", choices=FILE_FORMATS, default=file_format)
+        else:
+            command.set_defaults(format=file_format)
+        command.add_argument("--recent-days", type=int, help="only the newest N days in it")
+        command.set_defaults(handler=_guarded(_ingest_file))
+
+    api = kinds.add_parser("api", help="arXiv's query API: categories and dates, or ids")
+    api.add_argument("--category", action="append", help="e.g. cs.CL (repeatable)")
+    api.add_argument("--from", dest="since", help="first submission day YYYY-MM-DD")
+    api.add_argument("--until", help="last submission day YYYY-MM-DD (default: now)")
+    api.add_argument("--id", action="append", help="an arXiv id (repeatable)")
+    api.set_defaults(handler=_guarded(_ingest_api))
+
+    feed = kinds.add_parser("feed", help="today's announcement feed (new, cross, replace)")
+    feed.add_argument("--category", action="append", help="default: the followed categories")
+    feed.set_defaults(handler=_guarded(_ingest_feed))
+
+    for name, text in (
+        ("oai", "OAI-PMH ListRecords (incremental from the last harvest)"),
+        ("backfill", "full resumable OAI-PMH harvest from a date"),
+    ):
+        parent = kinds if name == "oai" else commands
+        command = parent.add_parser(name, help=text)
+        command.add_argument("--from", dest="since", required=name == "backfill")
+        command.add_argument("--until", help="last datestamp YYYY-MM-DD")
+        command.add_argument("--set", default="cs", help="OAI set, e.g. cs, math, physics:hep-th")
+        command.add_argument("--format", choices=OAI_FORMATS, default="arXivRaw")
+        command.set_defaults(handler=_guarded(_ingest_oai))
+
+    status = commands.add_parser("status", help="papers per source and category, syncs, gaps")
+    status.add_argument("--json", action="store_true", help="one JSON object")
+    status.set_defaults(handler=_guarded(_status))
+
+    show = commands.add_parser("show", help="print one paper")
+    show.add_argument("arxiv_id")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=_guarded(_show))

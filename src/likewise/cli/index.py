@@ -1,10 +1,84 @@
-"""CLI commands of the index area."""
+"""CLI commands of the index area: `likewise embed` (new or changed papers) and `reindex`."""
 
 from __future__ import annotations
 
 import argparse
+import time
+from collections.abc import Callable
 from typing import Any
+
+from likewise.cli.common import fail, open_library, print_json
+from likewise.embed.onnx_minilm import EmbedderUnavailableError
+from likewise.settings import SettingsError
+from likewise.store.base import StoreError
+
+_KIND_NAMES = {"ExactIndex": "exact index", "UsearchIndex": "usearch (HNSW) index"}
+
+
+def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Expected failures become one clear line and exit code 2."""
+
+    def run(arguments: argparse.Namespace) -> int:
+        try:
+            return handler(arguments)
+        except (EmbedderUnavailableError, StoreError, SettingsError, OSError, ValueError) as error:
+            fail(str(error))
+            return 2
+
+    return run
+
+
+def _embed(arguments: argparse.Namespace) -> int:
+    with open_library(arguments) as library:
+        started = time.perf_counter()
+        embedded = library.update_vectors(progress=not arguments.json)
+        seconds = time.perf_counter() - started
+        indexed = len(library.vector_index())
+        model_id = library.embedder.model_id
+    if arguments.json:
+        print_json(
+            {"model": model_id, "embedded": embedded, "indexed": indexed, "seconds": seconds}
+        )
+    elif embedded:
+        rate = embedded / seconds if seconds > 0 else 0.0
+        print(
+            f"embedded {embedded} new or changed papers in {seconds:.1f} s ({rate:.1f}/s) "
+            f"with {model_id}; the index holds {indexed}"
+        )
+    else:
+        print(f"nothing to embed: all {indexed} vectors of {model_id} are up to date")
+    return 0
+
+
+def _reindex(arguments: argparse.Namespace) -> int:
+    with open_library(arguments) as library:
+        started = time.perf_counter()
+        count = library.reindex()
+        seconds = time.perf_counter() - started
+        kind = _KIND_NAMES.get(type(library.vector_index()).__name__, "index")
+        model_id = library.embedder.model_id
+    if arguments.json:
+        print_json({"model": model_id, "indexed": count, "index": kind, "seconds": seconds})
+    else:
+        print(f"rebuilt the {kind} of {model_id} over {count} vectors in {seconds:.1f} s")
+    return 0
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     """Add this area's subcommands (each sets `handler`)."""
+    embed = commands.add_parser(
+        "embed",
+        help="embed papers that are new or changed since the last run (never the unchanged)",
+        description="Embed title + abstract of every paper that has no vector for the "
+        "configured model or whose text changed, and update the vector index.",
+    )
+    embed.add_argument("--json", action="store_true", help="print one JSON object, no bar")
+    embed.set_defaults(handler=_guarded(_embed))
+    reindex = commands.add_parser(
+        "reindex",
+        help="rebuild the vector index from the stored vectors",
+        description="Rebuild the vector index (exact or usearch, by catalog size) of the "
+        "configured model from the vectors in the catalog; nothing is re-embedded.",
+    )
+    reindex.add_argument("--json", action="store_true", help="print one JSON object")
+    reindex.set_defaults(handler=_guarded(_reindex))

@@ -1,9 +1,187 @@
-"""Library part: catalog (filled in by its area)."""
+"""Library part: the catalog — ingest any source batch by batch, report status, show a paper.
+
+Each batch is one store transaction carrying its checkpoint, so an interrupted ingest keeps
+what it committed and the next run resumes from the stored checkpoint.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from likewise.ingest.base import Batch, IngestError, Source, total_of
+from likewise.ingest.factory import open_file_source, recent_network_sources
+from likewise.ingest.http import PoliteClient
+from likewise.ingest.ids import InvalidArxivIdError, parse_arxiv_id
 from likewise.library_parts.base import LibraryBase
+from likewise.models import IngestSummary, Paper
+from likewise.store.base import CatalogStatus
+
+DEFAULT_BATCH_SIZE = 2000
+
+
+class _IngestProgress:
+    """A rich progress bar with papers/s and ETA (ETA only when the input size is known)."""
+
+    def __init__(self, enabled: bool, label: str, total: int | None) -> None:
+        self.enabled = enabled
+        self.total = total
+        self.papers = 0
+        self.started = time.monotonic()
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+        console = Console(stderr=True)
+        # Without a terminal (logs, pipes, tests) a bar is noise; the summary says it all.
+        if enabled and console.is_terminal:
+            columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn()]
+            columns += [TextColumn("{task.fields[papers]} papers, {task.fields[rate]}/s")]
+            columns += [TimeElapsedColumn(), TimeRemainingColumn()]
+            self._bar = Progress(*columns, console=console, transient=False)
+            self._task = self._bar.add_task(label, total=total, papers=0, rate="-")
+
+    def __enter__(self) -> _IngestProgress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def advance(self, batch: Batch, read: int) -> None:
+        self.papers += read
+        if self._bar is None or self._task is None:
+            return
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = f"{self.papers / elapsed:,.0f}"
+        completed = batch.position if self.total is not None else None
+        self._bar.update(self._task, completed=completed, papers=self.papers, rate=rate)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
 
 
 class CatalogOps(LibraryBase):
-    """Operations of the catalog area."""
+    """Bring papers in and see what is there."""
+
+    def ingest(
+        self, source: Source, *, progress: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> IngestSummary:
+        """Store everything the source yields, one transaction per batch.
+
+        A fatal source problem (unreachable host, unreadable file) ends the run with
+        ``summary.error`` set; batches committed before it stay, and no sync is recorded.
+        """
+        summary = IngestSummary(source=source.name)
+        checkpoint = self.store.get_checkpoint(source.name)
+        with _IngestProgress(progress, source.name, total_of(source)) as bar:
+            try:
+                for batch in source.batches(checkpoint, batch_size):
+                    self._store_batch(source, batch, summary)
+                    bar.advance(batch, len(batch.papers))
+            except IngestError as error:
+                summary.error = str(error)
+                return summary
+        self.store.record_sync(
+            source.name,
+            finished=datetime.now(UTC),
+            stored=summary.inserted + summary.updated + summary.unchanged,
+            rejected=len(summary.rejected),
+        )
+        return summary
+
+    def _store_batch(self, source: Source, batch: Batch, summary: IngestSummary) -> None:
+        summary.read += len(batch.papers) + len(batch.rejected) + batch.matched
+        summary.rejected.extend(batch.rejected)
+        summary.matched += batch.matched
+        if not batch.papers and not batch.announcements and batch.checkpoint is None:
+            return
+        for paper in batch.papers:
+            paper.source = source.name  # status counts papers per source under this name
+        counts = self.store.upsert_papers(
+            batch.papers,
+            source=source.name,
+            announcements=batch.announcements,
+            checkpoint=batch.checkpoint,
+        )
+        summary.inserted += counts.inserted
+        summary.updated += counts.updated
+        summary.unchanged += counts.unchanged
+
+    # -- sources named by settings ---------------------------------------------------------------
+    def http_client(self) -> PoliteClient:
+        """A polite arXiv client configured by the settings (transport swapped in tests)."""
+        settings = self.settings
+        return PoliteClient(
+            interval=settings.request_interval,
+            retries=settings.request_retries,
+            timeout=settings.request_timeout,
+            transport=self._cache.get("catalog.transport"),
+        )
+
+    def use_transport(self, transport: object) -> None:
+        """Send this library's arXiv requests through ``transport`` (tests: recorded files)."""
+        self._cache["catalog.transport"] = transport
+
+    def file_source(
+        self, path: Path, *, file_format: str = "auto", recent_days: int | None = None
+    ) -> Source:
+        """A JSON-lines, snapshot or BibTeX file; BibTeX entries are matched to stored papers."""
+        store = self.store
+        return open_file_source(
+            path,
+            file_format=file_format,
+            recent_days=recent_days,
+            find_match=store.find_by_doi_or_title,
+            is_stored=lambda arxiv_id: store.get_paper(arxiv_id) is not None,
+        )
+
+    def recent_sources(
+        self,
+        client: PoliteClient,
+        *,
+        days: int | None = None,
+        categories: Sequence[str] | None = None,
+        now: datetime | None = None,
+    ) -> list[Source]:
+        """The latest announcement days of the followed categories, from arXiv."""
+        settings = self.settings
+        return recent_network_sources(
+            client,
+            api_url=settings.arxiv_api_url,
+            feed_url=settings.arxiv_rss_url,
+            categories=list(categories or settings.categories),
+            days=days if days is not None else settings.initial_days,
+            now=now,
+        )
+
+    # -- looking -------------------------------------------------------------------------------
+    def status(self) -> CatalogStatus:
+        """Papers per source and category, newest announcement day, syncs and gaps."""
+        return self.store.status()
+
+    def show(self, arxiv_id: str) -> Paper | None:
+        """The stored paper for an id in any form (``arXiv:2403.01234v2``, abs URL, local id)."""
+        text = arxiv_id.strip()
+        if not text.startswith("local:"):
+            try:
+                text = parse_arxiv_id(text).bare
+            except InvalidArxivIdError:
+                return None
+        return self.store.get_paper(text)

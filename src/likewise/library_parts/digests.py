@@ -1,9 +1,282 @@
-"""Library part: digests (filled in by its area)."""
+"""Library part: digest subscriptions (double opt-in, signed manage/unsubscribe links, operator
+commands), digest runs and previews, and each subscriber's private Atom feed.
+
+Matching is in digest_runs.py; rendering, SMTP and the exactly-once run in digest/.
+"""
 
 from __future__ import annotations
 
-from likewise.library_parts.base import LibraryBase
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from likewise.digest.choose import DigestPlan
+from likewise.digest.interests import (
+    COLLECTION,
+    LIKE,
+    SEARCH,
+    InterestError,
+    check_cadence,
+    check_email,
+    check_interests,
+    threshold_for,
+)
+from likewise.digest.mailer import SmtpMailer
+from likewise.digest.render import render_confirmation, render_digest_parts
+from likewise.digest.runner import (
+    Clock,
+    Mailer,
+    RunReport,
+    compose_and_store,
+    send_pending,
+)
+from likewise.digest.tokens import (
+    CONFIRM,
+    MANAGE,
+    UNSUBSCRIBE,
+    LinkError,
+    LinkSigner,
+    same_token,
+    signing_key,
+)
+from likewise.library_parts.digest_runs import DigestRunOps
+from likewise.models import Paper
+from likewise.store.accounts import AccountRepository
+from likewise.store.digests import OutboxMessage, Subscriber, SuggestionEntry, utc_now
+
+SIGNUPS_PER_DAY = 3  # confirmation mails per address per day: no mail-bombing a stranger
 
 
-class DigestOps(LibraryBase):
+@dataclass(slots=True)
+class FeedEntry:
+    entry: SuggestionEntry
+    paper: Paper
+
+
+class DigestOps(DigestRunOps):
     """Operations of the digests area."""
+
+    # -- subscribing -------------------------------------------------------------------------
+    def request_subscription(
+        self, email: str, *, source: str = "web", user_id: int | None = None
+    ) -> Subscriber:
+        """Double opt-in: record the request and queue (and try to send) a confirmation mail
+        with a signed link that expires. Raises InterestError for a malformed address."""
+        address = check_email(email)
+        subscriber, _ = self.digests.add_subscriber(address, confirmed=False, user_id=user_id)
+        if user_id is not None and subscriber.user_id is None:
+            self.digests.update_subscriber(subscriber.id, user_id=user_id)
+        recent = self.digests.signup_requests_since(address, utc_now() - timedelta(days=1))
+        self.digests.record_signup_request(address, source)
+        if recent >= SIGNUPS_PER_DAY:
+            return subscriber  # quietly: the page says the same, so nothing leaks
+        mail = render_confirmation(
+            subscriber, self.subscriber_links(subscriber), self.settings.mail_from
+        )
+        outbox_id = self.digests.enqueue(
+            kind="confirmation",
+            recipient=mail.recipient,
+            subject=mail.subject,
+            message=mail.message,
+            message_id=mail.message_id,
+            subscriber_id=subscriber.id,
+        )
+        if self.settings.smtp_host:
+            self.send_outbox(only=[outbox_id])
+        return subscriber
+
+    def _from_link(self, purpose: str, signed: str) -> Subscriber:
+        claim = LinkSigner(signing_key(self.settings)).read(purpose, signed)
+        subscriber = self.digests.get_subscriber(claim.subscriber_id)
+        if subscriber is None or not same_token(subscriber.token, claim.token):
+            raise LinkError("this link is no longer valid (the subscription was cancelled)")
+        return subscriber
+
+    def confirm_subscription(self, signed: str) -> Subscriber:
+        subscriber = self._from_link(CONFIRM, signed)
+        self.digests.confirm(subscriber.id)
+        confirmed = self.digests.get_subscriber(subscriber.id)
+        assert confirmed is not None
+        return confirmed
+
+    def subscriber_from_link(self, signed: str) -> Subscriber:
+        """The subscriber a manage link belongs to; LinkError for anything else."""
+        return self._from_link(MANAGE, signed)
+
+    def unsubscribe(self, signed: str) -> str:
+        """Cancel via a signed unsubscribe (or manage) link; the address that was removed."""
+        try:
+            subscriber = self._from_link(UNSUBSCRIBE, signed)
+        except LinkError:
+            subscriber = self._from_link(MANAGE, signed)
+        self.digests.remove_subscriber(subscriber.id)
+        return subscriber.email
+
+    def subscription_of_user(self, user_id: int) -> Subscriber | None:
+        return self.digests.find_by_user(user_id)
+
+    def update_subscription(
+        self,
+        subscriber: Subscriber,
+        pairs: Sequence[tuple[str, str]],
+        *,
+        cadence: str,
+        strictness: str,
+    ) -> Subscriber:
+        """Replace interests and settings; InterestError (nothing changed) for bad input."""
+        checked = check_interests(pairs)
+        check_cadence(cadence)
+        threshold_for(strictness, self.settings.relevance_threshold)
+        for interest in checked:
+            owned = self._owns_collection(subscriber, interest.value)
+            if interest.kind == COLLECTION and not owned:
+                raise InterestError(f"collection {interest.value} is not one of yours")
+        self.digests.replace_interests(subscriber.id, checked)
+        self.digests.update_subscriber(subscriber.id, cadence=cadence, strictness=strictness)
+        updated = self.digests.get_subscriber(subscriber.id)
+        assert updated is not None
+        return updated
+
+    def _owns_collection(self, subscriber: Subscriber, value: str) -> bool:
+        if subscriber.user_id is None or not value.isdigit():
+            return False
+        accounts = AccountRepository(self.store.engine)
+        return accounts.get_collection(subscriber.user_id, int(value)) is not None
+
+    def subscription_problems(self, subscriber: Subscriber) -> list[str]:
+        """What will keep this subscriber's digest empty or smaller than they expect."""
+        problems: list[str] = []
+        interests = subscriber.interests
+        if not interests:
+            problems.append("you follow nothing yet, so your digest will stay empty")
+        if any(i.kind == SEARCH and not i.value.strip() for i in interests):
+            problems.append("your saved search is empty: type what you are looking for")
+        liked = [i.value for i in interests if i.kind == LIKE]
+        known = self.store.get_papers(liked) if liked else {}
+        unknown = [arxiv_id for arxiv_id in liked if arxiv_id not in known]
+        if unknown:
+            problems.append(
+                "unknown ids (not in this catalog, so they cannot guide your digest): "
+                + ", ".join(unknown)
+            )
+        for interest in interests:
+            if interest.kind == COLLECTION and not self._owns_collection(
+                subscriber, interest.value
+            ):
+                problems.append(f"collection {interest.value} no longer exists")
+        return problems
+
+    # -- operators ---------------------------------------------------------------------------
+    def add_subscriber(
+        self,
+        email: str,
+        pairs: Sequence[tuple[str, str]] = (),
+        *,
+        cadence: str = "daily",
+        strictness: str = "balanced",
+    ) -> Subscriber:
+        """Subscribe an address as the operator (confirmed at once); adds to existing ones."""
+        address = check_email(email)
+        checked = check_interests(pairs)
+        check_cadence(cadence)
+        threshold_for(strictness, self.settings.relevance_threshold)
+        subscriber, created = self.digests.add_subscriber(
+            address, confirmed=True, cadence=cadence, strictness=strictness
+        )
+        self.digests.record_signup_request(address, "operator")
+        if not created:
+            self.digests.confirm(subscriber.id)
+        keep = [(i.kind, i.value) for i in subscriber.interests]
+        merged = check_interests(keep + [(i.kind, i.value) for i in checked])
+        self.digests.replace_interests(subscriber.id, merged)
+        self.digests.update_subscriber(subscriber.id, cadence=cadence, strictness=strictness)
+        updated = self.digests.get_subscriber(subscriber.id)
+        assert updated is not None
+        return updated
+
+    def list_subscribers(self) -> list[Subscriber]:
+        return self.digests.list_subscribers()
+
+    def remove_subscriber(self, email: str) -> bool:
+        subscriber = self.digests.find_by_email(email)
+        return subscriber is not None and self.digests.remove_subscriber(subscriber.id)
+
+    def outbox_failures(self) -> list[OutboxMessage]:
+        return self.digests.outbox_messages(states=("failed-permanent",))
+
+    # -- runs --------------------------------------------------------------------------------
+    def _mailer(self) -> Mailer:
+        return SmtpMailer(self.settings)
+
+    def send_outbox(
+        self,
+        *,
+        mailer: Mailer | None = None,
+        clock: Clock | None = None,
+        patience: float = 0.0,
+        only: Sequence[int] = (),
+        report: RunReport | None = None,
+    ) -> RunReport:
+        """Send what the outbox holds (due rows only); failures are recorded on the rows."""
+        report = report or RunReport()
+        send_pending(
+            self.digests,
+            mailer or self._mailer(),
+            report,
+            clock=clock,
+            patience=patience,
+            only=only,
+        )
+        return report
+
+    def run_digests(
+        self,
+        *,
+        mailer: Mailer | None = None,
+        clock: Clock | None = None,
+        patience: float = 0.0,
+        now: datetime | None = None,
+    ) -> RunReport:
+        """One digest run: plan all due subscribers, store each digest, then send the outbox
+        (including anything an earlier, interrupted run left). Safe to repeat at any time."""
+        report = RunReport()
+        plans = self.plan_digests(now=now)
+        compose_and_store(
+            plans,
+            self.digests,
+            lambda plan: self.subscriber_links(plan.subscriber),
+            self.settings.mail_from,
+            report,
+        )
+        if mailer is None and not self.settings.smtp_host:
+            report.waiting = sum(
+                1 for _ in self.digests.outbox_messages(states=("pending", "failed-temporary"))
+            )
+            return report
+        return self.send_outbox(mailer=mailer, clock=clock, patience=patience, report=report)
+
+    def preview_digest(self, email: str) -> tuple[DigestPlan | None, str]:
+        """What this subscriber would get now, as the plain-text part (nothing is stored)."""
+        subscriber = self.digests.find_by_email(email)
+        if subscriber is None:
+            raise LookupError(f"no subscriber with the address {email.strip()}")
+        plans = self.plan_digests([subscriber], force=True)
+        if not plans or not plans[0].themes:
+            return (plans[0] if plans else None), "nothing new for this subscriber right now\n"
+        text, _ = render_digest_parts(plans[0], self.subscriber_links(subscriber))
+        return plans[0], text
+
+    def digest_feed(self, feed_token: str) -> tuple[Subscriber, list[FeedEntry]] | None:
+        """The papers of a subscriber's digests, newest first, for the private Atom feed."""
+        if not feed_token or len(feed_token) > 128:
+            return None
+        subscriber = self.digests.find_by_feed_token(feed_token)
+        if subscriber is None:
+            return None
+        entries = self.digests.suggestions_of(subscriber.id)
+        papers = self.store.get_papers([entry.arxiv_id for entry in entries])
+        return subscriber, [
+            FeedEntry(entry, papers[entry.arxiv_id])
+            for entry in entries
+            if entry.arxiv_id in papers
+        ]

@@ -1,9 +1,235 @@
-"""Library part: vectors (filled in by its area)."""
+"""Library part: embed new or changed papers, and keep the vector index in step with the store.
+
+The store holds the vectors (keyed by content hash + model id); the index is derived state:
+exact in memory for small catalogs, a usearch file next to the catalog above the ANN
+threshold, rebuilt whenever its stamp no longer matches the stored vectors.
+"""
 
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from likewise.index.base import VectorIndex
+from likewise.index.exact import ExactIndex
+from likewise.index.factory import wants_ann
+from likewise.index.persisted import (
+    IndexStamp,
+    fingerprint,
+    index_paths,
+    read_stamp,
+    stamp_identity,
+    write_stamp,
+)
+from likewise.index.usearch_index import UsearchIndex
 from likewise.library_parts.base import LibraryBase
+
+_CACHE_KEY = "vectors.index"
+# Papers embedded and written per store transaction.
+EMBED_CHUNK = 256
+
+LocalIndex = ExactIndex | UsearchIndex
+
+
+@dataclass(slots=True)
+class _Loaded:
+    model_id: str
+    index: LocalIndex
+    stamp_identity: tuple[int, int, int] | None
 
 
 class VectorOps(LibraryBase):
-    """Operations of the vectors area."""
+    """Embedding upkeep and access to the vector index of the current embedding model."""
+
+    def update_vectors(self, progress: bool = False) -> int:
+        """Embed every paper that has no vector for the model or whose text changed since;
+        returns how many were embedded. Unchanged papers are never embedded again."""
+        embedder = self.embedder
+        model_id = embedder.model_id
+        index = self._local_index(model_id)
+        done: set[str] = set()
+        reporter = _Reporter(progress, max(self.store.count_papers() - len(index), 0))
+        try:
+            while True:
+                # Papers already handled here are skipped, so a paper whose vector cannot
+                # be stored (it vanished meanwhile) never makes this loop spin.
+                batch = [
+                    paper
+                    for paper in self.store.stale_for_model(model_id, limit=EMBED_CHUNK)
+                    if paper.arxiv_id not in done
+                ]
+                if not batch:
+                    break
+                vectors = embedder.embed_documents([paper.embedding_text() for paper in batch])
+                self.store.put_vectors(
+                    model_id,
+                    [
+                        (paper.arxiv_id, paper.content_hash(), vectors[row])
+                        for row, paper in enumerate(batch)
+                    ],
+                )
+                keys = self.store.paper_keys([paper.arxiv_id for paper in batch])
+                rows = [row for row, paper in enumerate(batch) if paper.arxiv_id in keys]
+                index.add(
+                    np.array([keys[batch[row].arxiv_id] for row in rows], dtype=np.int64),
+                    vectors[rows],
+                )
+                done.update(paper.arxiv_id for paper in batch)
+                reporter.advance(len(batch))
+        finally:
+            reporter.close()
+            if done:
+                # Even after an interruption: what was embedded is stored, so publish it.
+                self._publish(model_id, index)
+        return len(done)
+
+    def vector_index(self) -> VectorIndex:
+        """The index over every stored vector of the current model: loaded once per process
+        and reloaded when another process has published a newer one."""
+        return self._local_index(self.embedder.model_id)
+
+    def reindex(self) -> int:
+        """Rebuild the index of the current model from the stored vectors; returns its size."""
+        model_id = self.embedder.model_id
+        keys, matrix = self.store.load_vectors(model_id)
+        return len(self._build(model_id, keys, matrix))
+
+    def paper_vector(self, arxiv_id: str) -> npt.NDArray[np.float32] | None:
+        """The stored vector of a paper under the current model, if it has one."""
+        key = self.store.paper_keys([arxiv_id]).get(arxiv_id)
+        if key is None:
+            return None
+        return self.vector_index().vector(key)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _local_index(self, model_id: str) -> LocalIndex:
+        paths = index_paths(self.settings.home, model_id)
+        loaded = self._cache.get(_CACHE_KEY)
+        if (
+            isinstance(loaded, _Loaded)
+            and loaded.model_id == model_id
+            and loaded.stamp_identity == stamp_identity(paths.stamp)
+        ):
+            return loaded.index
+        keys, matrix = self.store.load_vectors(model_id)
+        stamp = read_stamp(paths.stamp)
+        if (
+            wants_ann(len(keys), self.settings.ann_threshold)
+            and stamp == _stamp_for(model_id, "usearch", keys, matrix)
+            and paths.usearch.is_file()
+        ):
+            try:
+                index = UsearchIndex.load(paths.usearch)
+            except (OSError, ValueError, RuntimeError):
+                pass  # unreadable: rebuilt below
+            else:
+                if len(index) == len(keys):
+                    self._cache[_CACHE_KEY] = _Loaded(model_id, index, stamp_identity(paths.stamp))
+                    return index
+        return self._build(model_id, keys, matrix)
+
+    def _build(
+        self, model_id: str, keys: npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]
+    ) -> LocalIndex:
+        dimension = matrix.shape[1] if matrix.ndim == 2 and matrix.shape[1] else None
+        dimension = dimension or self.embedder.dimension
+        index: LocalIndex
+        if wants_ann(len(keys), self.settings.ann_threshold):
+            index = UsearchIndex(dimension)
+        else:
+            index = ExactIndex(dimension)
+        if len(keys):
+            index.add(keys, matrix)
+        return self._publish(model_id, index)
+
+    def _publish(self, model_id: str, index: LocalIndex) -> LocalIndex:
+        """Save the index (switching kind if its size crossed the threshold) and then its
+        stamp, so other processes pick it up; cache it for this one.
+
+        A stamp that already describes these vectors is left alone: processes that merely
+        rebuilt the same index must not make each other reload it.
+        """
+        index = _right_kind(index, self.settings.ann_threshold)
+        paths = index_paths(self.settings.home, model_id)
+        keys, vectors = index.export()
+        kind = "usearch" if isinstance(index, UsearchIndex) else "exact"
+        stamp = _stamp_for(model_id, kind, keys, vectors)
+        if isinstance(index, UsearchIndex):
+            index.save(paths.usearch)
+        else:
+            paths.usearch.unlink(missing_ok=True)
+        if read_stamp(paths.stamp) != stamp:
+            write_stamp(paths.stamp, stamp)
+        self._cache[_CACHE_KEY] = _Loaded(model_id, index, stamp_identity(paths.stamp))
+        return index
+
+
+def _stamp_for(
+    model_id: str, kind: str, keys: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]
+) -> IndexStamp:
+    return IndexStamp(
+        model_id=model_id, kind=kind, count=len(keys), fingerprint=fingerprint(keys, vectors)
+    )
+
+
+def _right_kind(index: LocalIndex, ann_threshold: int) -> LocalIndex:
+    """The same vectors in the kind of index their number calls for."""
+    want_ann = wants_ann(len(index), ann_threshold)
+    if want_ann == isinstance(index, UsearchIndex):
+        return index
+    keys, vectors = index.export()
+    rebuilt: LocalIndex = UsearchIndex(index.dimension) if want_ann else ExactIndex(index.dimension)
+    rebuilt.add(keys, vectors)
+    return rebuilt
+
+
+class _Reporter:
+    """A rich progress bar with rate and ETA on stderr, or nothing."""
+
+    def __init__(self, enabled: bool, estimate: int) -> None:
+        self._progress: Any = None
+        self._task: Any = None
+        self._total = estimate
+        self._done = 0
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("embedding"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=Console(file=sys.stderr),
+        )
+        self._progress.start()
+        self._task = self._progress.add_task("embedding", total=max(estimate, 1), rate="")
+
+    def advance(self, count: int) -> None:
+        self._done += count
+        # The estimate counts new papers only; changed ones stretch the total as they come.
+        self._total = max(self._total, self._done)
+        if self._progress is None:
+            return
+        self._progress.update(self._task, completed=self._done, total=self._total)
+        speed = self._progress.tasks[0].speed
+        self._progress.update(self._task, rate=f"{speed:.1f} papers/s" if speed else "")
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()

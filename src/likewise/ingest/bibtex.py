@@ -1,0 +1,166 @@
+"""A user's BibTeX file: entries become papers, matched to stored arXiv papers when possible.
+
+An entry naming an arXiv id (``eprint``, ``arxivid``, an arxiv.org URL, "arXiv:..." in the
+journal) is that arXiv paper. Otherwise it is matched by DOI or normalised title through the
+store; unmatched entries get a stable id ``local:<hash>`` of their DOI, else title and first
+author, so that loading the file again finds the same records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from bibtexparser.entrypoint import parse_string
+from bibtexparser.library import Library as BibtexLibrary
+from bibtexparser.model import DuplicateBlockKeyBlock, Entry
+
+from likewise.ingest.authors import bibtex_authors
+from likewise.ingest.base import Batch, IngestError, RecordError
+from likewise.ingest.categories import normalise_categories
+from likewise.ingest.ids import InvalidArxivIdError, find_arxiv_id, parse_arxiv_id
+from likewise.ingest.text import clean_title, collapse_whitespace, latex_to_unicode, normalise_title
+from likewise.models import Paper, RejectedRecord
+
+SOURCE_LABEL = "bibtex"
+FindMatch = Callable[[str | None, str], str | None]
+IsStored = Callable[[str], bool]
+
+
+def _field(entry: Entry, name: str) -> str | None:
+    """A field's text by case-insensitive name (``archivePrefix``, ``primaryClass``)."""
+    field = entry.fields_dict.get(name)
+    if field is None:
+        field = next((f for key, f in entry.fields_dict.items() if key.lower() == name), None)
+    if field is None or not isinstance(field.value, str):
+        return None
+    value = collapse_whitespace(field.value)
+    return value or None
+
+
+def local_id(title: str, authors: list[str], doi: str | None) -> str:
+    """``local:<16 hex>`` from the DOI, else the normalised title and first author."""
+    if doi:
+        basis = "doi:" + doi.lower()
+    else:
+        first_author = normalise_title(authors[0]).split(" ")[-1] if authors else ""
+        basis = f"title:{normalise_title(title)}|{first_author}"
+    return "local:" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:16]
+
+
+def arxiv_id_of(entry: Entry) -> str | None:
+    """The arXiv id an entry names, if any."""
+    eprint = _field(entry, "eprint")
+    prefix = (_field(entry, "archiveprefix") or _field(entry, "eprinttype") or "").lower()
+    for candidate in (_field(entry, "arxivid"), _field(entry, "arxiv"), eprint):
+        if candidate:
+            try:
+                return parse_arxiv_id(candidate).bare
+            except InvalidArxivIdError:
+                if candidate is eprint and prefix == "arxiv":
+                    raise RecordError(f"eprint is not an arXiv id: {candidate!r}") from None
+    for name in ("url", "journal", "howpublished", "note"):
+        found = find_arxiv_id(_field(entry, name) or "")
+        if found:
+            return found.bare
+    return None
+
+
+def _doi(entry: Entry) -> str | None:
+    doi = _field(entry, "doi")
+    if doi is None:
+        return None
+    for prefix in ("https://doi.org/", "http://doi.org/", "http://dx.doi.org/", "doi:"):
+        if doi.lower().startswith(prefix):
+            doi = doi[len(prefix) :]
+    return doi
+
+
+def paper_from_entry(entry: Entry) -> tuple[Paper, bool]:
+    """(paper, whether its id is an arXiv id)."""
+    raw_title = _field(entry, "title")
+    if raw_title is None or not clean_title(raw_title):
+        raise RecordError(f"entry {entry.key!r} has no title")
+    title = clean_title(raw_title)
+    authors = bibtex_authors(_field(entry, "author") or _field(entry, "editor") or "")
+    doi = _doi(entry)
+    arxiv_id = arxiv_id_of(entry)
+    venue = _field(entry, "journal") or _field(entry, "booktitle")
+    year = _field(entry, "year")
+    journal_ref = ", ".join(part for part in (venue, year) if part) or None
+    primary = _field(entry, "primaryclass")
+    paper = Paper(
+        arxiv_id=arxiv_id or local_id(title, authors, doi),
+        title=title,
+        abstract=collapse_whitespace(latex_to_unicode(_field(entry, "abstract") or "")),
+        authors=authors,
+        categories=normalise_categories(primary or ""),
+        journal_ref=latex_to_unicode(journal_ref) if journal_ref else None,
+        doi=doi,
+        comment=f"BibTeX entry {entry.key}",
+        source=SOURCE_LABEL,
+    )
+    return paper, arxiv_id is not None
+
+
+class BibtexSource:
+    """The entries of one .bib file; the whole file is one batch (it is small)."""
+
+    def __init__(
+        self, path: Path, *, find_match: FindMatch | None = None, is_stored: IsStored | None = None
+    ) -> None:
+        self.path = path.expanduser().resolve()
+        if not self.path.is_file():
+            raise IngestError(f"{path}: no such file")
+        self.name = f"{SOURCE_LABEL}:{self.path}"
+        self.find_match = find_match
+        self.is_stored = is_stored
+
+    def _read(self) -> BibtexLibrary:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise IngestError(f"{self.path}: not UTF-8 text ({error.reason})") from error
+        return parse_string(text)
+
+    def _is_known(self, paper: Paper, named_arxiv_id: bool) -> bool:
+        """Whether the entry is a paper the store already has (it is then not stored again)."""
+        if named_arxiv_id:
+            return self.is_stored is not None and self.is_stored(paper.arxiv_id)
+        if self.find_match is None:
+            return False
+        return self.find_match(paper.doi, paper.title) is not None
+
+    def batches(self, checkpoint: str | None, batch_size: int) -> Iterator[Batch]:
+        library = self._read()
+        batch = Batch([])
+        for block in library.failed_blocks:
+            where = f"{self.path}:{(block.start_line or 0) + 1}"
+            if isinstance(block, DuplicateBlockKeyBlock):
+                problem = f"duplicate entry key {block.key!r} (the first entry is kept)"
+            else:
+                detail = collapse_whitespace(str(getattr(block, "error", "") or ""))
+                problem = f"not valid BibTeX ({detail or 'unparseable block'})"
+            batch.rejected.append(RejectedRecord(where, problem))
+        seen: set[str] = set()
+        for entry in library.entries:
+            where = f"{self.path}:{(entry.start_line or 0) + 1}"
+            try:
+                paper, named_arxiv_id = paper_from_entry(entry)
+            except RecordError as error:
+                batch.rejected.append(RejectedRecord(where, str(error)))
+                continue
+            if paper.arxiv_id in seen or self._is_known(paper, named_arxiv_id):
+                batch.matched += 1
+                continue
+            seen.add(paper.arxiv_id)
+            batch.papers.append(paper)
+        batch.rejected.sort(key=lambda record: _line_of(record.location))
+        batch.checkpoint = None
+        yield batch
+
+
+def _line_of(location: str) -> int:
+    tail = location.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else 0

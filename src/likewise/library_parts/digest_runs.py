@@ -1,0 +1,285 @@
+"""Library part (under digests.py): plan digests for every due subscriber at once, run, preview.
+
+The window's papers and every subscriber's interests become one batch of hybrid queries
+(rank/batch_match.py, HQI); each query carries its Cosine Adapter parameters from the search
+engine's calibration, so the strictness a subscriber picks is the same calibrated relevance
+cut-off that search applies. Composing and sending live in digest/runner.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from likewise.digest.choose import DigestPlan, choose
+from likewise.digest.interests import (
+    AUTHOR,
+    CATEGORY,
+    COLLECTION,
+    LIKE,
+    SEARCH,
+    TRENDING,
+    threshold_for,
+)
+from likewise.digest.plan import LIMIT, like_reason, search_reason, window_for
+from likewise.digest.render import SubscriberLinks
+from likewise.digest.tokens import LinkSigner, signing_key
+from likewise.library_parts.base import LibraryBase
+from likewise.models import AnnouncementKind, Paper
+from likewise.rank.batch_match import MatchRequest, WindowPapers, fallback_calibration, match_batch
+from likewise.rank.trending import rank_trending
+from likewise.store.accounts import AccountRepository
+from likewise.store.digests import DigestRepository, Interest, Subscriber, utc_now
+
+if TYPE_CHECKING:
+    from likewise.index.base import VectorIndex
+    from likewise.rank.cosine_adapter import RelevanceCalibration
+
+_REPOSITORY = "digests.repository"
+_CALIBRATION_DEPTH = 10  # the adapter's score features look at a query's top 10 (rank/search)
+_COLLECTION_ITEMS = 20
+
+
+@dataclass(slots=True)
+class _Window:
+    papers: list[Paper]
+    matrix: WindowPapers
+
+
+@dataclass(slots=True)
+class _Queries:
+    vectors: list[npt.NDArray[np.float32]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    calibration: list[tuple[float, float]] = field(default_factory=list)
+
+
+class DigestRunOps(LibraryBase):
+    """Matching and running digests."""
+
+    if TYPE_CHECKING:
+        # Provided by VectorOps and SearchOps in the assembled Library.
+        def vector_index(self) -> VectorIndex: ...
+
+        def relevance_calibration(self) -> RelevanceCalibration | None: ...
+
+    @property
+    def digests(self) -> DigestRepository:
+        repository = self._cache.get(_REPOSITORY)
+        if repository is None:
+            repository = DigestRepository(self.store.engine)
+            self._cache[_REPOSITORY] = repository
+        assert isinstance(repository, DigestRepository)
+        return repository
+
+    def subscriber_links(self, subscriber: Subscriber) -> SubscriberLinks:
+        signer = LinkSigner(signing_key(self.settings))
+        return SubscriberLinks(self.settings.base_url, signer, subscriber)
+
+    # -- vectors and calibration ---------------------------------------------------------------
+    def _paper_vectors(self, papers: Sequence[Paper]) -> npt.NDArray[np.float32]:
+        """Stored vectors of these papers (from the index); missing ones are embedded now."""
+        dimension = self.embedder.dimension
+        matrix = np.zeros((len(papers), dimension), dtype=np.float32)
+        if not papers:
+            return matrix
+        keys = self.store.paper_keys([paper.arxiv_id for paper in papers])
+        index = self.vector_index()
+        missing: list[int] = []
+        for row, paper in enumerate(papers):
+            key = keys.get(paper.arxiv_id)
+            vector = index.vector(key) if key is not None else None
+            if vector is None:
+                missing.append(row)
+            else:
+                matrix[row] = vector
+        if missing:
+            texts = [papers[row].embedding_text() for row in missing]
+            matrix[missing] = self.embedder.embed_documents(texts)
+        return matrix
+
+    def _query_calibration(
+        self, vector: npt.NDArray[np.float32], itself: str | None = None
+    ) -> tuple[float, float]:
+        """(a(q), b(q)) of the search engine's dense Cosine Adapter for this query vector."""
+        calibration = self.relevance_calibration()
+        adapter = calibration.adapter_for("dense") if calibration is not None else None
+        if adapter is None:
+            slope, offset = fallback_calibration(1)[0]
+            return float(slope), float(offset)
+        keys, similarities = self.vector_index().search(vector, _CALIBRATION_DEPTH + 1)
+        if itself is not None:
+            own = self.store.paper_keys([itself]).get(itself)
+            similarities = similarities[keys != own] if own is not None else similarities
+        return adapter.parameters(vector, similarities[:_CALIBRATION_DEPTH])
+
+    def _cached_query(
+        self, interest: Interest, compute: tuple[npt.NDArray[np.float32], str | None] | None
+    ) -> tuple[npt.NDArray[np.float32], tuple[float, float]] | None:
+        """An interest's query vector and calibration, cached on its row per embedding model."""
+        model = self.embedder.model_id
+        if (
+            interest.vector is not None
+            and interest.vector_model == model
+            and interest.calibration is not None
+        ):
+            return np.frombuffer(interest.vector, dtype=np.float32), interest.calibration
+        if compute is None:
+            return None
+        vector, itself = compute
+        calibration = self._query_calibration(vector, itself)
+        if interest.id:
+            self.digests.store_interest_vector(
+                interest.id, model, vector.astype(np.float32).tobytes(), calibration
+            )
+        return vector, calibration
+
+    # -- the window --------------------------------------------------------------------------
+    def _window(self, days: Sequence[date], now: datetime) -> _Window:
+        first_day: dict[str, date] = {}
+        for day in days:
+            for announcement in self.store.announced_on(day):
+                if announcement.kind != AnnouncementKind.REPLACEMENT:
+                    first_day.setdefault(announcement.arxiv_id, day)
+        found = self.store.get_papers(sorted(first_day))
+        papers = [found[arxiv_id] for arxiv_id in sorted(first_day) if arxiv_id in found]
+        votes = AccountRepository(self.store.engine).votes_since(now - timedelta(days=7))
+        recent = [(paper.arxiv_id, first_day[paper.arxiv_id]) for paper in papers]
+        ranked = rank_trending(votes, recent, now, limit=len(papers))
+        position = {score.arxiv_id: rank for rank, score in enumerate(ranked)}
+        matrix = WindowPapers(
+            ids=[paper.arxiv_id for paper in papers],
+            vectors=self._paper_vectors(papers),
+            categories=[frozenset(paper.categories) for paper in papers],
+            authors=[frozenset(name.casefold() for name in paper.authors) for paper in papers],
+            announced=[first_day[paper.arxiv_id] for paper in papers],
+            trending_rank=np.array(
+                [position.get(paper.arxiv_id, -1) for paper in papers], dtype=np.int64
+            ),
+        )
+        return _Window(papers, matrix)
+
+    # -- interests -> queries ----------------------------------------------------------------
+    def _liked_papers(self, subscribers: Sequence[Subscriber]) -> dict[str, Paper]:
+        wanted = {i.value for s in subscribers for i in s.interests if i.kind == LIKE}
+        return self.store.get_papers(sorted(wanted)) if wanted else {}
+
+    def _collection_likes(self, subscriber: Subscriber, interest: Interest) -> list[str]:
+        if subscriber.user_id is None or not interest.value.isdigit():
+            return []
+        accounts = AccountRepository(self.store.engine)
+        collection = accounts.get_collection(subscriber.user_id, int(interest.value))
+        if collection is None:
+            return []
+        return accounts.collection_items(collection.id)[:_COLLECTION_ITEMS]
+
+    def _queries(self, subscriber: Subscriber, liked: dict[str, Paper]) -> _Queries:
+        queries = _Queries()
+
+        def add(vector: npt.NDArray[np.float32], reason: str, calib: tuple[float, float]) -> None:
+            queries.vectors.append(vector)
+            queries.reasons.append(reason)
+            queries.calibration.append(calib)
+
+        for interest in subscriber.interests:
+            if interest.kind == SEARCH and interest.value.strip():
+                text = interest.value
+                found = self._cached_query(interest, (self.embedder.embed_query(text), None))
+                if found is not None:
+                    add(found[0], search_reason(text), found[1])
+            elif interest.kind == LIKE and interest.value in liked:
+                paper = liked[interest.value]
+                vector = self._paper_vectors([paper])[0]
+                found = self._cached_query(interest, (vector, paper.arxiv_id))
+                if found is not None:
+                    add(found[0], like_reason(paper.title), found[1])
+            elif interest.kind == COLLECTION:
+                ids = self._collection_likes(subscriber, interest)
+                papers = self.store.get_papers(ids)
+                members = [papers[arxiv_id] for arxiv_id in ids if arxiv_id in papers]
+                for paper, vector in zip(members, self._paper_vectors(members), strict=True):
+                    add(vector, like_reason(paper.title, "saved"),
+                        self._query_calibration(vector, paper.arxiv_id))
+        return queries
+
+    def _request(
+        self, subscriber: Subscriber, since: date, liked: dict[str, Paper], exclude: set[str]
+    ) -> MatchRequest:
+        queries = self._queries(subscriber, liked)
+        dimension = self.embedder.dimension
+        own_likes = {i.value for i in subscriber.interests if i.kind == LIKE}
+        trending = [int(i.value) for i in subscriber.interests if i.kind == TRENDING]
+        return MatchRequest(
+            subscriber_id=subscriber.id,
+            query_vectors=(
+                np.stack(queries.vectors).astype(np.float32)
+                if queries.vectors
+                else np.zeros((0, dimension), dtype=np.float32)
+            ),
+            query_reasons=queries.reasons,
+            query_calibration=np.array(queries.calibration, dtype=np.float64).reshape(-1, 2),
+            categories=frozenset(i.value for i in subscriber.interests if i.kind == CATEGORY),
+            authors=frozenset(
+                i.value.casefold() for i in subscriber.interests if i.kind == AUTHOR
+            ),
+            since=since,
+            threshold=threshold_for(subscriber.strictness, self.settings.relevance_threshold),
+            exclude=frozenset(exclude | own_likes),
+            trending=max(trending, default=0),
+            limit=LIMIT.get(subscriber.cadence, LIMIT["daily"]),
+        )
+
+    # -- planning ----------------------------------------------------------------------------
+    def plan_digests(
+        self,
+        subscribers: Sequence[Subscriber] | None = None,
+        *,
+        now: datetime | None = None,
+        force: bool = False,
+    ) -> list[DigestPlan]:
+        """The next digest of every due confirmed subscriber (or of the ones given), matched
+        as one batch. `force` plans even when a subscriber's window is already covered
+        (previews), over the newest announcement day."""
+        now = now or utc_now()
+        days = self.store.announcement_days()
+        if not days:
+            return []
+        chosen = (
+            list(subscribers)
+            if subscribers is not None
+            else self.digests.list_subscribers(confirmed_only=True)
+        )
+        windows: dict[int, tuple[date, date]] = {}
+        for subscriber in chosen:
+            span = window_for(subscriber, days)
+            if span is None and force:
+                span = (days[-1], days[-1])
+            if span is not None:
+                windows[subscriber.id] = span
+        due = [subscriber for subscriber in chosen if subscriber.id in windows]
+        if not due:
+            return []
+        earliest = min(start for start, _ in windows.values())
+        window = self._window([day for day in days if day >= earliest], now)
+        already = self.digests.suggested_among([s.id for s in due], window.matrix.ids)
+        liked = self._liked_papers(due)
+        requests = [
+            self._request(subscriber, windows[subscriber.id][0], liked, already[subscriber.id])
+            for subscriber in due
+        ]
+        selections = match_batch(requests, window.matrix)
+        return [
+            choose(
+                subscriber,
+                windows[subscriber.id][0],
+                windows[subscriber.id][1],
+                selection.picks,
+                window.papers,
+                window.matrix.vectors,
+            )
+            for subscriber, selection in zip(due, selections, strict=True)
+        ]

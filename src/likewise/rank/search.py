@@ -1,0 +1,216 @@
+"""Hybrid search: BM25 and dense retrieval, fused (RRF or convex), calibrated, then cut off.
+
+The pipeline works on the store, index and embedder protocols only; Library supplies them.
+Scores shown to people are Cosine Adapter probabilities (rank/cosine_adapter.py); hits below
+the global threshold are dropped, and an empty result says "no good matches".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from likewise.embed.base import Embedder
+from likewise.index.base import VectorIndex
+from likewise.models import Hit, SearchFilters
+from likewise.rank.cosine_adapter import RelevanceCalibration
+from likewise.rank.fusion_convex import dense_lexical_fusion
+from likewise.rank.fusion_rrf import reciprocal_rank_fusion
+from likewise.rank.query import QueryError, arxiv_id_in, validate_query
+from likewise.store.base import CatalogStore
+
+METHODS = ("bm25", "dense", "rrf", "convex")
+DEFAULT_ALPHA = 0.5  # convex weight on the dense side when no calibration was fit for the model
+MIN_DEPTH = 100  # candidates each retriever contributes; Recall@100 needs at least 100
+MAX_LIMIT = 1_000
+_Result = TypeVar("_Result")
+
+
+@dataclass(slots=True)
+class SearchResult:
+    """One page of hits (best first) and what a reader should know about them."""
+
+    query: str
+    method: str
+    hits: list[Hit]
+    total: int  # hits that passed the relevance cut-off (all candidates when it is off)
+    no_good_matches: bool = False
+    notice: str | None = None
+    calibrated: bool = True  # scores are relevance probabilities
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPlan:
+    """How to run one search; built by Library from the settings and the request."""
+
+    method: str
+    limit: int = 10
+    offset: int = 0
+    filters: SearchFilters = SearchFilters()
+    threshold: float = 0.5
+    apply_cutoff: bool = True
+    depth: int = MIN_DEPTH
+    rrf_k: int = 60
+
+
+def _check_plan(plan: SearchPlan) -> None:
+    if plan.method not in METHODS:
+        raise QueryError(f"unknown fusion {plan.method!r}; choose one of {', '.join(METHODS)}")
+    if not 1 <= plan.limit <= MAX_LIMIT:
+        raise QueryError(f"the limit must be between 1 and {MAX_LIMIT}, not {plan.limit}")
+    if plan.offset < 0:
+        raise QueryError(f"the offset cannot be negative ({plan.offset})")
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    def run(self, stage: str, work: Callable[[], _Result]) -> _Result:
+        start = time.perf_counter()
+        try:
+            return work()
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def hybrid_search(
+    query: str,
+    plan: SearchPlan,
+    *,
+    store: CatalogStore,
+    index: VectorIndex,
+    embedder: Embedder,
+    calibration: RelevanceCalibration | None,
+) -> SearchResult:
+    """Run one search; raises QueryError (a clear message) for unusable input."""
+    text = validate_query(query)
+    _check_plan(plan)
+    clock = _Clock()
+    allowed: npt.NDArray[np.int64] | None = None
+    if not plan.filters.is_empty:
+        allowed = clock.run("filter", lambda: store.keys_matching(plan.filters))
+        if allowed.size == 0:
+            return SearchResult(
+                text,
+                plan.method,
+                [],
+                0,
+                True,
+                "no papers in the catalog match the filters",
+                timings=clock.timings,
+            )
+    exact = _exact_id_hit(text, store, allowed)
+    if exact is not None:
+        return SearchResult(text, plan.method, [exact], 1, timings=clock.timings)
+
+    matched = calibration is not None and calibration.model_id == embedder.model_id
+    alpha = calibration.convex_alpha if calibration is not None and matched else DEFAULT_ALPHA
+    query_vector = clock.run("embed", lambda: embedder.embed_query(text))
+    depth = max(plan.depth, plan.offset + plan.limit)
+    dense: dict[str, float] = {}
+    lexical: dict[str, float] = {}
+    if plan.method != "bm25":
+        keys, similarities = clock.run("dense", lambda: index.search(query_vector, depth, allowed))
+        names = clock.run("dense", lambda: store.arxiv_ids_for_keys([int(k) for k in keys]))
+        dense = {
+            names[int(k)]: float(s)
+            for k, s in zip(keys, similarities, strict=True)
+            if int(k) in names
+        }
+    if plan.method != "dense":
+        filters = None if plan.filters.is_empty else plan.filters
+        lexical = dict(clock.run("lexical", lambda: store.lexical_search(text, depth, filters)))
+
+    def fuse() -> list[tuple[str, float]]:
+        if plan.method in ("rrf", "convex"):
+            _add_missing_cosines(dense, lexical, query_vector, store, index)
+        if plan.method == "bm25":
+            return sorted(lexical.items(), key=lambda item: (-item[1], item[0]))
+        if plan.method == "dense":
+            return sorted(dense.items(), key=lambda item: (-item[1], item[0]))
+        if plan.method == "rrf":
+            by_score = {
+                "lexical": [d for d, _ in sorted(lexical.items(), key=lambda i: (-i[1], i[0]))],
+                "dense": [d for d, _ in sorted(dense.items(), key=lambda i: (-i[1], i[0]))],
+            }
+            return reciprocal_rank_fusion(by_score, k=plan.rrf_k)
+        return dense_lexical_fusion(dense, lexical, alpha)
+
+    ranked = clock.run("fusion", fuse)
+    raw = np.array([score for _, score in ranked], dtype=np.float64)
+    adapter = calibration.adapter_for(plan.method) if calibration is not None and matched else None
+    notice: str | None = None
+    if adapter is not None:
+        shown = clock.run("calibrate", lambda: adapter.probabilities(query_vector, raw))
+    else:
+        shown = raw
+        notice = (
+            f"relevance scores are not calibrated for the embedding model {embedder.model_id}; "
+            "showing raw scores without a cut-off"
+        )
+    keep = len(ranked)
+    if adapter is not None and plan.apply_cutoff:
+        # The mapping is increasing in the raw score, so the survivors are a prefix.
+        keep = int(np.count_nonzero(shown >= plan.threshold))
+    no_good = adapter is not None and plan.apply_cutoff and keep == 0
+    if no_good:
+        best = float(shown.max()) if shown.size else 0.0
+        notice = (
+            f"no good matches: the best candidate's relevance probability is {best:.2f}, "
+            f"below the cut-off of {plan.threshold:.2f}"
+        )
+    page = ranked[plan.offset : min(keep, plan.offset + plan.limit)]
+    papers = clock.run("fetch", lambda: store.get_papers([doc_id for doc_id, _ in page]))
+    hits = []
+    for position, (doc_id, fused_score) in enumerate(page, start=plan.offset):
+        components = {"fused": fused_score}
+        if doc_id in dense:
+            components["dense"] = dense[doc_id]
+        if doc_id in lexical:
+            components["lexical"] = lexical[doc_id]
+        hits.append(Hit(doc_id, float(shown[position]), papers.get(doc_id), components))
+    return SearchResult(
+        text, plan.method, hits, keep, no_good, notice, adapter is not None, clock.timings
+    )
+
+
+def _exact_id_hit(
+    text: str, store: CatalogStore, allowed: npt.NDArray[np.int64] | None
+) -> Hit | None:
+    """A query that is exactly a stored paper's arXiv id finds that paper, with certainty."""
+    arxiv_id = arxiv_id_in(text)
+    if arxiv_id is None:
+        return None
+    paper = store.get_paper(arxiv_id)
+    if paper is None:
+        return None
+    if allowed is not None:
+        key = store.paper_keys([arxiv_id]).get(arxiv_id)
+        if key is None or not np.isin(key, allowed):
+            return None
+    return Hit(arxiv_id, 1.0, paper, {"exact_id": 1.0}, reason="arXiv id")
+
+
+def _add_missing_cosines(
+    dense: dict[str, float],
+    lexical: dict[str, float],
+    query_vector: npt.NDArray[np.float32],
+    store: CatalogStore,
+    index: VectorIndex,
+) -> None:
+    """Exact cosine for lexical candidates dense retrieval did not return, so fusion and the
+    calibrated score see every candidate's similarity rather than a missing value."""
+    missing = [doc_id for doc_id in lexical if doc_id not in dense]
+    if not missing:
+        return
+    for doc_id, key in store.paper_keys(missing).items():
+        vector = index.vector(key)
+        if vector is not None:
+            dense[doc_id] = float(np.dot(vector, query_vector))

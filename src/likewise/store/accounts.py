@@ -1,0 +1,407 @@
+"""Accounts on the catalog's engine: users, votes, collections, "not interested", log-in attempts.
+
+SQLAlchemy Core only (no SQL from strings). Every write is one short transaction, and the
+"one row per (account, paper)" rules are enforced by primary keys with ON CONFLICT DO NOTHING,
+so several web workers can write at once without duplicates or lost updates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    and_,
+    delete,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("username_normalised", String(64), nullable=False, unique=True),
+    Column("email", String(320)),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
+)
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_votes_arxiv_id", votes.c.arxiv_id)
+Index("ix_votes_created_at", votes.c.created_at)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_collections_user_name"),
+    sqlite_autoincrement=True,
+)
+
+collection_items = Table(
+    "collection_items",
+    metadata,
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+not_interested = Table(
+    "not_interested",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # "user:<normalised name>" or "ip:<address>": both are limited separately.
+    Column("subject", String(200), nullable=False),
+    Column("attempted_at", DateTime(timezone=True), nullable=False),
+    Column("succeeded", Boolean, nullable=False),
+    sqlite_autoincrement=True,
+)
+Index("ix_login_attempts_subject_time", login_attempts.c.subject, login_attempts.c.attempted_at)
+
+
+class AccountError(ValueError):
+    """An account operation cannot be done (name taken, unknown collection); says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    email: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    id: int
+    user_id: int
+    name: str
+    created_at: datetime
+    size: int = 0
+
+
+def _utc(value: datetime | None) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if value is None:
+        return datetime.fromtimestamp(0, UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalise_username(name: str) -> str:
+    return name.strip().casefold()
+
+
+class AccountRepository:
+    """Reads and writes account state; one instance per engine, safe to share across threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _insert_ignoring_duplicates(
+        self, connection: Connection, table: Table, values: dict[str, Any]
+    ) -> bool:
+        """Insert a row unless its primary key exists; True when a row was added."""
+        if connection.dialect.name == "postgresql":
+            statement: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+        else:
+            statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+        return bool(connection.execute(statement).rowcount)
+
+    # -- users -------------------------------------------------------------------------------
+    def create_user(self, username: str, password_hash: str, email: str | None = None) -> User:
+        created = _now()
+        try:
+            with self.engine.begin() as connection:
+                result = connection.execute(
+                    users.insert().values(
+                        username=username.strip(),
+                        username_normalised=normalise_username(username),
+                        email=email,
+                        password_hash=password_hash,
+                        created_at=created,
+                    )
+                )
+                key = result.inserted_primary_key
+        except IntegrityError as error:
+            raise AccountError(f"the name {username.strip()!r} is already taken") from error
+        assert key is not None
+        return User(int(key[0]), username.strip(), email, created)
+
+    def _user_from(self, row: Any) -> User:
+        return User(int(row.id), row.username, row.email, _utc(row.created_at))
+
+    def get_user(self, user_id: int) -> User | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(users).where(users.c.id == user_id)).first()
+        return self._user_from(row) if row else None
+
+    def find_login(self, username: str) -> tuple[User, str] | None:
+        """The user with this name (case-insensitive) and their password hash."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(users).where(users.c.username_normalised == normalise_username(username))
+            ).first()
+        return (self._user_from(row), str(row.password_hash)) if row else None
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                users.update().where(users.c.id == user_id).values(password_hash=password_hash)
+            )
+
+    # -- votes -------------------------------------------------------------------------------
+    def add_vote(self, user_id: int, arxiv_id: str) -> bool:
+        with self.engine.begin() as connection:
+            return self._insert_ignoring_duplicates(
+                connection, votes, {"user_id": user_id, "arxiv_id": arxiv_id, "created_at": _now()}
+            )
+
+    def remove_vote(self, user_id: int, arxiv_id: str) -> bool:
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(votes).where(and_(votes.c.user_id == user_id, votes.c.arxiv_id == arxiv_id))
+            )
+        return bool(result.rowcount)
+
+    def vote_counts(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
+        """Votes per paper for the given ids (papers without votes are absent)."""
+        counts: dict[str, int] = {}
+        with self.engine.connect() as connection:
+            for chunk in _chunks(arxiv_ids, 500):
+                rows = connection.execute(
+                    select(votes.c.arxiv_id, func.count())
+                    .where(votes.c.arxiv_id.in_(chunk))
+                    .group_by(votes.c.arxiv_id)
+                )
+                counts.update({str(arxiv_id): int(count) for arxiv_id, count in rows})
+        return counts
+
+    def voted_by(self, user_id: int, arxiv_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        with self.engine.connect() as connection:
+            for chunk in _chunks(arxiv_ids, 500):
+                rows = connection.execute(
+                    select(votes.c.arxiv_id).where(
+                        and_(votes.c.user_id == user_id, votes.c.arxiv_id.in_(chunk))
+                    )
+                )
+                found.update(str(row[0]) for row in rows)
+        return found
+
+    def votes_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        """(arxiv_id, time) of every vote cast at or after `since`."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(votes.c.arxiv_id, votes.c.created_at).where(votes.c.created_at >= since)
+            )
+            return [(str(arxiv_id), _utc(created)) for arxiv_id, created in rows]
+
+    def count_votes(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(votes)).scalar_one())
+
+    # -- not interested ----------------------------------------------------------------------
+    def hide(self, user_id: int, arxiv_id: str) -> bool:
+        with self.engine.begin() as connection:
+            return self._insert_ignoring_duplicates(
+                connection,
+                not_interested,
+                {"user_id": user_id, "arxiv_id": arxiv_id, "created_at": _now()},
+            )
+
+    def unhide(self, user_id: int, arxiv_id: str) -> bool:
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(not_interested).where(
+                    and_(
+                        not_interested.c.user_id == user_id,
+                        not_interested.c.arxiv_id == arxiv_id,
+                    )
+                )
+            )
+        return bool(result.rowcount)
+
+    def hidden_ids(self, user_id: int) -> frozenset[str]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(not_interested.c.arxiv_id).where(not_interested.c.user_id == user_id)
+            )
+            return frozenset(str(row[0]) for row in rows)
+
+    # -- collections -------------------------------------------------------------------------
+    def create_collection(self, user_id: int, name: str) -> Collection:
+        created = _now()
+        try:
+            with self.engine.begin() as connection:
+                key = connection.execute(
+                    collections.insert().values(user_id=user_id, name=name, created_at=created)
+                ).inserted_primary_key
+        except IntegrityError as error:
+            raise AccountError(f"you already have a collection named {name!r}") from error
+        assert key is not None
+        return Collection(int(key[0]), user_id, name, created)
+
+    def collection_by_name(self, user_id: int, name: str) -> Collection | None:
+        for collection in self.collections_of(user_id):
+            if collection.name == name:
+                return collection
+        return None
+
+    def collections_of(self, user_id: int) -> list[Collection]:
+        size = (
+            select(func.count())
+            .where(collection_items.c.collection_id == collections.c.id)
+            .scalar_subquery()
+        )
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(collections, size.label("size"))
+                .where(collections.c.user_id == user_id)
+                .order_by(collections.c.name)
+            )
+            return [
+                Collection(int(r.id), int(r.user_id), r.name, _utc(r.created_at), int(r.size))
+                for r in rows
+            ]
+
+    def get_collection(self, user_id: int, collection_id: int) -> Collection | None:
+        """The collection if it exists and belongs to this user (others' are invisible)."""
+        for collection in self.collections_of(user_id):
+            if collection.id == collection_id:
+                return collection
+        return None
+
+    def add_to_collection(self, collection_id: int, arxiv_id: str) -> bool:
+        with self.engine.begin() as connection:
+            return self._insert_ignoring_duplicates(
+                connection,
+                collection_items,
+                {"collection_id": collection_id, "arxiv_id": arxiv_id, "added_at": _now()},
+            )
+
+    def remove_from_collection(self, collection_id: int, arxiv_id: str) -> bool:
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(collection_items).where(
+                    and_(
+                        collection_items.c.collection_id == collection_id,
+                        collection_items.c.arxiv_id == arxiv_id,
+                    )
+                )
+            )
+        return bool(result.rowcount)
+
+    def delete_collection(self, collection_id: int) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(collection_items).where(collection_items.c.collection_id == collection_id)
+            )
+            connection.execute(delete(collections).where(collections.c.id == collection_id))
+
+    def collection_items(self, collection_id: int) -> list[str]:
+        """Paper ids in the collection, most recently added first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(collection_items.c.arxiv_id)
+                .where(collection_items.c.collection_id == collection_id)
+                .order_by(collection_items.c.added_at.desc(), collection_items.c.arxiv_id)
+            )
+            return [str(row[0]) for row in rows]
+
+    def collections_holding(self, user_id: int, arxiv_id: str) -> set[int]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(collections.c.id)
+                .join(collection_items, collection_items.c.collection_id == collections.c.id)
+                .where(
+                    and_(
+                        collections.c.user_id == user_id,
+                        collection_items.c.arxiv_id == arxiv_id,
+                    )
+                )
+            )
+            return {int(row[0]) for row in rows}
+
+    # -- log-in attempts ---------------------------------------------------------------------
+    def record_login_attempt(self, subjects: Iterable[str], succeeded: bool) -> None:
+        moment = _now()
+        with self.engine.begin() as connection:
+            for subject in subjects:
+                connection.execute(
+                    login_attempts.insert().values(
+                        subject=subject[:200], attempted_at=moment, succeeded=succeeded
+                    )
+                )
+
+    def failed_attempts_since(self, subject: str, since: datetime) -> int:
+        """Failures for the subject since `since`, counting only those after its last success."""
+        with self.engine.connect() as connection:
+            last_success = connection.execute(
+                select(func.max(login_attempts.c.attempted_at)).where(
+                    and_(login_attempts.c.subject == subject, login_attempts.c.succeeded)
+                )
+            ).scalar_one()
+            start = max(since, _utc(last_success)) if last_success is not None else since
+            return int(
+                connection.execute(
+                    select(func.count()).where(
+                        and_(
+                            login_attempts.c.subject == subject,
+                            login_attempts.c.attempted_at > start,
+                            login_attempts.c.succeeded.is_(False),
+                        )
+                    )
+                ).scalar_one()
+            )
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

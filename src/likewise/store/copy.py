@@ -1,0 +1,317 @@
+"""Copy a whole catalog (every table, found by reflection) into an empty database and verify it.
+
+Used by `likewise migrate-store`: SQLite to PostgreSQL in one target transaction, so a failure
+leaves the target without any copied rows. Each table is verified by row count and by an
+order-independent checksum (the sum of per-row SHA-256 digests) computed on both sides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import MetaData, Table, create_engine, func, select, text
+from sqlalchemy.engine import Connection, Engine, RowMapping, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.types import DateTime
+
+from likewise.index.pgvector_index import PgvectorIndex
+from likewise.store.base import StoreError
+from likewise.store.migrate import upgrade_to_head
+
+# Bookkeeping that each database keeps for itself, and SQLite's full-text shadow tables
+# (PostgreSQL derives its own full-text column from the copied papers).
+_NOT_COPIED = {"alembic_version", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}
+_CHECKSUM_BITS = 128
+BATCH_SIZE = 2_000
+VECTOR_BATCH_SIZE = 50_000
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(slots=True)
+class TableReport:
+    name: str
+    rows: int
+    checksum: str
+
+
+@dataclass(slots=True)
+class CopyReport:
+    tables: list[TableReport] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # source-only tables, e.g. SQLite FTS5
+    vector_models: dict[str, int] = field(default_factory=dict)  # model -> vectors indexed
+
+    @property
+    def total_rows(self) -> int:
+        return sum(table.rows for table in self.tables)
+
+
+class CopyError(StoreError):
+    """The copy could not be made or did not verify; the target was left unchanged."""
+
+
+def open_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise CopyError(f"not a database URL: {url!r}") from error
+    if parsed.drivername in {"postgresql", "postgres"}:
+        # psycopg 3 is the driver likewise ships with.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(parsed)
+
+
+def copy_catalog(
+    source_url: str,
+    target_url: str,
+    *,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
+) -> CopyReport:
+    """Copy every table of the source catalog into the empty target catalog, then verify."""
+    source = open_engine(source_url)
+    target = open_engine(target_url)
+    try:
+        _check_reachable(source, source_url, "source")
+        _check_reachable(target, target_url, "target")
+        # Both sides at the same schema revision, so the same tables and columns exist.
+        upgrade_to_head(source, source_url)
+        upgrade_to_head(target, target_url)
+        source_tables = _reflect(source)
+        target_tables = _reflect(target)
+        report = CopyReport()
+        report.skipped = sorted(name for name in source_tables if name not in target_tables)
+        order = [table for table in _in_dependency_order(target) if table in source_tables]
+        try:
+            with source.connect() as reading, target.begin() as writing:
+                _check_empty(writing, target_tables, order)
+                for name in order:
+                    report.tables.append(
+                        _copy_table(
+                            reading,
+                            writing,
+                            source_tables[name],
+                            target_tables[name],
+                            batch_size,
+                            progress,
+                        )
+                    )
+                if writing.dialect.name == "postgresql":
+                    _advance_sequences(writing, [target_tables[name] for name in order])
+                    if "vector_index" in target_tables and "vectors" in target_tables:
+                        report.vector_models = _index_vectors(writing, target_tables["vectors"])
+        except SQLAlchemyError as error:
+            raise CopyError(f"copy failed, the target was left unchanged: {error}") from error
+        return report
+    finally:
+        source.dispose()
+        target.dispose()
+
+
+def _check_reachable(engine: Engine, url: str, role: str) -> None:
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if role == "source" and (not database or database == ":memory:"):
+            raise CopyError("the source must be a SQLite file")
+        if role == "source" and database and not Path(database).is_file():
+            raise CopyError(f"the source catalog {database} does not exist")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as error:
+        shown = engine.url.render_as_string(hide_password=True)
+        raise CopyError(f"cannot connect to the {role} database {shown}: {error}") from error
+
+
+def _reflect(engine: Engine) -> dict[str, Table]:
+    metadata = MetaData()
+    metadata.reflect(bind=engine)
+    return {
+        name: table
+        for name, table in metadata.tables.items()
+        if name not in _NOT_COPIED and not _is_full_text_shadow(name)
+    }
+
+
+def _is_full_text_shadow(name: str) -> bool:
+    return "_fts" in name
+
+
+def _in_dependency_order(engine: Engine) -> list[str]:
+    metadata = MetaData()
+    metadata.reflect(bind=engine)
+    return [table.name for table in metadata.sorted_tables]
+
+
+def _check_empty(connection: Connection, tables: Mapping[str, Table], order: list[str]) -> None:
+    for name in [*order, "vector_index"]:
+        if name not in tables:
+            continue
+        rows = connection.execute(select(func.count()).select_from(tables[name])).scalar_one()
+        if rows:
+            raise CopyError(
+                f"the target already holds {rows} rows in {name}; migrate-store copies into an "
+                "empty database (create a new one, or drop this one first)"
+            )
+
+
+def _copied_columns(source: Table, target: Table) -> list[str]:
+    missing = [
+        column.name
+        for column in target.columns
+        if column.name not in source.columns
+        and column.computed is None
+        and not column.nullable
+        and column.server_default is None
+    ]
+    if missing:
+        raise CopyError(f"table {target.name}: the source has no column(s) {', '.join(missing)}")
+    # Generated columns (PostgreSQL's search_vector) are computed by the target itself.
+    return [
+        column.name
+        for column in target.columns
+        if column.name in source.columns and column.computed is None
+    ]
+
+
+def _copy_table(
+    reading: Connection,
+    writing: Connection,
+    source: Table,
+    target: Table,
+    batch_size: int,
+    progress: Progress | None,
+) -> TableReport:
+    columns = _copied_columns(source, target)
+    utc_columns = {name for name in columns if _is_timestamptz(target.columns[name].type)}
+    total = reading.execute(select(func.count()).select_from(source)).scalar_one()
+    digest_sum = 0
+    copied = 0
+    for batch in _batches(reading, source, columns, batch_size):
+        for row in batch:
+            for name in utc_columns:
+                row[name] = _as_utc(row[name])
+            digest_sum += _row_digest(row, columns)
+        writing.execute(target.insert(), batch)
+        copied += len(batch)
+        if progress is not None:
+            progress(target.name, copied, total)
+    checksum = digest_sum % (1 << _CHECKSUM_BITS)
+    _verify(writing, target, columns, copied, checksum)
+    return TableReport(target.name, copied, f"{checksum:032x}")
+
+
+def _is_timestamptz(column_type: Any) -> bool:
+    return isinstance(column_type, DateTime) and bool(column_type.timezone)
+
+
+def _batches(
+    connection: Connection, table: Table, columns: list[str], batch_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    statement = select(*(table.columns[name] for name in columns))
+    result = connection.execution_options(yield_per=batch_size).execute(statement)
+    for partition in result.mappings().partitions(batch_size):
+        yield [dict(row) for row in partition]
+
+
+def _verify(
+    connection: Connection, target: Table, columns: list[str], rows: int, checksum: int
+) -> None:
+    """Read the table back from the target and compare with what was read from the source."""
+    found_rows = 0
+    digest_sum = 0
+    statement = select(*(target.columns[name] for name in columns))
+    for row in connection.execute(statement).mappings():
+        found_rows += 1
+        digest_sum += _row_digest(row, columns)
+    found = digest_sum % (1 << _CHECKSUM_BITS)
+    if found_rows != rows:
+        raise CopyError(f"table {target.name}: copied {rows} rows but the target has {found_rows}")
+    if found != checksum:
+        raise CopyError(
+            f"table {target.name}: checksum differs after the copy "
+            f"(source {checksum:032x}, target {found:032x})"
+        )
+
+
+def _row_digest(row: Mapping[str, Any] | RowMapping, columns: list[str]) -> int:
+    canonical = "\x1f".join(_canonical(row[name]) for name in columns)
+    return int.from_bytes(hashlib.sha256(canonical.encode("utf-8")).digest()[:16], "big")
+
+
+def _as_utc(value: Any) -> Any:
+    # SQLite keeps timestamps as naive UTC text; PostgreSQL's timestamptz needs the zone.
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _canonical(value: Any) -> str:
+    """One spelling per value, whichever database and driver produced it."""
+    if value is None:
+        return "\x00"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+        return moment.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "b:" + bytes(value).hex()
+    if isinstance(value, float | Decimal):
+        return repr(float(value))
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def _advance_sequences(connection: Connection, tables: list[Table]) -> None:
+    """Copied rows carry their own ids: move each serial past them for the next insert."""
+    for table in tables:
+        for column in table.primary_key.columns:
+            sequence = connection.execute(
+                text("SELECT pg_get_serial_sequence(:table, :column)"),
+                {"table": table.name, "column": column.name},
+            ).scalar_one_or_none()
+            if sequence is None:
+                continue
+            highest = connection.execute(select(func.max(column))).scalar_one_or_none()
+            connection.execute(
+                text("SELECT setval(CAST(:sequence AS regclass), :value, :called)"),
+                {"sequence": sequence, "value": highest or 1, "called": highest is not None},
+            )
+
+
+def _index_vectors(connection: Connection, vectors: Table) -> dict[str, int]:
+    """Fill pgvector's table from the copied float32 blobs and build each model's graph."""
+    counts: dict[str, int] = {}
+    models = connection.execute(select(vectors.c.model_id).distinct()).scalars().all()
+    for model_id in models:
+        statement = select(vectors.c.paper_key, vectors.c.vector).where(
+            vectors.c.model_id == model_id
+        )
+        index: PgvectorIndex | None = None
+        counts[str(model_id)] = 0
+        for rows in connection.execute(statement).partitions(VECTOR_BATCH_SIZE):
+            widths = {len(row[1]) for row in rows}
+            if len(widths) != 1 or (index is not None and 4 * index.dimensions not in widths):
+                raise CopyError(f"vectors of model {model_id} have different lengths")
+            keys = np.array([row[0] for row in rows], dtype=np.int64)
+            matrix = np.frombuffer(b"".join(bytes(row[1]) for row in rows), dtype="<f4")
+            matrix = matrix.reshape(len(rows), widths.pop() // 4).astype(np.float32)
+            if index is None:
+                index = PgvectorIndex(connection.engine, str(model_id), matrix.shape[1])
+            index.upsert(connection, keys, matrix)
+            counts[str(model_id)] += len(keys)
+        if index is not None:
+            index.create_graph(connection)
+    return counts

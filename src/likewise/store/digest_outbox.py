@@ -1,0 +1,193 @@
+"""The digest outbox: composed mail stored before sending, claimed, then marked sent or failed.
+
+A row moves pending -> sending -> sent, or to failed-temporary (retried after back-off) or
+failed-permanent (shown to the operator). Claims are compare-and-set on the row's state, so
+several runners (web workers, cron) never send one row twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.engine import Engine
+
+from likewise.store.digest_tables import outbox
+
+PENDING, SENDING, SENT = "pending", "sending", "sent"
+FAILED_TEMPORARY, FAILED_PERMANENT = "failed-temporary", "failed-permanent"
+OUTBOX_STATES = (PENDING, SENDING, SENT, FAILED_TEMPORARY, FAILED_PERMANENT)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class OutboxMessage:
+    id: int
+    subscriber_id: int | None
+    kind: str
+    recipient: str
+    subject: str
+    message: str
+    message_id: str
+    window_end: date | None
+    state: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def _outbox_from(row: Any) -> OutboxMessage:
+    return OutboxMessage(
+        id=row.id,
+        subscriber_id=row.subscriber_id,
+        kind=row.kind,
+        recipient=row.recipient,
+        subject=row.subject,
+        message=row.message,
+        message_id=row.message_id,
+        window_end=row.window_end,
+        state=row.state,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        next_attempt_at=as_utc(row.next_attempt_at) or utc_now(),
+        created_at=as_utc(row.created_at) or utc_now(),
+        sent_at=as_utc(row.sent_at),
+    )
+
+
+class OutboxRepository:
+    """The outbox half of DigestRepository."""
+
+    engine: Engine
+
+    def enqueue(
+        self,
+        *,
+        kind: str,
+        recipient: str,
+        subject: str,
+        message: str,
+        message_id: str,
+        subscriber_id: int | None = None,
+    ) -> int:
+        now = utc_now()
+        with self.engine.begin() as connection:
+            key = connection.execute(
+                outbox.insert().values(
+                    subscriber_id=subscriber_id,
+                    kind=kind,
+                    recipient=recipient,
+                    subject=subject,
+                    message=message,
+                    message_id=message_id,
+                    state=PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            ).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def claim_due(
+        self, now: datetime, *, lease: timedelta, limit: int = 100, only: Sequence[int] = ()
+    ) -> list[OutboxMessage]:
+        """Claim sendable rows (due, or stuck in `sending` past the lease) for this runner.
+
+        Each row is moved to `sending` by a compare-and-set on its state and claim time, so
+        concurrent runners never both claim one row.
+        """
+        due = or_(
+            and_(
+                outbox.c.state.in_((PENDING, FAILED_TEMPORARY)),
+                outbox.c.next_attempt_at <= now,
+            ),
+            and_(outbox.c.state == SENDING, outbox.c.claimed_at < now - lease),
+        )
+        query = select(outbox).where(due).order_by(outbox.c.id).limit(limit)
+        if only:
+            query = query.where(outbox.c.id.in_(list(only)))
+        claimed: list[OutboxMessage] = []
+        with self.engine.connect() as connection:
+            candidates = list(connection.execute(query))
+        for row in candidates:
+            with self.engine.begin() as connection:
+                won = connection.execute(
+                    update(outbox)
+                    .where(
+                        outbox.c.id == row.id,
+                        outbox.c.state == row.state,
+                        outbox.c.claimed_at.is_(None)
+                        if row.claimed_at is None
+                        else outbox.c.claimed_at == row.claimed_at,
+                    )
+                    .values(state=SENDING, claimed_at=now)
+                ).rowcount
+            if won:
+                message = _outbox_from(row)
+                message.state = SENDING
+                claimed.append(message)
+        return claimed
+
+    def mark_sent(self, outbox_id: int, when: datetime) -> None:
+        self._finish(outbox_id, state=SENT, sent_at=when, last_error=None)
+
+    def mark_temporary_failure(self, outbox_id: int, error: str, retry_at: datetime) -> None:
+        self._finish(
+            outbox_id,
+            state=FAILED_TEMPORARY,
+            last_error=error,
+            next_attempt_at=retry_at,
+            attempts=outbox.c.attempts + 1,
+        )
+
+    def mark_permanent_failure(self, outbox_id: int, error: str) -> None:
+        self._finish(
+            outbox_id, state=FAILED_PERMANENT, last_error=error, attempts=outbox.c.attempts + 1
+        )
+
+    def _finish(self, outbox_id: int, **values: Any) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id, outbox.c.state == SENDING)
+                .values(claimed_at=None, **values)
+            )
+
+    def outbox_messages(
+        self, states: Sequence[str] = (), limit: int = 1000
+    ) -> list[OutboxMessage]:
+        query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+        if states:
+            query = query.where(outbox.c.state.in_(list(states)))
+        with self.engine.connect() as connection:
+            return [_outbox_from(row) for row in connection.execute(query)]
+
+    def get_outbox(self, outbox_id: int) -> OutboxMessage | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(outbox).where(outbox.c.id == outbox_id)).first()
+        return None if row is None else _outbox_from(row)
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(outbox.c.state, func.count()).group_by(outbox.c.state)
+            )
+            counts = {state: 0 for state in OUTBOX_STATES}
+            counts.update({state: int(count) for state, count in rows})
+        return counts

@@ -1,0 +1,210 @@
+"""Papers to table rows and back, and the rule that merges a new record into a stored one.
+
+Rows are tuples in schema.PAPER_COLUMNS order holding plain Python values (UTC-aware
+datetimes, dates); the dialect-specific encoding for bulk writes lives in store/upsert.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import UTC, date, datetime
+from typing import Any
+
+from likewise.models import Paper, Version, normalise_title
+from likewise.store.schema import PAPER_COLUMNS
+
+PaperRow = tuple[Any, ...]
+_COLUMN_INDEX = {name: index for index, name in enumerate(PAPER_COLUMNS)}
+_DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:")
+# Fields a record may leave empty without erasing what is stored.
+_MERGED_FIELDS = tuple(
+    item.name
+    for item in fields(Paper)
+    if item.name not in {"arxiv_id", "latest_version", "versions", "announced", "record_modified"}
+)
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """Naive datetimes are taken as UTC; every stored datetime is UTC-aware."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def normalise_doi(doi: str | None) -> str | None:
+    if not doi:
+        return None
+    cleaned = doi.strip()
+    lowered = cleaned.lower()
+    for prefix in _DOI_PREFIXES:
+        if lowered.startswith(prefix):
+            cleaned = cleaned[len(prefix) :]
+            break
+    return cleaned.strip().lower() or None
+
+
+def encode_authors(authors: list[str]) -> str:
+    """Names one per line (a name never spans lines: line breaks inside become spaces)."""
+    return "\n".join(" ".join(name.split()) for name in authors)
+
+
+def decode_authors(text: str) -> list[str]:
+    return text.split("\n") if text else []
+
+
+def listed_day(paper: Paper) -> date | None:
+    if paper.announced is not None:
+        return paper.announced
+    submitted = utc(paper.submitted)
+    return submitted.date() if submitted else None
+
+
+def paper_to_row(paper: Paper, source: str) -> PaperRow:
+    """The papers-table row of a paper (without its key)."""
+    categories = paper.categories
+    return (
+        paper.arxiv_id,
+        paper.title,
+        normalise_title(paper.title),
+        paper.abstract or "",
+        encode_authors(paper.authors),
+        " ".join(categories),
+        categories[0] if categories else None,
+        utc(paper.submitted),
+        utc(paper.updated),
+        paper.announced,
+        paper.record_modified,
+        listed_day(paper),
+        paper.latest_version,
+        paper.comment,
+        paper.journal_ref,
+        paper.doi,
+        normalise_doi(paper.doi),
+        paper.license,
+        paper.source or source,
+        paper.content_hash(),
+    )
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def row_to_paper(row: Any, versions: list[Version] | None = None) -> Paper:
+    """A Paper from a row that has the papers columns by name (as a Core select returns)."""
+    mapping = row._mapping if hasattr(row, "_mapping") else row
+    categories = mapping["categories"]
+    return Paper(
+        arxiv_id=mapping["arxiv_id"],
+        title=mapping["title"],
+        abstract=mapping["abstract"],
+        authors=decode_authors(mapping["authors"]),
+        categories=categories.split() if categories else [],
+        submitted=utc(mapping["submitted"]),
+        updated=utc(mapping["updated"]),
+        announced=_as_date(mapping["announced"]),
+        record_modified=_as_date(mapping["record_modified"]),
+        latest_version=mapping["latest_version"],
+        versions=versions if versions is not None else [],
+        comment=mapping["comment"],
+        journal_ref=mapping["journal_ref"],
+        doi=mapping["doi"],
+        license=mapping["license"],
+        source=mapping["source"],
+    )
+
+
+def with_version_history(paper: Paper) -> Paper:
+    """A copy whose versions are sorted and carry the bare id; when the source listed no
+    versions, the latest one is recorded if the paper's dates say when it was submitted."""
+    latest = paper.latest_version
+    by_number: dict[int, Version] = {}
+    if paper.versions:
+        for version in paper.versions:
+            by_number[version.number] = Version(
+                paper.arxiv_id, version.number, utc(version.submitted), version.size
+            )
+        latest = max(latest, *by_number)
+    moment = paper.submitted if latest == 1 else paper.updated
+    if latest not in by_number and moment is not None:
+        by_number[latest] = Version(paper.arxiv_id, latest, utc(moment))
+    return Paper(
+        arxiv_id=paper.arxiv_id,
+        title=paper.title,
+        abstract=paper.abstract,
+        authors=paper.authors,
+        categories=paper.categories,
+        submitted=paper.submitted,
+        updated=paper.updated,
+        announced=paper.announced,
+        record_modified=paper.record_modified,
+        latest_version=latest,
+        versions=[by_number[number] for number in sorted(by_number)],
+        comment=paper.comment,
+        journal_ref=paper.journal_ref,
+        doi=paper.doi,
+        license=paper.license,
+        source=paper.source,
+    )
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _earliest(first: date | None, second: date | None) -> date | None:
+    if first is None or second is None:
+        return first or second
+    return min(first, second)
+
+
+def _latest(first: date | None, second: date | None) -> date | None:
+    if first is None or second is None:
+        return first or second
+    return max(first, second)
+
+
+def is_newer(incoming: Paper, stored: Paper) -> bool:
+    """A higher version, or the same version with a newer record-modified date."""
+    if incoming.latest_version != stored.latest_version:
+        return incoming.latest_version > stored.latest_version
+    if incoming.record_modified is None:
+        return False
+    return stored.record_modified is None or incoming.record_modified > stored.record_modified
+
+
+def merge_papers(stored: Paper, incoming: Paper) -> Paper:
+    """One record from two: the newer one's fields win, neither erases what the other has."""
+    winner, other = (incoming, stored) if is_newer(incoming, stored) else (stored, incoming)
+    values: dict[str, Any] = {}
+    for name in _MERGED_FIELDS:
+        value = getattr(winner, name)
+        values[name] = getattr(other, name) if _is_empty(value) else value
+    versions: dict[int, Version] = {version.number: version for version in stored.versions}
+    for version in incoming.versions:
+        known = versions.get(version.number)
+        if known is None:
+            versions[version.number] = version
+        else:
+            versions[version.number] = Version(
+                known.arxiv_id,
+                known.number,
+                known.submitted or version.submitted,
+                known.size or version.size,
+            )
+    return Paper(
+        arxiv_id=stored.arxiv_id,
+        latest_version=max(stored.latest_version, incoming.latest_version),
+        versions=[versions[number] for number in sorted(versions)],
+        announced=_earliest(stored.announced, incoming.announced),
+        record_modified=_latest(stored.record_modified, incoming.record_modified),
+        **values,
+    )
+
+
+def column(row: PaperRow, name: str) -> Any:
+    return row[_COLUMN_INDEX[name]]

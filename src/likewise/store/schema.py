@@ -1,0 +1,139 @@
+"""The catalog's tables as SQLAlchemy Core metadata, used by the queries in store/catalog.py.
+
+Migrations (store/migrations/versions/) are the source of truth for creating them; a test
+checks that a migrated database matches this metadata. Full-text objects (SQLite's FTS5 table,
+PostgreSQL's tsvector column) are created by the migrations only and queried with SQL text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+papers = Table(
+    "papers",
+    metadata,
+    # `key` is the small stable integer that vector indexes use instead of the arXiv id.
+    Column("key", Integer, primary_key=True, autoincrement=True),
+    Column("arxiv_id", String(64), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("title_normalised", Text, nullable=False),
+    Column("abstract", Text, nullable=False),
+    Column("authors", Text, nullable=False),  # names in order, one per line
+    Column("categories", Text, nullable=False),  # space-separated, primary first
+    Column("primary_category", String(32)),
+    Column("submitted", DateTime(timezone=True)),
+    Column("updated", DateTime(timezone=True)),
+    Column("announced", Date),
+    Column("record_modified", Date),
+    # The day date filters use: announced, else the UTC day of submission.
+    Column("listed_day", Date),
+    Column("latest_version", Integer, nullable=False),
+    Column("comment", Text),
+    Column("journal_ref", Text),
+    Column("doi", String(256)),
+    Column("doi_normalised", String(256)),  # lower case, no resolver prefix
+    Column("license", Text),
+    Column("source", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    sqlite_autoincrement=True,
+)
+Index("ix_papers_doi_normalised", papers.c.doi_normalised)
+Index("ix_papers_title_normalised", papers.c.title_normalised)
+Index("ix_papers_listed_day", papers.c.listed_day)
+
+paper_authors = Table(
+    "paper_authors",
+    metadata,
+    Column(
+        "paper_key",
+        Integer,
+        ForeignKey("papers.key", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("name_normalised", Text, nullable=False),
+)
+Index("ix_paper_authors_name_normalised", paper_authors.c.name_normalised)
+
+paper_categories = Table(
+    "paper_categories",
+    metadata,
+    Column(
+        "paper_key",
+        Integer,
+        ForeignKey("papers.key", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("category", String(32), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("is_primary", Boolean, nullable=False),
+)
+Index("ix_paper_categories_category", paper_categories.c.category, paper_categories.c.paper_key)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column(
+        "paper_key",
+        Integer,
+        ForeignKey("papers.key", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("submitted", DateTime(timezone=True)),
+    Column("size", String(32)),
+)
+
+# Announcements name the arXiv id rather than the paper key: a feed may list a paper before
+# its record is stored.
+announcements = Table(
+    "announcements",
+    metadata,
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("kind", String(16), nullable=False),
+)
+Index("ix_announcements_day", announcements.c.day)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("source", String(128), primary_key=True),
+    Column("checkpoint", Text),
+    Column("last_sync", DateTime(timezone=True)),
+    Column("stored", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+)
+
+vectors = Table(
+    "vectors",
+    metadata,
+    Column("model_id", String(128), primary_key=True),
+    Column(
+        "paper_key",
+        Integer,
+        ForeignKey("papers.key", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("content_hash", String(64), nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # float32, little-endian
+)
+
+# Column order of a paper row as written by the bulk statements (everything but `key`).
+PAPER_COLUMNS: tuple[str, ...] = tuple(c.name for c in papers.columns if c.name != "key")

@@ -1,0 +1,223 @@
+"""Request safety: signed session cookies, CSRF tokens, and body / query-string size limits.
+
+Every visitor gets a signed session cookie (itsdangerous) holding a random CSRF token and,
+once signed in, the account id. Every POST/PUT/PATCH/DELETE must echo the token in the form
+field `csrf_token` or the `X-CSRF-Token` header (synchroniser-token pattern, OWASP), except
+endpoints marked with `csrf_exempt` (links signed on their own, such as RFC 8058 one-click
+unsubscribe). Password hashing and log-in rate limits live in library_parts/site_accounts.py.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fastapi import HTTPException, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from likewise.settings import Settings
+
+SESSION_COOKIE = "likewise_session"
+SESSION_MAX_AGE = 30 * 24 * 3600
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+MAX_BODY_BYTES = 64 * 1024
+MAX_QUERY_BYTES = 4096
+_UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def load_secret_key(settings: Settings) -> str:
+    """The configured key, else one generated once under HOME (shared by all workers)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.home) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: when several workers start at once, exactly one writes the key.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            key = path.read_text(encoding="utf-8").strip()
+            if key:
+                return key
+            time.sleep(0.05)
+        raise RuntimeError(f"{path} is empty; delete it or set LIKEWISE_SECRET_KEY") from None
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+@dataclass(slots=True)
+class Session:
+    """What the session cookie carries; `changed` makes the middleware send a new cookie."""
+
+    csrf: str
+    user_id: int | None = None
+    changed: bool = False
+
+    def sign_in(self, user_id: int) -> None:
+        # A new token on every change of identity defeats session-fixation of the token.
+        self.user_id = user_id
+        self.csrf = secrets.token_urlsafe(24)
+        self.changed = True
+
+    def sign_out(self) -> None:
+        self.user_id = None
+        self.csrf = secrets.token_urlsafe(24)
+        self.changed = True
+
+
+class SessionCodec:
+    def __init__(self, secret_key: str) -> None:
+        self._serializer = URLSafeTimedSerializer(secret_key, salt="likewise.session")
+
+    def dumps(self, session: Session) -> str:
+        return str(self._serializer.dumps({"c": session.csrf, "u": session.user_id}))
+
+    def loads(self, cookie: str | None) -> Session | None:
+        if not cookie or len(cookie) > 1024:
+            return None
+        try:
+            data: Any = self._serializer.loads(cookie, max_age=SESSION_MAX_AGE)
+        except BadSignature:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("c"), str):
+            return None
+        user_id = data.get("u")
+        csrf: str = data["c"]
+        return Session(csrf, user_id if isinstance(user_id, int) else None)
+
+
+def _cookie_value(scope: Scope, name: str) -> str | None:
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for key, value in headers:
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                cookie_name, _, cookie_value = part.strip().partition("=")
+                if cookie_name == name:
+                    return cookie_value
+    return None
+
+
+class GuardMiddleware:
+    """Size limits first (414 / 413 before any work), then the session in and out."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        codec: SessionCodec,
+        secure_cookie: bool = False,
+        max_body: int = MAX_BODY_BYTES,
+        max_query: int = MAX_QUERY_BYTES,
+    ) -> None:
+        self.app = app
+        self.codec = codec
+        self.secure_cookie = secure_cookie
+        self.max_body = max_body
+        self.max_query = max_query
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if len(scope.get("query_string", b"")) > self.max_query:
+            await _plain(send, 414, f"query string over {self.max_query} bytes")
+            return
+        for key, value in scope.get("headers", []):
+            if key == b"content-length" and (not value.isdigit() or int(value) > self.max_body):
+                await _plain(send, 413, f"request body over {self.max_body} bytes")
+                return
+        existing = self.codec.loads(_cookie_value(scope, SESSION_COOKIE))
+        session = existing or Session(secrets.token_urlsafe(24), changed=True)
+        scope["likewise.session"] = session
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise HTTPException(413, f"request body over {self.max_body} bytes")
+            return message
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and session.changed:
+                attributes = f"Path=/; Max-Age={SESSION_MAX_AGE}; HttpOnly; SameSite=Lax"
+                if self.secure_cookie:
+                    attributes += "; Secure"
+                cookie = f"{SESSION_COOKIE}={self.codec.dumps(session)}; {attributes}"
+                headers = [*message.get("headers", []), (b"set-cookie", cookie.encode("latin-1"))]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, limited_receive, send_with_cookie)
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    body = text.encode("utf-8")
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def session_of(request: Request) -> Session:
+    session = request.scope.get("likewise.session")
+    if not isinstance(session, Session):
+        # Only reached when the app runs without GuardMiddleware (never in create_app).
+        session = Session(secrets.token_urlsafe(24), changed=True)
+        request.scope["likewise.session"] = session
+    return session
+
+
+def csrf_exempt(endpoint: F) -> F:
+    """Mark an endpoint whose POST is authorised by its own signed link, not a CSRF token."""
+    endpoint.__dict__["likewise_csrf_exempt"] = True
+    return endpoint
+
+
+async def csrf_guard(request: Request) -> None:
+    """App-wide dependency: refuse a state-changing request without the session's token."""
+    if request.method not in _UNSAFE_METHODS:
+        return
+    endpoint = request.scope.get("endpoint")
+    if getattr(endpoint, "likewise_csrf_exempt", False):
+        return
+    token = request.headers.get(CSRF_HEADER)
+    if token is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            token = value if isinstance(value, str) else None
+    expected = session_of(request).csrf
+    if not token or not hmac.compare_digest(token.encode(), expected.encode()):
+        raise HTTPException(
+            403, "missing or stale form token: reload the page and try again (CSRF check)"
+        )
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to after a form; anything else (other hosts) gives default."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(char) < 32 for char in target) or len(target) > 2000:
+        return default
+    return target

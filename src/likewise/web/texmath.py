@@ -1,0 +1,302 @@
+"""A small, safe TeX-to-MathML renderer for `$...$` in titles and abstracts.
+
+Covers what arXiv titles and abstracts use (sub/superscripts, fractions, roots, Greek,
+operators, relations, accents, font commands, text); anything it does not know is shown as
+escaped text. Output is built from escaped tokens only, so no input can inject markup.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from markupsafe import Markup
+
+_MAX_MATH_CHARS = 1000
+_MAX_DEPTH = 40
+
+
+def _names(text: str) -> list[str]:
+    return text.split()
+
+
+_GREEK = _names(
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu "
+    "xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta "
+    "Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega"
+)
+_GREEK_LETTERS = (
+    "αβγδϵεζηθϑικλμνξπϖρϱσςτυϕφχψωΓΔΘΛΞΠΣΥΦΨΩ"
+)
+_IDENTIFIERS = dict(zip(_GREEK, _GREEK_LETTERS, strict=True)) | {
+    "ell": "ℓ", "infty": "∞", "partial": "∂", "nabla": "∇", "hbar": "ℏ", "emptyset": "∅",
+    "varnothing": "∅", "aleph": "ℵ", "Re": "ℜ", "Im": "ℑ", "imath": "ı", "jmath": "ȷ",
+}
+_OPERATORS = {
+    "times": "×", "cdot": "⋅", "cdots": "⋯", "ldots": "…", "dots": "…", "pm": "±",
+    "mp": "∓", "div": "÷", "ast": "∗", "star": "⋆", "circ": "∘", "bullet": "∙", "oplus": "⊕",
+    "otimes": "⊗", "odot": "⊙", "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥", "neq": "≠",
+    "ne": "≠", "approx": "≈", "sim": "∼", "simeq": "≃", "cong": "≅", "equiv": "≡",
+    "propto": "∝", "ll": "≪", "gg": "≫", "in": "∈", "notin": "∉", "ni": "∋", "subset": "⊂",
+    "subseteq": "⊆", "supset": "⊃", "supseteq": "⊇", "cup": "∪", "cap": "∩",
+    "setminus": "∖", "wedge": "∧", "land": "∧", "vee": "∨", "lor": "∨", "neg": "¬",
+    "lnot": "¬", "forall": "∀", "exists": "∃", "to": "→", "rightarrow": "→",
+    "leftarrow": "←", "Rightarrow": "⇒", "Leftarrow": "⇐", "leftrightarrow": "↔",
+    "Leftrightarrow": "⇔", "iff": "⟺", "implies": "⟹", "mapsto": "↦", "uparrow": "↑",
+    "downarrow": "↓", "sum": "∑", "prod": "∏", "int": "∫", "oint": "∮", "bigcup": "⋃",
+    "bigcap": "⋂", "mid": "∣", "parallel": "∥", "perp": "⊥", "langle": "⟨", "rangle": "⟩",
+    "lceil": "⌈", "rceil": "⌉", "lfloor": "⌊", "rfloor": "⌋", "vert": "|", "Vert": "‖",
+    "lvert": "|", "rvert": "|", "lVert": "‖", "rVert": "‖", "prime": "′", "top": "⊤",
+    "dagger": "†", "sharp": "♯", "%": "%", "&": "&", "#": "#", "$": "$", "_": "_",
+    "{": "{", "}": "}", "|": "‖", "lbrace": "{", "rbrace": "}", "colon": ":",
+}
+_FUNCTIONS = set(
+    _names(
+        "log ln exp sin cos tan sec csc cot arcsin arccos arctan sinh cosh tanh max min arg "
+        "argmax argmin sup inf lim liminf limsup det dim ker deg gcd Pr mod bmod"
+    )
+)
+_ACCENTS = {
+    "hat": "^", "widehat": "^", "bar": "¯", "overline": "¯", "tilde": "~", "widetilde": "~",
+    "vec": "→", "dot": "˙", "ddot": "¨", "check": "ˇ", "breve": "˘", "acute": "´",
+    "grave": "`", "overrightarrow": "→",
+}
+_SPACES = {",": "0.17em", ":": "0.22em", ";": "0.28em", "quad": "1em", "qquad": "2em",
+           " ": "0.25em", "!": "0em", "enspace": "0.5em"}
+_IGNORED = set(
+    _names(
+        "left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr middle displaystyle "
+        "textstyle scriptstyle limits nolimits nonumber notag"
+    )
+)
+_TEXT_COMMANDS = {"text", "textrm", "textit", "textbf", "textsf", "texttt", "mbox",
+                  "textnormal", "emph"}
+_FONT_CLASSES = {"mathbf": "tex-bf", "boldsymbol": "tex-bf", "bm": "tex-bf",
+                 "mathsf": "tex-sf", "mathtt": "tex-tt", "mathit": "tex-it"}
+_DOUBLE_STRUCK = {"C": "ℂ", "H": "ℍ", "N": "ℕ", "P": "ℙ", "Q": "ℚ", "R": "ℝ", "Z": "ℤ"}
+_SCRIPT = {"B": "ℬ", "E": "ℰ", "F": "ℱ", "H": "ℋ", "I": "ℐ", "L": "ℒ", "M": "ℳ", "R": "ℛ"}
+
+_TOKEN = re.compile(r"\\([A-Za-z]+|.)|(\d+(?:\.\d+)?)|(\s+)|(.)", re.DOTALL)
+# `$$...$$`, `$...$` (not `\$`), `\(...\)` and `\[...\]`.
+_MATH = re.compile(
+    r"(?<!\\)\$\$(?P<display>.+?)(?<!\\)\$\$|(?<!\\)\$(?P<inline>[^$]+?)(?<!\\)\$"
+    r"|\\\((?P<paren>.+?)\\\)|\\\[(?P<bracket>.+?)\\\]",
+    re.DOTALL,
+)
+_TEXT_ESCAPES = re.compile(r"\\([%&_#$])")
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.tokens: list[tuple[str, str]] = []
+        for match in _TOKEN.finditer(source):
+            command, number, space, char = match.groups()
+            if command is not None:
+                self.tokens.append(("command", command))
+            elif number is not None:
+                self.tokens.append(("number", number))
+            elif space is not None:
+                continue
+            else:
+                self.tokens.append(("char", char))
+        self.position = 0
+        self.depth = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str] | None:
+        token = self.peek()
+        if token is not None:
+            self.position += 1
+        return token
+
+    def sequence(self, stop: str | None = None) -> str:
+        parts: list[str] = []
+        while (token := self.peek()) is not None:
+            if stop is not None and token == ("char", stop):
+                self.position += 1
+                break
+            if token == ("char", "}"):  # unbalanced: drop it
+                self.position += 1
+                continue
+            parts.append(self.scripted())
+        return "".join(parts)
+
+    def argument(self) -> str:
+        """One argument: a braced group or a single atom."""
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise _TooDeep
+        try:
+            if self.peek() == ("char", "{"):
+                self.position += 1
+                return f"<mrow>{self.sequence('}')}</mrow>"
+            return self.atom()
+        finally:
+            self.depth -= 1
+
+    def raw_group(self) -> str:
+        """The literal text of a braced group (for \\text{...})."""
+        if self.peek() != ("char", "{"):
+            token = self.take()
+            return token[1] if token else ""
+        self.position += 1
+        depth, parts = 1, []
+        while (token := self.take()) is not None:
+            if token == ("char", "{"):
+                depth += 1
+            elif token == ("char", "}"):
+                depth -= 1
+                if depth == 0:
+                    break
+            parts.append(token[1] if token[0] != "command" else _IDENTIFIERS.get(token[1], ""))
+        return " ".join(parts) if len(parts) > 1 and all(len(p) > 1 for p in parts) else "".join(
+            parts
+        )
+
+    def scripted(self) -> str:
+        base = self.atom()
+        subscript = superscript = None
+        for _ in range(2):
+            token = self.peek()
+            if token == ("char", "_") and subscript is None:
+                self.position += 1
+                subscript = self.argument()
+            elif token == ("char", "^") and superscript is None:
+                self.position += 1
+                superscript = self.argument()
+            elif token == ("char", "'"):
+                self.position += 1
+                superscript = "<mo>′</mo>"
+        if subscript is not None and superscript is not None:
+            return f"<msubsup>{base or '<mrow></mrow>'}{subscript}{superscript}</msubsup>"
+        if subscript is not None:
+            return f"<msub>{base or '<mrow></mrow>'}{subscript}</msub>"
+        if superscript is not None:
+            return f"<msup>{base or '<mrow></mrow>'}{superscript}</msup>"
+        return base
+
+    def atom(self) -> str:
+        token = self.take()
+        if token is None:
+            return ""
+        kind, value = token
+        if kind == "number":
+            return f"<mn>{escape(value)}</mn>"
+        if kind == "char":
+            if value == "{":
+                self.position -= 1
+                return self.argument()
+            if value.isalpha():
+                return f"<mi>{escape(value)}</mi>"
+            if value in "^_":
+                return ""
+            if value == "~":
+                return '<mspace width="0.25em"></mspace>'
+            return f"<mo>{escape(value)}</mo>"
+        return self.command(value)
+
+    def command(self, name: str) -> str:
+        if name in _IDENTIFIERS and name not in _OPERATORS:
+            return f"<mi>{_IDENTIFIERS[name]}</mi>"
+        if name in _OPERATORS:
+            return f"<mo>{escape(_OPERATORS[name])}</mo>"
+        if name in _FUNCTIONS or name == "operatorname":
+            text = self.raw_group() if name == "operatorname" else name
+            return f'<mi mathvariant="normal">{escape(text)}</mi><mspace width="0.17em"></mspace>'
+        if name in ("frac", "dfrac", "tfrac", "binom"):
+            numerator, denominator = self.argument(), self.argument()
+            if name == "binom":
+                return (
+                    f'<mrow><mo>(</mo><mfrac linethickness="0">{numerator}{denominator}'
+                    "</mfrac><mo>)</mo></mrow>"
+                )
+            return f"<mfrac>{numerator}{denominator}</mfrac>"
+        if name == "sqrt":
+            if self.peek() == ("char", "["):
+                self.position += 1
+                index = self.sequence("]")
+                return f"<mroot>{self.argument()}<mrow>{index}</mrow></mroot>"
+            return f"<msqrt>{self.argument()}</msqrt>"
+        if name in _ACCENTS:
+            accent = escape(_ACCENTS[name])
+            return f'<mover accent="true">{self.argument()}<mo>{accent}</mo></mover>'
+        if name == "underline":
+            return f'<munder accentunder="true">{self.argument()}<mo>_</mo></munder>'
+        if name in _TEXT_COMMANDS:
+            return f"<mtext>{escape(self.raw_group())}</mtext>"
+        if name in ("mathrm", "rm", "mathup"):
+            return f'<mi mathvariant="normal">{escape(self.raw_group())}</mi>'
+        if name in _FONT_CLASSES:
+            return f'<mrow class="{_FONT_CLASSES[name]}">{self.argument()}</mrow>'
+        if name in ("mathbb", "mathcal", "mathscr", "mathfrak"):
+            return self.lettered(name, self.raw_group())
+        if name in _SPACES:
+            return f'<mspace width="{_SPACES[name]}"></mspace>'
+        if name in _IGNORED:
+            if self.peek() == ("char", "."):
+                self.position += 1
+            return ""
+        if name == "\\":
+            return ""
+        return f"<mtext>{escape(chr(92) + name)}</mtext>"
+
+    @staticmethod
+    def lettered(font: str, text: str) -> str:
+        letters = []
+        for char in text:
+            if font == "mathbb" and char in _DOUBLE_STRUCK:
+                letters.append(_DOUBLE_STRUCK[char])
+            elif font == "mathbb" and "A" <= char <= "Z":
+                letters.append(chr(0x1D538 + ord(char) - ord("A")))
+            elif font in ("mathcal", "mathscr") and char in _SCRIPT:
+                letters.append(_SCRIPT[char])
+            elif font in ("mathcal", "mathscr") and "A" <= char <= "Z":
+                letters.append(chr(0x1D49C + ord(char) - ord("A")))
+            else:
+                letters.append(char)
+        return f"<mi>{escape(''.join(letters))}</mi>"
+
+
+def tex_to_mathml(source: str, display: bool = False) -> Markup:
+    """MathML for one formula, or the escaped source when it is too long or too deep."""
+    if len(source) > _MAX_MATH_CHARS:
+        return Markup(escape(f"${source}$"))
+    try:
+        body = _Parser(source).sequence()
+    except (_TooDeep, RecursionError):
+        return Markup(escape(f"${source}$"))
+    mode = ' display="block"' if display else ""
+    return Markup(f"<math{mode}>{body}</math>")
+
+
+def _plain(text: str) -> str:
+    return escape(_TEXT_ESCAPES.sub(r"\1", text))
+
+
+def render_tex(text: str | None) -> Markup:
+    """Escape text, rendering each math span as MathML and `\\%`-style escapes as characters."""
+    if not text:
+        return Markup("")
+    parts: list[str] = []
+    position = 0
+    for match in _MATH.finditer(text):
+        parts.append(_plain(text[position : match.start()]))
+        display = match["display"] is not None or match["bracket"] is not None
+        formula = match["display"] or match["inline"] or match["paren"] or match["bracket"] or ""
+        parts.append(tex_to_mathml(formula, display))
+        position = match.end()
+    parts.append(_plain(text[position:]))
+    return Markup("".join(parts))
+
+
+def strip_tex(text: str | None) -> str:
+    """Plain text for places where markup cannot go (feeds' titles, page titles)."""
+    if not text:
+        return ""
+    return _TEXT_ESCAPES.sub(r"\1", text.replace("$", ""))

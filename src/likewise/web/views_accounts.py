@@ -1,0 +1,181 @@
+"""Sign up, sign in, sign out, and an account's private collections."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from likewise.library_parts.site import NotFoundError, SiteError, TooManyAttemptsError
+from likewise.web.security import safe_next
+from likewise.web.templating import (
+    csrf_token,
+    current_user,
+    library_of,
+    render,
+    sign_in,
+    sign_out,
+    to_json,
+)
+from likewise.web.twins import twin
+
+router = APIRouter()
+Next = Annotated[str, Form(max_length=2000)]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/signup", include_in_schema=False)
+def signup_page(request: Request, next: str = "/") -> Response:
+    return render(request, "account.html", {"title": "Sign up", "mode": "signup",
+                                            "next": safe_next(next), "error": None, "name": ""})
+
+
+@router.post("/signup", summary="Create an account (form fields)", tags=["accounts"])
+def signup(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    email: Annotated[str, Form(max_length=320)] = "",
+    next: Next = "/",
+) -> Response:
+    """Creates the account and signs it in; HTML forms are redirected to `next`."""
+    try:
+        user = library_of(request).sign_up(username, password, email.strip() or None)
+    except SiteError as error:
+        return _account_error(request, "signup", str(error), username, next, 400)
+    sign_in(request, user.id)
+    return _signed_in_response(request, user.id, user.username, next, 201)
+
+
+@router.get("/signin", include_in_schema=False)
+def signin_page(request: Request, next: str = "/") -> Response:
+    return render(request, "account.html", {"title": "Sign in", "mode": "signin",
+                                            "next": safe_next(next), "error": None, "name": ""})
+
+
+@router.post("/signin", summary="Sign in (form fields)", tags=["accounts"])
+def signin(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    next: Next = "/",
+) -> Response:
+    """Sets the session cookie. Repeated failures lock the name out for a while (429)."""
+    try:
+        user = library_of(request).sign_in(username, password, _client(request))
+    except TooManyAttemptsError as error:
+        return _account_error(request, "signin", str(error), username, next, 429)
+    except SiteError as error:
+        return _account_error(request, "signin", str(error), username, next, 401)
+    sign_in(request, user.id)
+    return _signed_in_response(request, user.id, user.username, next, 200)
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _account_error(
+    request: Request, mode: str, message: str, name: str, next: str, status: int
+) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    title = "Sign up" if mode == "signup" else "Sign in"
+    context = {"title": title, "mode": mode, "next": safe_next(next), "error": message,
+               "name": name}
+    return render(request, "account.html", context, status_code=status)
+
+
+def _signed_in_response(
+    request: Request, user_id: int, username: str, next: str, status: int
+) -> Response:
+    if _wants_json(request):
+        return JSONResponse(
+            {"id": user_id, "username": username, "csrf_token": csrf_token(request)},
+            status_code=status,
+        )
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.post("/signout", summary="Sign out", tags=["accounts"])
+def signout(request: Request, next: Next = "/") -> Response:
+    sign_out(request)
+    if _wants_json(request):
+        return JSONResponse({"signed_in": False, "csrf_token": csrf_token(request)})
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.get("/api/session", summary="Who is signed in, and the CSRF token", tags=["accounts"])
+def session(request: Request) -> JSONResponse:
+    """Scripts read the token here and send it as X-CSRF-Token on every POST/DELETE."""
+    user = current_user(request)
+    return JSONResponse({"user": to_json(user), "csrf_token": csrf_token(request)})
+
+
+# -- collections -----------------------------------------------------------------------------
+def _user_id_or_401(request: Request) -> int:
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(401, "sign in to see your collections")
+    return user.id
+
+
+@twin(router, "/collections", "/api/collections", "collections.html", summary="My collections")
+def collections(request: Request) -> dict[str, Any]:
+    """The signed-in account's private collections."""
+    user = current_user(request)
+    if user is None:
+        return {"_redirect": "/signin?next=/collections", "collections": []}
+    return {"collections": library_of(request).accounts.collections_of(user.id),
+            "title": "My collections"}
+
+
+@router.post("/collections", include_in_schema=False)
+def create_collection_form(
+    request: Request, name: Annotated[str, Form(max_length=100)], next: Next = "/collections"
+) -> Response:
+    user = current_user(request)
+    if user is None:
+        return RedirectResponse("/signin?next=/collections", status_code=303)
+    try:
+        library_of(request).create_collection(user.id, name)
+    except SiteError as error:
+        raise HTTPException(400, str(error)) from error
+    return RedirectResponse(safe_next(next, "/collections"), status_code=303)
+
+
+@twin(router, "/collections/{collection_id}", "/api/collections/{collection_id}", "list.html",
+      summary="One collection")
+def collection(
+    request: Request,
+    collection_id: Annotated[int, Path(ge=1, le=2**31)],
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> dict[str, Any]:
+    """Papers saved in one of the account's collections (others' are not found)."""
+    user_id = _user_id_or_401(request)
+    try:
+        found, listing = library_of(request).collection_page(user_id, collection_id, page)
+    except NotFoundError as error:
+        raise HTTPException(404, str(error)) from error
+    return {"collection": found, "listing": listing, "title": found.name,
+            "_heading": found.name, "_note": f"{listing.total} saved papers.",
+            "_remove_from": found.id}
+
+
+@router.post("/collections/{collection_id}/remove", include_in_schema=False)
+def remove_from_collection_form(
+    request: Request,
+    collection_id: Annotated[int, Path(ge=1, le=2**31)],
+    arxiv_id: Annotated[str, Form(max_length=80)],
+) -> Response:
+    user_id = _user_id_or_401(request)
+    try:
+        library_of(request).remove_from_collection(user_id, collection_id, arxiv_id)
+    except NotFoundError as error:
+        raise HTTPException(404, str(error)) from error
+    return RedirectResponse(f"/collections/{collection_id}", status_code=303)

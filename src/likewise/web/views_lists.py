@@ -1,0 +1,177 @@
+"""List pages and their JSON twins: daily papers, trending, search, author and category pages."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+
+from likewise.library_parts.site import PER_PAGE, Card, Listing, SiteError
+from likewise.models import Paper, SearchFilters
+from likewise.web.templating import current_user, library_of
+from likewise.web.twins import twin
+
+router = APIRouter()
+PageNumber = Annotated[int, Query(ge=1, le=10_000, description="1-based page number")]
+MAX_SEARCH_RESULTS = 300
+
+
+def _user_id(request: Request) -> int | None:
+    user = current_user(request)
+    return user.id if user else None
+
+
+@twin(router, "/", "/api/daily", "daily.html", summary="Daily papers")
+def daily(
+    request: Request,
+    day: Annotated[date | None, Query(description="YYYY-MM-DD; default the newest day")] = None,
+    span: Annotated[Literal["day", "week", "month"], Query()] = "day",
+    page: PageNumber = 1,
+) -> dict[str, Any]:
+    """Papers announced on a day (or its week or month), most upvoted first, then newest.
+
+    A day without an announcement (weekends) shows the latest announced day before it.
+    """
+    listing = library_of(request).daily(day, span, _user_id(request), page)
+    context: dict[str, Any] = {"listing": listing, "title": "Daily papers"}
+    if span == "day" and day is not None and listing.day is not None and listing.day != day:
+        context["_redirect"] = f"/?day={listing.day.isoformat()}"
+    if listing.start and listing.end:
+        context["_week_days"] = [listing.start + timedelta(days=n) for n in range(7)]
+    return context
+
+
+@twin(router, "/trending", "/api/trending", "list.html", summary="Trending papers")
+def trending(
+    request: Request,
+    window: Annotated[int, Query(ge=1, le=90, description="window in days")] = 7,
+    page: PageNumber = 1,
+) -> dict[str, Any]:
+    """Papers ranked by time-decayed upvotes over the window (docs/web.md has the formula);
+    the freshest papers fill in while the catalog has few votes."""
+    try:
+        listing = library_of(request).trending(_user_id(request), page, window_days=window)
+    except SiteError as error:
+        raise HTTPException(400, str(error)) from error
+    note = (
+        "Ranked by upvotes over the last days, newer votes counting more."
+        if listing.signal == "votes"
+        else "No votes yet in this window: showing the newest papers."
+    )
+    return {
+        "listing": listing,
+        "title": "Trending",
+        "_heading": "Trending papers",
+        "_note": note,
+        "_feed": "/feeds/trending.atom",
+    }
+
+
+@twin(router, "/search", "/api/search", "search.html", summary="Search")
+def search(
+    request: Request,
+    q: Annotated[str, Query(max_length=2000, description="question, keywords or abstract")] = "",
+    since: Annotated[date | None, Query(description="announced on or after")] = None,
+    until: Annotated[date | None, Query(description="announced on or before")] = None,
+    category: Annotated[str, Query(max_length=40, description="e.g. cs.CL")] = "",
+    author: Annotated[str, Query(max_length=200)] = "",
+    page: PageNumber = 1,
+) -> dict[str, Any]:
+    """Hybrid search; scores are calibrated relevance probabilities, and nothing under the
+    cut-off is shown ("no good matches")."""
+    if since and until and since > until:
+        raise HTTPException(422, "'since' must not be after 'until'")
+    query = q.strip()
+    context: dict[str, Any] = {
+        "query": query,
+        "filters": {"since": since, "until": until, "category": category, "author": author},
+        "title": f"Search: {query}" if query else "Search",
+        "listing": Listing([], 0, page, 1),
+        "no_good_matches": False,
+        "notice": None,
+    }
+    if not query:
+        return context
+    if page * PER_PAGE > MAX_SEARCH_RESULTS:
+        raise HTTPException(422, f"search shows at most {MAX_SEARCH_RESULTS} results")
+    library = library_of(request)
+    user_id = _user_id(request)
+    filters = SearchFilters(
+        since=since,
+        until=until,
+        categories=(category.strip(),) if category.strip() else (),
+        authors=(" ".join(author.split()),) if author.strip() else (),
+        exclude_ids=library.hidden_for(user_id),
+    )
+    try:
+        result = library.search(
+            query, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, filters=filters
+        )
+    except ValueError as error:  # QueryError and other refusals of the text
+        raise HTTPException(400, str(error)) from error
+    # Only a calibrated score is a probability worth showing as "N% relevant".
+    extra = {
+        hit.arxiv_id: Card(hit.paper or Paper(hit.arxiv_id, ""),
+                           score=hit.score if result.calibrated else None, reason=hit.reason)
+        for hit in result.hits
+    }
+    cards = library.cards_for([hit.arxiv_id for hit in result.hits], user_id, extra)
+    total = min(result.total, MAX_SEARCH_RESULTS)
+    context["listing"] = Listing(cards, total, page, max(1, -(-total // PER_PAGE)))
+    context["no_good_matches"] = result.no_good_matches
+    context["notice"] = result.notice
+    context["calibrated"] = result.calibrated
+    context["_feed"] = "/feeds/search.atom?" + search_params(q, since, until, category, author)
+    return context
+
+
+def search_params(
+    q: str, since: date | None, until: date | None, category: str, author: str
+) -> str:
+    """The query string of a search (no page), for feed and page links."""
+    values = {
+        "q": q.strip(),
+        "since": since.isoformat() if since else "",
+        "until": until.isoformat() if until else "",
+        "category": category.strip(),
+        "author": author.strip(),
+    }
+    return urlencode({key: value for key, value in values.items() if value})
+
+
+@twin(router, "/authors/{name}", "/api/authors/{name}", "list.html", summary="Author page")
+def author(
+    request: Request,
+    name: Annotated[str, Path(max_length=200)],
+    page: PageNumber = 1,
+) -> dict[str, Any]:
+    """Papers with this author (name matched case- and accent-insensitively), newest first."""
+    try:
+        listing = library_of(request).author_papers(name, _user_id(request), page)
+    except SiteError as error:
+        raise HTTPException(400, str(error)) from error
+    if listing.total == 0:
+        raise HTTPException(404, f"no papers by {name!r} in this catalog")
+    return {"listing": listing, "title": name, "author": name, "_heading": name,
+            "_note": f"{listing.total} papers in this catalog, newest first."}
+
+
+@twin(router, "/categories/{category}", "/api/categories/{category}", "list.html",
+      summary="Category page")
+def category(
+    request: Request,
+    category: Annotated[str, Path(max_length=40)],
+    page: PageNumber = 1,
+) -> dict[str, Any]:
+    """Papers listed in the arXiv category (primary or cross-list), newest first."""
+    try:
+        listing = library_of(request).category_papers(category, _user_id(request), page)
+    except SiteError as error:
+        raise HTTPException(400, str(error)) from error
+    if listing.total == 0:
+        raise HTTPException(404, f"no papers in category {category!r} in this catalog")
+    return {"listing": listing, "title": category, "category": category, "_heading": category,
+            "_note": f"{listing.total} papers, newest first.",
+            "_feed": f"/feeds/categories/{category}.atom"}

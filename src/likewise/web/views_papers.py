@@ -1,0 +1,268 @@
+"""The paper page and what can be done to a paper: vote, "not interested", save, BibTeX, submit.
+
+State changes come in pairs: a form POST that redirects back (works without JavaScript) and a
+JSON twin under /api for scripts and the page's own JavaScript. Both need the CSRF token.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+
+from likewise.library_parts.site import Card, NotFoundError, SiteError
+from likewise.models import Paper
+from likewise.store.accounts import User
+from likewise.web.security import safe_next
+from likewise.web.templating import current_user, library_of, render
+from likewise.web.twins import twin
+
+router = APIRouter()
+ArxivId = Annotated[str, Path(max_length=80, description="bare arXiv id, e.g. 2503.11677")]
+Next = Annotated[str, Form(max_length=2000)]
+SIMILAR_SHOWN = 6
+_log = logging.getLogger(__name__)
+
+
+def _require_page_user(request: Request, back: str) -> User | RedirectResponse:
+    user = current_user(request)
+    if user is None:
+        return RedirectResponse(f"/signin?next={back}", status_code=303)
+    return user
+
+
+def _require_api_user(request: Request) -> User:
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(401, "sign in first (POST /signin), then send the session cookie")
+    return user
+
+
+def _not_found(error: NotFoundError) -> HTTPException:
+    return HTTPException(404, str(error))
+
+
+def _similar(request: Request, arxiv_id: str, hidden: frozenset[str]) -> list[Any]:
+    """Similar papers with their reasons; an unavailable index leaves the list empty."""
+    library = library_of(request)
+    try:
+        hits = library.similar(arxiv_id, limit=SIMILAR_SHOWN + len(hidden))
+    except (AttributeError, LookupError, ValueError, RuntimeError, OSError) as error:
+        _log.warning("similar papers for %s unavailable: %s", arxiv_id, error)
+        return []
+    hits = [hit for hit in hits if hit.arxiv_id not in hidden][:SIMILAR_SHOWN]
+    extra = {hit.arxiv_id: Card(Paper(hit.arxiv_id, ""), score=hit.score, reason=hit.reason)
+             for hit in hits}
+    return library.cards_for([hit.arxiv_id for hit in hits], None, extra)
+
+
+def bibtex_entry(paper: Paper) -> str:
+    """A @misc entry in arXiv's style (eprint, archivePrefix, primaryClass)."""
+
+    def clean(text: str) -> str:
+        text = " ".join(text.split())
+        text = re.sub(r"(?<!\\)([&%#])", r"\\\1", text)
+        return text if text.count("{") == text.count("}") else text.replace("{", "").replace(
+            "}", ""
+        )
+
+    year = paper.submitted.year if paper.submitted else (
+        paper.announced.year if paper.announced else None
+    )
+    first = paper.authors[0].split()[-1] if paper.authors else "anon"
+    word = next((w for w in re.findall(r"[A-Za-z]+", paper.title) if len(w) > 3), "paper")
+    key = re.sub(r"[^a-z0-9]", "", f"{first}{year or ''}{word}".lower()) or "paper"
+    fields = [("title", "{" + clean(paper.title) + "}"),
+              ("author", " and ".join(clean(name) for name in paper.authors))]
+    if year:
+        fields.append(("year", str(year)))
+    if not paper.is_local:
+        fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
+        if paper.primary_category:
+            fields.append(("primaryClass", paper.primary_category))
+        fields.append(("url", f"https://arxiv.org/abs/{paper.arxiv_id}"))
+    if paper.doi:
+        fields.append(("doi", clean(paper.doi)))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@misc{{{key},\n{body}\n}}\n"
+
+
+@router.get("/papers/{arxiv_id:path}/bibtex", summary="BibTeX entry", tags=["api"],
+            response_class=PlainTextResponse)
+def bibtex(request: Request, arxiv_id: ArxivId) -> Response:
+    try:
+        found = library_of(request).require_paper(arxiv_id)
+    except NotFoundError as error:
+        raise _not_found(error) from error
+    filename = re.sub(r"[^A-Za-z0-9.]", "_", arxiv_id)
+    return PlainTextResponse(
+        bibtex_entry(found),
+        media_type="application/x-bibtex; charset=utf-8",
+        headers={"Content-Disposition": f'inline; filename="{filename}.bib"'},
+    )
+
+
+@twin(router, "/papers/{arxiv_id:path}", "/api/papers/{arxiv_id:path}", "paper.html",
+      summary="Paper page")
+def paper(request: Request, arxiv_id: ArxivId) -> dict[str, Any]:
+    """Title, authors, abstract, categories, versions, links, votes and similar papers."""
+    library = library_of(request)
+    user = current_user(request)
+    try:
+        page = library.paper_page(arxiv_id, user.id if user else None)
+    except NotFoundError as error:
+        raise _not_found(error) from error
+    hidden = library.hidden_for(user.id) if user else frozenset()
+    return {
+        "page": page,
+        "similar": _similar(request, arxiv_id, hidden),
+        "bibtex": bibtex_entry(page.paper),
+        "title": page.paper.title,
+    }
+
+
+# -- state changes ---------------------------------------------------------------------------
+def _vote(request: Request, user: User, arxiv_id: str, up: bool) -> int:
+    try:
+        return library_of(request).set_vote(user.id, arxiv_id, up)
+    except NotFoundError as error:
+        raise _not_found(error) from error
+
+
+@router.post("/papers/{arxiv_id:path}/vote", include_in_schema=False)
+def vote_form(
+    request: Request, arxiv_id: ArxivId, action: Annotated[str, Form()] = "up", next: Next = ""
+) -> Response:
+    back = safe_next(next, f"/papers/{arxiv_id}")
+    user = _require_page_user(request, back)
+    if isinstance(user, RedirectResponse):
+        return user
+    _vote(request, user, arxiv_id, action != "down")
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/api/papers/{arxiv_id:path}/vote", summary="Upvote a paper", tags=["api"])
+def vote_api(request: Request, arxiv_id: ArxivId) -> JSONResponse:
+    """One vote per account per paper: voting twice changes nothing."""
+    votes = _vote(request, _require_api_user(request), arxiv_id, True)
+    return JSONResponse({"arxiv_id": arxiv_id, "voted": True, "votes": votes})
+
+
+@router.delete("/api/papers/{arxiv_id:path}/vote", summary="Withdraw a vote", tags=["api"])
+def unvote_api(request: Request, arxiv_id: ArxivId) -> JSONResponse:
+    votes = _vote(request, _require_api_user(request), arxiv_id, False)
+    return JSONResponse({"arxiv_id": arxiv_id, "voted": False, "votes": votes})
+
+
+def _hide(request: Request, user: User, arxiv_id: str, hidden: bool) -> None:
+    try:
+        library_of(request).set_not_interested(user.id, arxiv_id, hidden)
+    except NotFoundError as error:
+        raise _not_found(error) from error
+
+
+@router.post("/papers/{arxiv_id:path}/not-interested", include_in_schema=False)
+def not_interested_form(
+    request: Request, arxiv_id: ArxivId, action: Annotated[str, Form()] = "hide", next: Next = ""
+) -> Response:
+    back = safe_next(next, f"/papers/{arxiv_id}")
+    user = _require_page_user(request, back)
+    if isinstance(user, RedirectResponse):
+        return user
+    _hide(request, user, arxiv_id, action != "undo")
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/api/papers/{arxiv_id:path}/not-interested", summary="Not interested",
+             tags=["api"])
+def not_interested_api(request: Request, arxiv_id: ArxivId) -> JSONResponse:
+    """Leave the paper out of this account's lists, trending and search results."""
+    _hide(request, _require_api_user(request), arxiv_id, True)
+    return JSONResponse({"arxiv_id": arxiv_id, "hidden": True})
+
+
+@router.delete("/api/papers/{arxiv_id:path}/not-interested", summary="Undo not interested",
+               tags=["api"])
+def interested_again_api(request: Request, arxiv_id: ArxivId) -> JSONResponse:
+    _hide(request, _require_api_user(request), arxiv_id, False)
+    return JSONResponse({"arxiv_id": arxiv_id, "hidden": False})
+
+
+def _save(request: Request, user: User, arxiv_id: str, collection: str, new_name: str) -> Any:
+    collection_id = int(collection) if collection.isdigit() else None
+    try:
+        return library_of(request).save_to_collection(user.id, arxiv_id, collection_id, new_name)
+    except NotFoundError as error:
+        raise _not_found(error) from error
+    except SiteError as error:
+        raise HTTPException(400, str(error)) from error
+
+
+@router.post("/papers/{arxiv_id:path}/save", include_in_schema=False)
+def save_form(
+    request: Request,
+    arxiv_id: ArxivId,
+    collection: Annotated[str, Form(max_length=20)] = "",
+    new_name: Annotated[str, Form(max_length=100)] = "",
+    next: Next = "",
+) -> Response:
+    back = safe_next(next, f"/papers/{arxiv_id}")
+    user = _require_page_user(request, back)
+    if isinstance(user, RedirectResponse):
+        return user
+    _save(request, user, arxiv_id, collection, new_name)
+    return RedirectResponse(back, status_code=303)
+
+
+@router.post("/api/papers/{arxiv_id:path}/save", summary="Save to a collection", tags=["api"])
+def save_api(
+    request: Request,
+    arxiv_id: ArxivId,
+    collection: Annotated[str, Form(max_length=20)] = "",
+    new_name: Annotated[str, Form(max_length=100)] = "",
+) -> JSONResponse:
+    """Form fields: `collection` (an id of yours) or `new_name` (created when missing)."""
+    saved = _save(request, _require_api_user(request), arxiv_id, collection, new_name)
+    return JSONResponse({"arxiv_id": arxiv_id, "collection": {"id": saved.id, "name": saved.name}})
+
+
+# -- submitting ------------------------------------------------------------------------------
+@router.get("/submit", include_in_schema=False)
+def submit_page(request: Request) -> Response:
+    return render(request, "submit.html", {"title": "Submit a paper", "value": "", "error": None})
+
+
+def _submit(request: Request, text: str) -> tuple[str, bool]:
+    try:
+        return library_of(request).submit_paper(text)
+    except NotFoundError as error:
+        raise _not_found(error) from error
+    except SiteError as error:
+        raise HTTPException(400, str(error)) from error
+
+
+@router.post("/submit", include_in_schema=False)
+def submit_form(request: Request, paper: Annotated[str, Form(max_length=300)] = "") -> Response:
+    user = _require_page_user(request, "/submit")
+    if isinstance(user, RedirectResponse):
+        return user
+    try:
+        arxiv_id, _ = _submit(request, paper)
+    except HTTPException as error:
+        context = {"title": "Submit a paper", "value": paper, "error": error.detail}
+        return render(request, "submit.html", context, status_code=error.status_code)
+    return RedirectResponse(f"/papers/{arxiv_id}", status_code=303)
+
+
+@router.post("/api/submit", summary="Submit a paper by arXiv id or URL", tags=["api"])
+def submit_api(request: Request, paper: Annotated[str, Form(max_length=300)]) -> JSONResponse:
+    """Fetch the paper from the arXiv API and add it (a stored paper is not fetched again)."""
+    _require_api_user(request)
+    arxiv_id, created = _submit(request, paper)
+    return JSONResponse(
+        {"arxiv_id": arxiv_id, "created": created, "url": f"/papers/{arxiv_id}"},
+        status_code=201 if created else 200,
+    )

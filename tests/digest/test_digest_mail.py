@@ -1,0 +1,230 @@
+"""Real mail: digests go through a real SMTP server on loopback (aiosmtpd), are parsed with the
+standard `email` package, and their links are followed in the running web app."""
+
+from __future__ import annotations
+
+import re
+import socket
+import ssl
+import subprocess
+from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from fastapi.testclient import TestClient
+
+from likewise.digest.mailer import PermanentMailError, SmtpMailer
+from likewise.library import Library
+from likewise.web.app import create_app
+
+BASE = "http://testserver"  # the TestClient's host, so mailed links resolve in the app
+
+
+class Inbox:
+    """aiosmtpd handler: keeps accepted messages; answers with scripted replies first."""
+
+    def __init__(self, replies: list[str] | None = None) -> None:
+        self.replies = list(replies or [])
+        self.messages: list[EmailMessage] = []
+        self.attempts = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.attempts += 1
+        if self.replies:
+            return self.replies.pop(0)
+        parsed = message_from_bytes(envelope.content, policy=default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 2.0.0 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def _mailing_library(library: Library, port: int, **more: Any) -> Library:
+    settings = library.settings.with_overrides(
+        smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False, base_url=BASE,
+        mail_from="digest@likewise.test", **more,
+    )
+    return Library.open(settings, store=library.store, embedder=library.embedder)
+
+
+def _links(html: str) -> list[str]:
+    return re.findall(r'href="([^"]+)"', html)
+
+
+def test_a_digest_arrives_as_multipart_mail_whose_links_work_in_the_app(
+    catalog: Any, inbox: tuple[Inbox, int]
+) -> None:
+    handler, port = inbox
+    library = _mailing_library(catalog, port)
+    library.add_subscriber("reader@example.org", [("search", "contrastive retrieval encoders")])
+    report = library.run_digests()
+    assert report.sent == 1 and not report.failed
+    (message,) = handler.messages
+    assert message["To"] == "reader@example.org"
+    assert message["From"] == "digest@likewise.test"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = str(message["List-Unsubscribe"]).strip()
+    assert unsubscribe.startswith(f"<{BASE}/subscriptions/unsubscribe/") and unsubscribe.endswith(">")
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    plain, markup = text.get_content(), html.get_content()
+    assert "Contrastive pretraining of retrieval encoders" in plain
+    assert "matches your search 'contrastive retrieval encoders'" in plain
+    assert "matches your search &#39;contrastive retrieval encoders&#39;" in markup
+    links = _links(markup)
+    assert any("/papers/2606.00003" in link for link in links)
+    with TestClient(create_app(library.settings, library)) as client:
+        for link in links:
+            assert link.startswith(BASE), link
+            path = urlsplit(link).path
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.text[:300])
+        feed = client.get(urlsplit([x for x in links if x.endswith(".atom")][0]).path)
+        assert feed.headers["content-type"].startswith("application/atom+xml")
+        assert "2606.00003" in feed.text
+        # RFC 8058: the mail client POSTs one-click, with no session and no CSRF token.
+        one_click = client.post(urlsplit(unsubscribe[1:-1]).path,
+                                content=b"List-Unsubscribe=One-Click",
+                                headers={"content-type": "application/x-www-form-urlencoded"})
+        assert one_click.status_code == 200
+    assert library.digests.find_by_email("reader@example.org") is None
+
+
+class _Clock:
+    def __init__(self) -> None:
+        from likewise.store.digests import utc_now
+
+        self.moment = utc_now()
+
+    def now(self) -> Any:
+        return self.moment
+
+    def sleep(self, seconds: float) -> None:
+        from datetime import timedelta
+
+        self.moment += timedelta(seconds=seconds + 1)
+
+
+def test_a_temporary_451_is_retried_and_then_delivered(
+    catalog: Any, inbox: tuple[Inbox, int]
+) -> None:
+    handler, port = inbox
+    handler.replies = ["451 4.7.1 greylisted, try again later"]
+    library = _mailing_library(catalog, port)
+    library.add_subscriber("grey@example.org", [("category", "cs.IR")])
+    report = library.run_digests(clock=_Clock(), patience=3600)
+    assert handler.attempts == 2 and report.retried == 1 and report.sent == 1
+    assert [str(m["To"]) for m in handler.messages] == ["grey@example.org"]
+    assert library.digests.outbox_counts()["sent"] == 1
+
+
+def test_a_permanent_550_is_recorded_for_the_operator(
+    catalog: Any, inbox: tuple[Inbox, int]
+) -> None:
+    handler, port = inbox
+    handler.replies = ["550 5.1.1 no such mailbox"]
+    library = _mailing_library(catalog, port)
+    library.add_subscriber("nobody@example.org", [("category", "cs.IR")])
+    report = library.run_digests(clock=_Clock(), patience=3600)
+    assert handler.attempts == 1 and report.sent == 0
+    (failure,) = library.outbox_failures()
+    assert failure.recipient == "nobody@example.org"
+    assert "550" in (failure.last_error or "") and "no such mailbox" in (failure.last_error or "")
+
+
+def test_subscribing_sends_a_confirmation_whose_link_confirms(
+    library: Library, inbox: tuple[Inbox, int]
+) -> None:
+    handler, port = inbox
+    mailing = _mailing_library(library, port)
+    with TestClient(create_app(mailing.settings, mailing)) as client:
+        page = client.get("/search")  # a session and its CSRF token first
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert csrf is not None
+        response = client.post("/subscribe", data={"email": "new@example.org",
+                                                   "csrf_token": csrf.group(1)})
+        assert response.status_code == 200 and "confirmation link" in response.text
+        (message,) = handler.messages
+        body = message.get_body(("plain",))
+        assert body is not None
+        link = re.search(rf"{BASE}(/subscriptions/confirm/\S+)", body.get_content())
+        assert link is not None
+        assert mailing.digests.find_by_email("new@example.org").confirmed is False
+        confirmed = client.get(link.group(1))
+        assert confirmed.status_code == 200 and "confirmed" in confirmed.text
+    assert mailing.digests.find_by_email("new@example.org").confirmed is True
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    return key, cert
+
+
+def test_starttls_and_auth_are_used_and_a_wrong_password_is_permanent(
+    library: Library, tmp_path: Path
+) -> None:
+    key, cert = _certificate(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    seen: list[tuple[bytes, bool]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
+                      data: Any) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        seen.append((data.login, session.ssl is not None))
+        return AuthResult(success=data.login == b"robot" and data.password == b"s3cret")
+
+    handler = Inbox()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port,
+                            tls_context=server_context, require_starttls=True,
+                            authenticator=authenticator, auth_require_tls=True)
+    controller.start()
+    try:
+        client_context = ssl.create_default_context(cafile=str(cert))
+        settings = library.settings.with_overrides(
+            smtp_host="127.0.0.1", smtp_port=port, smtp_user="robot", smtp_password="s3cret")
+        raw = "To: someone@example.org\nFrom: likewise@localhost\nSubject: hi\n\nhello\n"
+        with SmtpMailer(settings, ssl_context=client_context) as mailer:
+            mailer.send(raw)
+        assert [str(m["Subject"]) for m in handler.messages] == ["hi"]
+        assert seen == [(b"robot", True)]  # logged in, over TLS
+        wrong = settings.with_overrides(smtp_password="nope")
+        with pytest.raises(PermanentMailError, match="log-in refused"), SmtpMailer(
+            wrong, ssl_context=client_context
+        ) as mailer:
+            mailer.send(raw)
+    finally:
+        controller.stop()

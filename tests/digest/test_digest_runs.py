@@ -1,0 +1,174 @@
+"""Digest runs end to end over a real store: matching, themes, exactly-once composing and sending."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_string
+from typing import Any
+
+import pytest
+
+from likewise.digest.mailer import PermanentMailError, TemporaryMailError
+from likewise.models import Announcement, AnnouncementKind, Paper
+
+DAY_TWO = date(2026, 6, 30)  # the newest announcement day of the `catalog` fixture
+
+
+class RecordingMailer:
+    """Keeps what it was given; can fail on chosen calls (counted from 1)."""
+
+    def __init__(self, crash_on: int | None = None, errors: dict[int, Exception] | None = None):
+        self.sent: list[str] = []
+        self.calls = 0
+        self.crash_on = crash_on
+        self.errors = errors or {}
+
+    def send(self, message: str) -> None:
+        self.calls += 1
+        if self.calls == self.crash_on:
+            raise RuntimeError("the process died here")
+        if self.calls in self.errors:
+            raise self.errors[self.calls]
+        self.sent.append(message)
+
+    def close(self) -> None:
+        pass
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.moment = datetime.now(UTC)
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.moment += timedelta(seconds=seconds)
+
+
+def _recipients(mailer: RecordingMailer) -> list[str]:
+    return sorted(str(message_from_string(raw)["To"]) for raw in mailer.sent)
+
+
+def test_a_digest_groups_matches_by_theme_and_folds_near_duplicates(catalog: Any) -> None:
+    catalog.add_subscriber("reader@example.org", [("search", "contrastive retrieval encoders"),
+                                                  ("author", "Grace Hopper")])
+    (plan,) = catalog.plan_digests()
+    assert plan.window_start == plan.window_end == DAY_TWO
+    titles = [theme.title for theme in plan.themes]
+    assert titles == ["Authors you follow", "Your search 'contrastive retrieval encoders'"]
+    authors, search = plan.themes
+    assert [item.paper.arxiv_id for item in authors.items] == ["2606.00005"]
+    assert authors.items[0].reason == "by Grace Hopper"
+    (match,) = search.items
+    # 00003 and 00004 share their abstract: one is shown, the other folded under it.
+    assert {match.paper.arxiv_id, *(p.arxiv_id for p in match.also)} == {
+        "2606.00003", "2606.00004"}
+    assert match.reason == "matches your search 'contrastive retrieval encoders'"
+
+
+def test_followed_authors_count_outside_the_chosen_categories(catalog: Any) -> None:
+    catalog.add_subscriber("ir@example.org", [("category", "cs.IR"), ("author", "Grace Hopper")])
+    (plan,) = catalog.plan_digests()
+    shown = {item.paper.arxiv_id: item.reason for t in plan.themes for item in t.items}
+    assert shown["2606.00005"] == "by Grace Hopper"  # cs.RO, yet by a followed author
+    assert "2606.00003" in shown and "2606.00006" not in shown
+
+
+def test_a_crash_mid_send_resumes_without_sending_twice_or_losing_mail(catalog: Any) -> None:
+    for number in range(4):
+        catalog.add_subscriber(f"s{number}@example.org", [("category", "cs.IR")])
+    crashing = RecordingMailer(crash_on=3)
+    with pytest.raises(RuntimeError):
+        catalog.run_digests(mailer=crashing)
+    assert len(crashing.sent) == 2
+    # The row being sent at the crash stays claimed; after the lease it is retried.
+    later = FakeClock()
+    later.moment += timedelta(hours=1)
+    again = RecordingMailer()
+    report = catalog.run_digests(mailer=again, clock=later)
+    assert report.composed == 0 and report.already_done == 0  # windows already covered
+    assert _recipients(crashing) + _recipients(again) == sorted(
+        f"s{number}@example.org" for number in range(4))
+    # The retried message is the stored one: same Message-ID as composed.
+    counts = catalog.digests.outbox_counts()
+    assert counts["sent"] == 4 and counts["pending"] == counts["sending"] == 0
+    assert catalog.run_digests(mailer=RecordingMailer(), clock=later).sent == 0
+
+
+def test_a_crash_after_composing_sends_the_stored_digests_next_run(catalog: Any) -> None:
+    catalog.add_subscriber("a@example.org", [("category", "cs.IR")])
+    report = catalog.run_digests()  # no SMTP configured: composed and stored only
+    assert report.composed == 1 and report.waiting == 1
+    mailer = RecordingMailer()
+    second = catalog.run_digests(mailer=mailer)
+    assert second.composed == 0 and second.sent == 1
+    assert _recipients(mailer) == ["a@example.org"]
+
+
+def test_a_paper_is_suggested_to_a_subscriber_at_most_once_ever(catalog: Any) -> None:
+    catalog.add_subscriber("once@example.org", [("category", "cs.IR")])
+    first = RecordingMailer()
+    catalog.run_digests(mailer=first)
+    # A new announcement day re-lists 00003 (a new version) next to a genuinely new paper.
+    next_day = DAY_TWO + timedelta(days=1)
+    newer = Paper(arxiv_id="2607.00001", title="Sparse retrieval with learned term weights",
+                  abstract="Learned sparse retrieval.", categories=["cs.IR"], authors=["X Y"],
+                  announced=next_day)
+    catalog.store.upsert_papers(
+        [newer], source="test",
+        announcements=[Announcement("2607.00001", next_day, AnnouncementKind.NEW),
+                       Announcement("2606.00003", next_day, AnnouncementKind.CROSS_LIST)],
+    )
+    catalog.update_vectors()
+    second = RecordingMailer()
+    catalog.run_digests(mailer=second)
+    (message,) = second.sent
+    assert "2607.00001" in message and "2606.00003" not in message
+    history = [entry.arxiv_id for entry in catalog.digests.suggestions_of(
+        catalog.digests.find_by_email("once@example.org").id)]
+    assert len(history) == len(set(history))
+
+
+def test_temporary_failures_back_off_and_permanent_ones_are_recorded(catalog: Any) -> None:
+    catalog.add_subscriber("busy@example.org", [("category", "cs.IR")])
+    catalog.add_subscriber("gone@example.org", [("category", "cs.IR")])
+    mailer = RecordingMailer(errors={1: TemporaryMailError("SMTP 451: try later"),
+                                     2: PermanentMailError("SMTP 550: no such user")})
+    clock = FakeClock()
+    report = catalog.run_digests(mailer=mailer, clock=clock, patience=600)
+    assert report.sent == 1 and report.retried == 1
+    assert max(clock.slept) == pytest.approx(60.0, abs=1.0)  # a back-off of one minute
+    assert _recipients(mailer) == ["busy@example.org"]
+    (failure,) = catalog.outbox_failures()
+    assert failure.recipient == "gone@example.org"
+    assert "550" in (failure.last_error or "")
+    assert report.failed == [("gone@example.org", "SMTP 550: no such user")]
+
+
+def test_a_subscriber_with_no_interests_gets_nothing_and_is_told_so(catalog: Any) -> None:
+    subscriber = catalog.add_subscriber("empty@example.org", [("search", "   ")])
+    assert "your saved search is empty" in " ".join(catalog.subscription_problems(subscriber))
+    plans = catalog.plan_digests()
+    assert plans and plans[0].themes == []
+    assert catalog.run_digests(mailer=RecordingMailer()).nothing_new == 1
+
+
+def test_unknown_liked_ids_are_reported(catalog: Any) -> None:
+    subscriber = catalog.add_subscriber("likes@example.org", [("like", "2606.00001"),
+                                                              ("like", "2101.99999v2")])
+    problems = catalog.subscription_problems(subscriber)
+    assert any("unknown ids" in problem and "2101.99999" in problem for problem in problems)
+    assert not any("2606.00001" in problem for problem in problems)
+
+
+def test_weekly_subscribers_get_the_whole_week_once(catalog: Any) -> None:
+    catalog.add_subscriber("week@example.org", [("category", "cs.IR")], cadence="weekly")
+    (plan,) = catalog.plan_digests()
+    assert plan.window_end == DAY_TWO and (plan.window_end - plan.window_start).days == 6
+    shown = {item.paper.arxiv_id for theme in plan.themes for item in theme.items}
+    assert "2606.00001" in shown  # announced the day before
+    catalog.run_digests(mailer=RecordingMailer())
+    assert catalog.plan_digests() == []

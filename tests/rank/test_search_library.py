@@ -1,0 +1,85 @@
+"""Library.search end to end: store, embedder, vector index and calibration from the Library."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from likewise.models import Paper, SearchFilters
+from likewise.rank.cosine_adapter import CosineAdapter, RelevanceCalibration
+from likewise.rank.query import QueryError
+
+TITLES = {
+    "2402.00001": ("Protein folding with graph neural networks", ["q-bio.BM", "cs.LG"]),
+    "2402.00002": ("Neural machine translation for low resource languages", ["cs.CL"]),
+    "2402.00003": ("Graph neural networks for traffic forecasting", ["cs.LG"]),
+    "2402.00004": ("Object detection in aerial images", ["cs.CV"]),
+}
+
+
+@pytest.fixture
+def filled(library: Any) -> Any:
+    papers = [
+        Paper(arxiv_id=arxiv_id, title=title, abstract=f"{title}. A study.", categories=cats)
+        for arxiv_id, (title, cats) in TITLES.items()
+    ]
+    library.store.upsert_papers(papers, source="test")
+    library.update_vectors()
+    return library
+
+
+def _calibration(model_id: str, boundary: float) -> RelevanceCalibration:
+    """p = sigmoid(25 (s - boundary)) for the rrf and dense scores of every query."""
+    zeros = np.zeros(2)
+    adapter = CosineAdapter(
+        model_id,
+        "dense",
+        "scores",
+        zeros,
+        np.ones(2),
+        zeros,
+        math.log(25.0),
+        zeros,
+        -25.0 * boundary,
+    )
+    return RelevanceCalibration(model_id, 0.5, {"dense": adapter, "rrf": adapter})
+
+
+def test_library_search_finds_papers_by_meaning_and_words(filled: Any) -> None:
+    result = filled.search("graph neural networks", limit=2)
+    assert {hit.arxiv_id for hit in result.hits} == {"2402.00001", "2402.00003"}
+    assert all(hit.paper is not None for hit in result.hits)
+
+
+def test_library_search_respects_category_filters(filled: Any) -> None:
+    result = filled.search("graph neural networks", filters=SearchFilters(categories=("cs.CV",)))
+    assert [hit.arxiv_id for hit in result.hits] == ["2402.00004"]
+
+
+def test_library_search_uses_the_fusion_setting_unless_told_otherwise(filled: Any) -> None:
+    assert filled.search("graph").method == filled.settings.fusion
+    assert filled.search("graph", fusion="bm25").method == "bm25"
+
+
+def test_library_search_applies_the_calibrated_cut_off(filled: Any) -> None:
+    filled.use_relevance_calibration(_calibration(filled.embedder.model_id, 0.35))
+    good = filled.search("graph neural networks traffic", fusion="dense")
+    assert good.calibrated and good.hits and not good.no_good_matches
+    assert all(hit.score >= filled.settings.relevance_threshold for hit in good.hits)
+    junk = filled.search("medieval tapestry conservation", fusion="dense")
+    assert junk.no_good_matches and junk.hits == []
+
+
+def test_the_bundled_calibration_is_not_used_for_another_embedder(filled: Any) -> None:
+    # The fake embedder of the tests has no fitted calibration: raw scores, no cut-off.
+    result = filled.search("medieval tapestry conservation")
+    assert not result.calibrated
+    assert result.notice is not None
+
+
+def test_library_search_refuses_a_hundred_kilobyte_query(filled: Any) -> None:
+    with pytest.raises(QueryError, match="limit is 2,000"):
+        filled.search("word " * 20_480)

@@ -1,0 +1,140 @@
+"""Evaluation: collection loaders, significance testing and the Holm correction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from likewise.collections import (
+    CollectionError,
+    load_csfcube,
+    load_file_collection,
+    load_scifact,
+    scifact_part,
+)
+from likewise.evaluate import (
+    EvaluationError,
+    compare_configs,
+    holm_bonferroni,
+    load_vector_file,
+    paired_randomization_test,
+    search_method,
+)
+from likewise.settings import Settings
+
+
+def test_holm_adjusts_a_hand_computed_family() -> None:
+    # p = [0.01, 0.04, 0.03, 0.005], m = 4, sorted ascending:
+    #   0.005 * 4 = 0.02; 0.01 * 3 = 0.03; 0.03 * 2 = 0.06;
+    #   0.04 * 1 = 0.04, but adjusted p-values never decrease -> max(0.06, 0.04) = 0.06
+    adjusted = holm_bonferroni([0.01, 0.04, 0.03, 0.005])
+    assert adjusted == pytest.approx([0.03, 0.06, 0.06, 0.02])
+
+
+def test_holm_never_exceeds_one() -> None:
+    assert holm_bonferroni([0.5, 0.9]) == [1.0, 1.0]
+
+
+def test_identical_systems_are_not_significantly_different() -> None:
+    scores = np.linspace(0.0, 1.0, 30)
+    assert paired_randomization_test(scores, scores) == 1.0
+
+
+def test_a_consistent_improvement_is_significant() -> None:
+    generator = np.random.default_rng(3)
+    base = generator.uniform(0.2, 0.6, size=40)
+    # Every query gains 0.1 to 0.2: under random sign flips so large a mean is ~impossible.
+    better = base + generator.uniform(0.1, 0.2, size=40)
+    assert paired_randomization_test(better, base) < 0.001
+
+
+def test_compare_reports_every_pair_and_metric_with_holm_adjustment() -> None:
+    queries = [f"q{i}" for i in range(25)]
+    good = {"ndcg@10": dict.fromkeys(queries, 0.9), "map": dict.fromkeys(queries, 0.8)}
+    bad = {"ndcg@10": dict.fromkeys(queries, 0.1), "map": dict.fromkeys(queries, 0.2)}
+    same = {"ndcg@10": dict.fromkeys(queries, 0.1), "map": dict.fromkeys(queries, 0.2)}
+    comparisons = compare_configs({"good": good, "bad": bad, "same": same})
+    assert len(comparisons) == 6  # 3 pairs x 2 metrics
+    verdicts = {(c.first, c.second, c.metric): c.significant for c in comparisons}
+    assert verdicts[("good", "bad", "ndcg@10")] and verdicts[("good", "same", "map")]
+    assert not verdicts[("bad", "same", "ndcg@10")]
+    assert all(c.adjusted_p >= c.p_value for c in comparisons)
+
+
+def test_configuration_names_map_to_search_methods() -> None:
+    settings = Settings(fusion="convex")
+    assert search_method("hybrid", settings) == "convex"
+    assert search_method("hybrid-rrf", settings) == "rrf"
+    assert search_method("bm25", settings) == "bm25"
+    with pytest.raises(EvaluationError, match="unknown configuration"):
+        search_method("splade", settings)
+
+
+def test_scifact_qrels_come_from_cited_doc_ids(shared_data: Path) -> None:
+    collection = load_scifact(shared_data / "scifact")
+    assert len(collection.documents) == 5_183
+    assert collection.qrels["0"] == {"31715818": 1}
+    assert collection.queries["0"].startswith("0-dimensional biomaterials")
+
+
+def test_scifact_fit_and_heldout_parts_split_the_claims(shared_data: Path) -> None:
+    fit = load_scifact(shared_data / "scifact", "fit")
+    heldout = load_scifact(shared_data / "scifact", "heldout")
+    everything = load_scifact(shared_data / "scifact")
+    assert not set(fit.queries) & set(heldout.queries)
+    assert set(fit.queries) | set(heldout.queries) == set(everything.queries)
+    assert all(scifact_part(int(q)) == "heldout" for q in heldout.queries)
+
+
+def test_csfcube_has_the_dev_half_with_pools(shared_data: Path) -> None:
+    collection = load_csfcube(shared_data / "csfcube")
+    assert len(collection.queries) == 24
+    paper, facet, pool = collection.queries["11310392_method"]
+    assert (paper, facet) == ("11310392", "method")
+    assert set(collection.qrels["11310392_method"]) <= set(pool) | {paper}
+    assert all(candidate in collection.documents for candidate in pool)
+
+
+def _write_files(folder: Path) -> tuple[Path, Path, Path]:
+    corpus = folder / "corpus.jsonl"
+    corpus.write_text(
+        json.dumps({"doc_id": "d1", "title": "Graph networks", "abstract": "On graphs."})
+        + "\n"
+        + json.dumps({"id": "d2", "title": "Speech", "abstract": "On audio."})
+        + "\n"
+    )
+    queries = folder / "queries.tsv"
+    queries.write_text("q1\tgraph networks\nq2\taudio\nq3\tnothing judged\n")
+    qrels = folder / "qrels.trec"
+    qrels.write_text("q1 0 d1 1\nq2 0 d2 2\nq3 0 d1 0\n")
+    return corpus, queries, qrels
+
+
+def test_file_collections_accept_doc_id_or_id_and_drop_unjudged_queries(tmp_path: Path) -> None:
+    collection = load_file_collection(*_write_files(tmp_path))
+    assert [d.doc_id for d in collection.documents] == ["d1", "d2"]
+    assert collection.queries == {"q1": "graph networks", "q2": "audio"}
+    assert collection.qrels["q2"] == {"d2": 2}
+
+
+def test_a_malformed_qrels_line_is_reported_with_its_place(tmp_path: Path) -> None:
+    corpus, queries, qrels = _write_files(tmp_path)
+    qrels.write_text("q1 0 d1 1\nq2 d2\n")
+    with pytest.raises(CollectionError, match=r"qrels.trec:2"):
+        load_file_collection(corpus, queries, qrels)
+
+
+def test_a_corpus_line_without_an_id_is_reported(tmp_path: Path) -> None:
+    corpus, queries, qrels = _write_files(tmp_path)
+    corpus.write_text(json.dumps({"title": "No id"}) + "\n")
+    with pytest.raises(CollectionError, match=r"corpus.jsonl:1: .*doc_id"):
+        load_file_collection(corpus, queries, qrels)
+
+
+def test_vector_files_are_read_with_their_ids(shared_data: Path) -> None:
+    ids, matrix = load_vector_file(shared_data / "embeddings-all-minilm-l6-v2" / "scifact.f16.npy")
+    assert ids[:2] == ["4983", "5836"]
+    assert matrix.shape == (5_183, 384) and matrix.dtype == np.float32

@@ -1,0 +1,208 @@
+"""Library vectors: only new or changed papers are embedded, and the index follows the store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from likewise.embed.fake import FakeEmbedder
+from likewise.index.exact import ExactIndex
+from likewise.index.persisted import index_paths
+from likewise.index.usearch_index import UsearchIndex
+from likewise.library import Library
+from likewise.models import Paper
+from likewise.settings import Settings
+
+TOPICS = [
+    "graph neural networks for molecules",
+    "speech recognition with transformers",
+    "image segmentation of satellite photos",
+    "reinforcement learning for robot arms",
+    "machine translation of low resource languages",
+    "diffusion models for video generation",
+    "question answering over tables",
+    "federated learning privacy attacks",
+]
+
+
+class CountingEmbedder(FakeEmbedder):
+    """The fake embedder, remembering every text it was asked to embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embedded: list[str] = []
+
+    def embed_documents(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.embedded.extend(texts)
+        return super().embed_documents(texts)
+
+
+def make_papers(count: int, start: int = 0, version: int = 1) -> list[Paper]:
+    return [
+        Paper(
+            arxiv_id=f"2501.{number:05d}",
+            title=f"Paper {number} on {TOPICS[number % len(TOPICS)]}",
+            abstract=f"We study {TOPICS[number % len(TOPICS)]} in setting {number}.",
+            authors=["Ada Lovelace"],
+            categories=["cs.LG"],
+            latest_version=version,
+        )
+        for number in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def counting() -> CountingEmbedder:
+    return CountingEmbedder()
+
+
+@pytest.fixture
+def opened(settings: Settings, store: Any, counting: CountingEmbedder) -> Iterator[Library]:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    yield Library(settings, store, counting)
+
+
+def second_process(settings: Settings, store: Any) -> Library:
+    """Another Library on the same catalog, as a second web worker would open it."""
+    return Library(settings, store, FakeEmbedder())
+
+
+def test_update_vectors_embeds_each_paper_once(opened: Library, counting: CountingEmbedder) -> None:
+    opened.store.upsert_papers(make_papers(12), source="test")
+    assert opened.update_vectors() == 12
+    assert len(counting.embedded) == 12
+    assert opened.update_vectors() == 0
+    assert len(counting.embedded) == 12
+    assert len(opened.vector_index()) == 12
+
+
+def test_only_new_and_changed_papers_are_embedded_after_an_ingest(
+    opened: Library, counting: CountingEmbedder
+) -> None:
+    opened.store.upsert_papers(make_papers(10), source="test")
+    opened.update_vectors()
+    changed = make_papers(1, start=3, version=2)[0]
+    changed.abstract = "A completely rewritten abstract about protein folding."
+    opened.store.upsert_papers([changed, *make_papers(2, start=10)], source="test")
+    counting.embedded.clear()
+    assert opened.update_vectors() == 3
+    assert sorted(counting.embedded) == sorted(
+        [changed.embedding_text(), *(paper.embedding_text() for paper in make_papers(2, 10))]
+    )
+    stored = opened.paper_vector(changed.arxiv_id)
+    assert stored is not None
+    assert np.allclose(stored, FakeEmbedder().embed_query(changed.embedding_text()), atol=1e-6)
+    assert len(opened.vector_index()) == 12
+
+
+def test_a_paper_is_its_own_nearest_neighbour(opened: Library) -> None:
+    papers = make_papers(16)
+    opened.store.upsert_papers(papers, source="test")
+    opened.update_vectors()
+    index = opened.vector_index()
+    key = opened.store.paper_keys([papers[5].arxiv_id])[papers[5].arxiv_id]
+    vector = opened.paper_vector(papers[5].arxiv_id)
+    assert vector is not None
+    found, scores = index.search(vector, 3)
+    assert found[0] == key and scores[0] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_paper_vector_is_none_for_unknown_or_unembedded_papers(opened: Library) -> None:
+    opened.store.upsert_papers(make_papers(2), source="test")
+    assert opened.paper_vector("2501.00000") is None
+    assert opened.paper_vector("9999.99999") is None
+
+
+def test_a_catalog_above_the_threshold_is_served_from_a_saved_usearch_file(
+    settings: Settings, store: Any
+) -> None:
+    settings = settings.with_overrides(ann_threshold=5)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    first = Library(settings, store, FakeEmbedder())
+    first.store.upsert_papers(make_papers(20), source="test")
+    first.update_vectors()
+    paths = index_paths(settings.home, FakeEmbedder().model_id)
+    assert isinstance(first.vector_index(), UsearchIndex)
+    assert paths.usearch.is_file() and paths.stamp.is_file()
+    written = paths.usearch.stat().st_mtime_ns
+    other = second_process(settings, store)
+    index = other.vector_index()
+    assert isinstance(index, UsearchIndex) and len(index) == 20
+    assert paths.usearch.stat().st_mtime_ns == written  # loaded, not rebuilt
+
+
+def test_a_stale_index_file_is_detected_and_rebuilt(settings: Settings, store: Any) -> None:
+    settings = settings.with_overrides(ann_threshold=5)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    first = Library(settings, store, FakeEmbedder())
+    first.store.upsert_papers(make_papers(20), source="test")
+    first.update_vectors()
+    # A vector changes in the store behind the file's back (say, a crash before saving).
+    model_id = FakeEmbedder().model_id
+    moved = FakeEmbedder().embed_query("something else entirely")
+    store.put_vectors(model_id, [("2501.00004", "other-hash", moved)])
+    other = second_process(settings, store)
+    stored = other.paper_vector("2501.00004")
+    assert stored is not None and np.allclose(stored, moved, atol=1e-3)
+
+
+def test_an_unreadable_index_file_is_rebuilt(settings: Settings, store: Any) -> None:
+    settings = settings.with_overrides(ann_threshold=5)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    first = Library(settings, store, FakeEmbedder())
+    first.store.upsert_papers(make_papers(20), source="test")
+    first.update_vectors()
+    index_paths(settings.home, FakeEmbedder().model_id).usearch.write_bytes(b"not an index")
+    assert len(second_process(settings, store).vector_index()) == 20
+
+
+def test_another_process_sees_newly_embedded_papers(settings: Settings, store: Any) -> None:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    worker = second_process(settings, store)
+    embedding = Library(settings, store, FakeEmbedder())
+    store.upsert_papers(make_papers(6), source="test")
+    embedding.update_vectors()
+    assert len(worker.vector_index()) == 6
+    store.upsert_papers(make_papers(3, start=6), source="test")
+    embedding.update_vectors()
+    assert len(worker.vector_index()) == 9
+
+
+def test_growing_past_the_threshold_switches_to_the_ann_index(
+    settings: Settings, store: Any
+) -> None:
+    settings = settings.with_overrides(ann_threshold=10)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    library = Library(settings, store, FakeEmbedder())
+    store.upsert_papers(make_papers(8), source="test")
+    library.update_vectors()
+    assert isinstance(library.vector_index(), ExactIndex)
+    store.upsert_papers(make_papers(8, start=8), source="test")
+    library.update_vectors()
+    index = library.vector_index()
+    assert isinstance(index, UsearchIndex) and len(index) == 16
+
+
+def test_reindex_rebuilds_from_the_stored_vectors(settings: Settings, store: Any) -> None:
+    settings = settings.with_overrides(ann_threshold=5)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    library = Library(settings, store, FakeEmbedder())
+    store.upsert_papers(make_papers(9), source="test")
+    library.update_vectors()
+    paths = index_paths(settings.home, FakeEmbedder().model_id)
+    paths.usearch.unlink()
+    assert library.reindex() == 9
+    assert paths.usearch.is_file()
+    assert len(second_process(settings, store).vector_index()) == 9
+
+
+def test_the_progress_bar_reports_on_stderr(
+    opened: Library, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opened.store.upsert_papers(make_papers(5), source="test")
+    assert opened.update_vectors(progress=True) == 5
+    assert "embedding" in capsys.readouterr().err

@@ -1,0 +1,29 @@
+"""Fixtures of the web tests: the small catalog of web_helpers.py and an app over it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from web_helpers import make_papers
+
+from likewise.library import Library
+from likewise.web.app import create_app
+
+
+@pytest.fixture
+def catalog(library: Library) -> Library:
+    papers, announcements = make_papers()
+    library.store.upsert_papers(papers, source="test", announcements=announcements)
+    update_vectors = getattr(library, "update_vectors", None)
+    if callable(update_vectors):
+        update_vectors()
+    return library
+
+
+@pytest.fixture
+def client(catalog: Library) -> Iterator[TestClient]:
+    app = create_app(catalog.settings, catalog)
+    with TestClient(app) as test_client:
+        yield test_client
