@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from likewise.rank.facets import FACET_WEIGHT, facet_sentence_scores
 from likewise.rank.hubness import DualBankNormaliser
 from likewise.rank.similar import SIMILAR_CONFIGS, PaperRepresentation, score_candidates
 
@@ -35,9 +36,7 @@ def load_corpus() -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle]
 
 
-def sentence_vectors(
-    corpus: list[dict[str, Any]], threads: int
-) -> list[npt.NDArray[np.float32]]:
+def sentence_vectors(corpus: list[dict[str, Any]], threads: int) -> list[npt.NDArray[np.float32]]:
     """Per paper, its abstract sentences' vectors (embedded once, then read from the cache)."""
     if not (SENTENCES_PATH.is_file() and OFFSETS_PATH.is_file()):
         from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
@@ -99,17 +98,24 @@ def by_facet(
 def specter_run() -> dict[str, dict[str, float]]:
     run: dict[str, dict[str, float]] = {}
     for facet in FACETS:
-        path = CSFCUBE / "specter-ranked-pools" / f"test-pid2pool-csfcube-specter-{facet}-ranked.json"
-        for paper, ranked in json.loads(path.read_text()).items():
+        name = f"test-pid2pool-csfcube-specter-{facet}-ranked.json"
+        ranked_pools = json.loads((CSFCUBE / "specter-ranked-pools" / name).read_text())
+        for paper, ranked in ranked_pools.items():
             # Ascending distance: the negated distance is a similarity.
-            run[f"{paper}_{facet}"] = {candidate: -float(distance) for candidate, distance in ranked}
+            run[f"{paper}_{facet}"] = {candidate: -float(gap) for candidate, gap in ranked}
     return run
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--beta", type=float, default=20.0, help="DBNorm inverse temperature")
+    parser.add_argument(
+        "--betas",
+        type=float,
+        nargs=2,
+        metavar=("QUERY_BANK", "GALLERY_BANK"),
+        help="DBNorm inverse temperatures (default: DualBankNormaliser's)",
+    )
     arguments = parser.parse_args()
 
     corpus = load_corpus()
@@ -128,7 +134,7 @@ def main() -> int:
     qrels = load_qrels()
     query_pools = pools()
     qrels = {query: qrels[query] for query in query_pools}
-    normaliser = DualBankNormaliser(arguments.beta, arguments.beta)
+    normaliser = DualBankNormaliser(*arguments.betas) if arguments.betas else DualBankNormaliser()
 
     runs: dict[str, dict[str, dict[str, float]]] = {}
     for config in SIMILAR_CONFIGS:
@@ -142,21 +148,72 @@ def main() -> int:
                 bank=whole,
                 normaliser=normaliser,
             )
-            run[query] = {candidate: float(score) for candidate, score in zip(candidates, scores)}
+            pairs = zip(candidates, scores, strict=True)
+            run[query] = {candidate: float(score) for candidate, score in pairs}
         runs[config] = run
-    runs["specter (shipped pools)"] = specter_run()
+    runs["facet, maxsim matching"] = maxsim_run(papers, query_pools)
+    specter = specter_run()
+    runs["specter (shipped pools)"] = {query: specter[query] for query in query_pools}
 
     baseline = ndcg_at_20(qrels, runs["cosine"])
     print(f"CSFCube dev half: {len(query_pools)} query-facet pairs, NDCG@20 (ranx, linear gain)")
-    print(f"{'config':<26}{'all':>8}{'vs cosine':>11}" + "".join(f"{f:>12}" for f in FACETS))
+    print(
+        f"{'config':<26}{'all':>8}{'vs cosine':>11}"
+        + "".join(f"{f:>12}" for f in FACETS)
+        + f"{'p (paired t)':>14}"
+    )
     for name, run in runs.items():
         overall = ndcg_at_20(qrels, run)
         facets = by_facet(qrels, run)
+        p_value = paired_p_value(qrels, runs["cosine"], run) if name != "cosine" else float("nan")
         print(
             f"{name:<26}{overall:>8.3f}{overall / baseline:>10.3f}x"
             + "".join(f"{facets[facet]:>12.3f}" for facet in FACETS)
+            + f"{p_value:>14.3f}"
         )
     return 0
+
+
+def maxsim_run(
+    papers: dict[str, PaperRepresentation], query_pools: dict[str, tuple[str, str, list[str]]]
+) -> dict[str, dict[str, float]]:
+    """The "facet" blend with ColBERT-style maxsim instead of the single best sentence pair."""
+    run: dict[str, dict[str, float]] = {}
+    for query, (paper, facet, candidates) in query_pools.items():
+        source = papers[paper]
+        assert source.sentence_vectors is not None and source.sentence_facets is not None
+        chosen = [papers[candidate] for candidate in candidates]
+        cosine = np.array([candidate.vector @ source.vector for candidate in chosen])
+        matched = facet_sentence_scores(
+            source.sentence_vectors,
+            source.sentence_facets,
+            [candidate.sentence_vectors for candidate in chosen],  # type: ignore[misc]
+            facet=facet,
+            mode="maxsim",
+        )
+        blended = (1 - FACET_WEIGHT) * cosine + FACET_WEIGHT * matched
+        run[query] = {c: float(x) for c, x in zip(candidates, blended, strict=True)}
+    return run
+
+
+def paired_p_value(
+    qrels: dict[str, dict[str, int]],
+    baseline: dict[str, dict[str, float]],
+    run: dict[str, dict[str, float]],
+) -> float:
+    """Two-sided paired t-test of per-query NDCG@20 against the baseline run."""
+    from ranx import Qrels, Run, evaluate
+    from scipy.stats import ttest_rel
+
+    queries = sorted(qrels)
+    ordered = {query: qrels[query] for query in queries}
+    before = evaluate(
+        Qrels(ordered), Run({q: baseline[q] for q in queries}), "ndcg@20", return_mean=False
+    )
+    after = evaluate(
+        Qrels(ordered), Run({q: run[q] for q in queries}), "ndcg@20", return_mean=False
+    )
+    return float(ttest_rel(after, before).pvalue)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,13 @@ def postgres_server() -> Iterator[Any]:
     server = pgserver.get_server(folder, cleanup_mode="stop")
     try:
         server.psql("CREATE EXTENSION IF NOT EXISTS vector;")
+        # A throwaway test server needs no durability; without fsync each test's
+        # CREATE DATABASE and migrations take about half the time.
+        server.psql(
+            "ALTER SYSTEM SET fsync = off; ALTER SYSTEM SET synchronous_commit = off; "
+            "ALTER SYSTEM SET full_page_writes = off;"
+        )
+        server.psql("SELECT pg_reload_conf();")
         yield server
     finally:
         server.cleanup()

@@ -206,3 +206,39 @@ def test_the_progress_bar_reports_on_stderr(
     opened.store.upsert_papers(make_papers(5), source="test")
     assert opened.update_vectors(progress=True) == 5
     assert "embedding" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_index_is_shared_through_pgvector(settings: Settings, store: Any) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL pass only")
+    from sqlalchemy import text
+
+    from likewise.index.pgvector_index import PgvectorIndex
+
+    with store.engine.begin() as connection:
+        # What pgvector's migration creates, for catalogs where it has not run yet.
+        connection.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
+        connection.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS vector_index (model_id varchar(128) NOT NULL, "
+                "paper_key bigint NOT NULL, embedding vector NOT NULL, "
+                "PRIMARY KEY (model_id, paper_key))"
+            )
+        )
+    settings = settings.with_overrides(ann_threshold=5)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    library = Library(settings, store, FakeEmbedder())
+    store.upsert_papers(make_papers(12), source="test")
+    assert library.update_vectors() == 12
+    index = library.vector_index()
+    assert isinstance(index, PgvectorIndex) and len(index) == 12 and index.has_graph()
+    vector = library.paper_vector("2501.00003")
+    assert vector is not None
+    key = store.paper_keys(["2501.00003"])["2501.00003"]
+    assert index.search(vector, 1)[0].tolist() == [key]
+    # A vector the index missed (a crash between the two writes) is caught up on opening.
+    index.remove(np.array([key], dtype=np.int64))
+    worker = second_process(settings, store)
+    assert len(worker.vector_index()) == 12
+    assert worker.reindex() == 12

@@ -61,7 +61,9 @@ class Settings:
         0.5, "Calibrated relevance probability a search hit needs to be shown."
     )
     hubness_correction: bool = _setting(
-        True, "Apply DBNorm hubness correction to similar papers."
+        False,
+        "Apply DBNorm hubness correction to similar papers (off: it lowers CSFCube NDCG@20; "
+        "see docs/similar.md).",
     )
     host: str = _setting("127.0.0.1", "Address `likewise serve` listens on.")
     port: int = _setting(8000, "Port `likewise serve` listens on.")

@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from likewise.cli.main import main
+from likewise.ingest.http import PoliteClient
+from likewise.library_parts.catalog import CatalogOps
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ingest"
 
@@ -54,7 +57,9 @@ def test_status_and_show_print_what_is_stored(
     assert main(["status", "--json"]) == 0
     status = json.loads(capsys.readouterr().out)
     assert status["papers"] == 200
-    assert status["sources"][0]["source"] == f"snapshot:{sample.resolve()}"
+    (source,) = status["sources"]
+    assert source["source"].startswith("snapshot:") and "head200.jsonl" in source["source"]
+    assert source["papers"] == 200 and source["last_sync"]
     assert main(["status"]) == 0
     text = capsys.readouterr().out
     assert "papers stored: 200" in text and "last sync" in text and "hep-ph" in text
@@ -139,3 +144,67 @@ def test_backfill_requires_a_start_day(capsys: pytest.CaptureFixture[str]) -> No
         main(["backfill"])
     assert raised.value.code == 2
     assert "--from" in capsys.readouterr().err
+
+
+def _recorded_client(monkeypatch: pytest.MonkeyPatch, route: Any) -> list[httpx.Request]:
+    """Make every Library's arXiv client answer from tests/data/ingest (no live calls)."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=(DATA / route(request)).read_bytes())
+
+    def client(self: Any) -> PoliteClient:
+        transport = httpx.MockTransport(answer)
+        return PoliteClient(interval=0, retries=0, timeout=5, transport=transport)
+
+    monkeypatch.setattr(CatalogOps, "http_client", client)
+    return seen
+
+
+@pytest.mark.usefixtures("environment")
+def test_ingest_api_by_id_and_feed_store_papers(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def route(request: httpx.Request) -> str:
+        return "feed_cs.xml" if request.url.host == "rss.arxiv.org" else "api_ids.xml"
+
+    seen = _recorded_client(monkeypatch, route)
+    assert main(["ingest", "api", "--id", "hep-th/9901001", "--id", "2403.01234v3"]) == 0
+    assert "read 2, inserted 2" in capsys.readouterr().out
+    assert main(["ingest", "feed", "--category", "cs.CL"]) == 1  # one entry is rejected
+    out, err = capsys.readouterr()
+    assert "read 5, inserted 4" in out and "unknown announce_type 'withdrawn'" in err
+    assert str(seen[-1].url) == "https://rss.arxiv.org/atom/cs.CL"
+    assert main(["status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["newest_announcement"] == "2024-03-06"
+
+
+@pytest.mark.usefixtures("environment")
+def test_an_api_error_entry_exits_2_with_arxivs_message(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _recorded_client(monkeypatch, lambda request: "api_error.xml")
+    assert main(["ingest", "api", "--id", "2403.01234"]) == 2
+    assert "arXiv API error: incorrect id format for 1234.12345" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("environment")
+def test_backfill_harvests_every_page_and_then_syncs_incrementally(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def route(request: httpx.Request) -> str:
+        if "resumptionToken" in request.url.params:
+            return "oai_raw_page2.xml"
+        if request.url.params.get("from") == "2024-03-06":
+            return "oai_no_records.xml"
+        return "oai_raw_page1.xml"
+
+    seen = _recorded_client(monkeypatch, route)
+    assert main(["backfill", "--from", "2024-03-01", "--set", "cs"]) == 1
+    out = capsys.readouterr().out
+    assert "oai-pmh:cs: read 4, inserted 3" in out
+    assert main(["ingest", "oai", "--set", "cs"]) == 0
+    assert seen[-1].url.params["from"] == "2024-03-06"
+    assert main(["show", "2403.05555"]) == 0
+    assert "math.NA" in capsys.readouterr().out

@@ -26,6 +26,10 @@ def _unit_rows(
     return unit
 
 
+SHARED_VECTORS = _unit_rows(np.random.default_rng(99), 6, 16)
+SHARED_CALIBRATION = np.column_stack([np.linspace(4, 12, 6), np.linspace(-2, 0, 6)])
+
+
 def _window(generator: np.random.Generator, size: int = 60) -> WindowPapers:
     return WindowPapers(
         ids=[f"2601.{number:05d}" for number in range(size)],
@@ -51,13 +55,18 @@ def _random_request(
     generator: np.random.Generator, window: WindowPapers, subscriber_id: int
 ) -> MatchRequest:
     rows = int(generator.integers(0, 4))
+    # Half the interests come from a small shared pool (popular searches, liked papers).
+    shared = generator.random(rows) < 0.5
+    picks = generator.integers(0, len(SHARED_VECTORS), size=rows)
+    vectors = _unit_rows(generator, rows, 16)
+    calibration = np.column_stack([generator.uniform(4, 12, rows), generator.uniform(-2, 0, rows)])
+    vectors[shared] = SHARED_VECTORS[picks[shared]]
+    calibration[shared] = SHARED_CALIBRATION[picks[shared]]
     return MatchRequest(
         subscriber_id=subscriber_id,
-        query_vectors=_unit_rows(generator, rows, 16),
+        query_vectors=vectors,
         query_reasons=[f"interest {subscriber_id}.{row}" for row in range(rows)],
-        query_calibration=np.column_stack(
-            [generator.uniform(4, 12, rows), generator.uniform(-2, 0, rows)]
-        ),
+        query_calibration=calibration,
         categories=frozenset(
             generator.choice(CATEGORIES, size=int(generator.integers(0, 3)), replace=False)
         ),

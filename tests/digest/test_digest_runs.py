@@ -1,4 +1,4 @@
-"""Digest runs end to end over a real store: matching, themes, exactly-once composing and sending."""
+"""Digest runs over a real store: matching, themes, exactly-once composing and sending."""
 
 from __future__ import annotations
 

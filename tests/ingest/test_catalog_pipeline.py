@@ -191,12 +191,14 @@ def test_a_newer_version_updates_the_record_and_keeps_its_history(library: Libra
     library.use_transport(httpx.MockTransport(_recorded))
     with library.http_client() as client:
         client.interval = 0
-        window = {
-            "since": datetime(2024, 3, 1, tzinfo=UTC),
-            "until": datetime(2024, 3, 6, tzinfo=UTC),
-        }
         library.ingest(
-            ArxivApiSource(client, library.settings.arxiv_api_url, categories=["cs.CL"], **window)
+            ArxivApiSource(
+                client,
+                library.settings.arxiv_api_url,
+                categories=["cs.CL"],
+                since=datetime(2024, 3, 1, tzinfo=UTC),
+                until=datetime(2024, 3, 6, tzinfo=UTC),
+            )
         )
         summary = library.ingest(
             ArxivApiSource(
@@ -287,3 +289,41 @@ def test_killing_an_ingest_midway_then_rerunning_equals_one_clean_run(
     assert summary.inserted == 3000
     assert _state(library) == _state(clean)
     clean.close()
+
+
+def test_a_bibtex_entry_naming_an_arxiv_id_gives_way_to_the_arxiv_record(
+    library: Library,
+) -> None:
+    library.ingest(library.file_source(DATA / "library.bib"))
+    stub = library.show("1706.03762")
+    assert stub is not None and stub.authors == ["Ashish Vaswani"] and stub.latest_version == 0
+    arxiv_record = Paper(
+        "1706.03762",
+        "Attention Is All You Need",
+        abstract="The dominant sequence transduction models ...",
+        authors=["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"],
+        categories=["cs.CL", "cs.LG"],
+        latest_version=7,
+    )
+    counts = library.store.upsert_papers([arxiv_record], source="arxiv-api")
+    assert counts.updated == 1
+    paper = library.show("1706.03762")
+    assert paper is not None
+    assert paper.authors == ["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"]
+    assert paper.categories == ["cs.CL", "cs.LG"] and paper.latest_version == 7
+
+
+@pytest.mark.slow
+def test_the_whole_daily_file_is_stored_once_and_a_second_run_changes_nothing(
+    library: Library, shared_data: Path
+) -> None:
+    path = shared_data / "arxiv-daily-cs" / "papers.jsonl.gz"
+    first = library.ingest(JsonlSource(path))
+    assert (first.read, first.inserted, len(first.rejected)) == (74_728, 74_728, 0)
+    assert library.store.count_papers() == 74_728
+    days_before = library.store.announcement_days()
+    second = library.ingest(JsonlSource(path))
+    assert (second.inserted, second.updated, second.unchanged) == (0, 0, 74_728)
+    assert library.store.count_papers() == 74_728
+    assert library.store.announcement_days() == days_before
+    assert library.status().papers == 74_728

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from likewise.ingest.base import Batch, IngestError
+from likewise.ingest.base import MAX_SOURCE_NAME, Batch, IngestError, RecordError, source_name
 from likewise.ingest.factory import open_file_source
 from likewise.ingest.files import FileCheckpoint
-from likewise.ingest.jsonl import JsonlSource
+from likewise.ingest.jsonl import JsonlSource, paper_from_record
 from likewise.ingest.snapshot import SnapshotSource
 from likewise.models import AnnouncementKind
 
@@ -176,3 +176,41 @@ def test_file_format_is_detected_from_content(data_dir: Path, tmp_path: Path) ->
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match=r"nothere\.jsonl: no such file"):
         open_file_source(tmp_path / "nothere.jsonl")
+
+
+def test_corrupt_gzip_data_is_reported_not_raised(tmp_path: Path) -> None:
+    packed = gzip.compress(b'{"id": "2501.00001", "title": "One"}\n' * 50)
+    corrupt = tmp_path / "corrupt.jsonl.gz"
+    corrupt.write_bytes(packed[:20] + b"\x00garbage\xff" * 8 + packed[20:])
+    _, _, rejected = _all(list(JsonlSource(corrupt).batches(None, 10)))
+    assert len(rejected) == 1
+    assert "gzip" in rejected[0].problem and rejected[0].location.startswith(str(corrupt.resolve()))
+
+
+def test_source_names_fit_the_store_and_stay_unique_and_stable(tmp_path: Path) -> None:
+    short = source_name("jsonl", "/data/papers.jsonl")
+    assert short == "jsonl:/data/papers.jsonl"
+    deep = tmp_path / ("a" * 80) / "papers.jsonl.gz"
+    other = tmp_path / ("b" * 80) / "papers.jsonl.gz"
+    name = source_name("jsonl", str(deep))
+    assert len(name) <= MAX_SOURCE_NAME and name.startswith("jsonl:papers.jsonl.gz#")
+    assert name == source_name("jsonl", str(deep)) != source_name("jsonl", str(other))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("authors", [1, 2], "authors must be a list of names or a string"),
+        ("categories", {"cs": "CL"}, "categories must be a list of names or a string"),
+        ("categories", [["cs.CL"]], "categories must be a list of names or a string"),
+        ("title", 42, "record has no title"),
+        ("id", None, "record has no arXiv id"),
+    ],
+)
+def test_fields_of_the_wrong_type_reject_the_record(
+    field: str, value: object, problem: str
+) -> None:
+    record: dict[str, object] = {"id": "2501.00001", "title": "T", "authors": [], "categories": []}
+    record[field] = value
+    with pytest.raises(RecordError, match=problem):
+        paper_from_record(record)

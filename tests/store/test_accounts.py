@@ -110,3 +110,25 @@ def test_several_processes_voting_at_once_lose_nothing_and_duplicate_nothing(
     assert [process.exitcode for process in workers] == [0, 0, 0, 0]
     # Each paper: one vote of the shared account plus one from each of the four workers.
     assert accounts.vote_counts(PAPERS) == dict.fromkeys(PAPERS, 5)
+
+
+def test_migration_0002_matches_the_account_tables(store: CatalogStore) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from likewise.store.account_tables import metadata
+
+    ours = set(metadata.tables)
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+
+    def table_of(difference: object) -> str | None:
+        item = difference[0] if isinstance(difference, list) else difference
+        for part in item[1:] if isinstance(item, tuple) else ():
+            name = getattr(part, "name", None) if not isinstance(part, str) else part
+            table = getattr(getattr(part, "table", None), "name", None) or name
+            if table in ours:
+                return str(table)
+        return None
+
+    assert [d for d in differences if table_of(d) is not None] == []

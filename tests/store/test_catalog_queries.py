@@ -152,5 +152,5 @@ def test_vectors_are_cached_per_model_and_content(store: Any) -> None:
 
 
 def test_vectors_for_an_unknown_paper_are_refused(store: Any) -> None:
-    with pytest.raises(UnknownPaperError, match="9999.00001"):
+    with pytest.raises(UnknownPaperError, match=r"9999\.00001"):
         store.put_vectors("m1", [("9999.00001", "hash", np.zeros(3, dtype=np.float32))])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from catalog_helpers import make_paper, version
 
-from likewise.models import Announcement, AnnouncementKind
+from likewise.models import Announcement, AnnouncementKind, SearchFilters
 from likewise.store.base import UpsertCounts
 from likewise.store.upsert import BatchWriter
 
@@ -200,3 +201,33 @@ def test_a_papers_announced_day_counts_as_an_announcement(store: Any) -> None:
     assert store.announced_on(date(2025, 3, 20)) == [
         Announcement("2503.00015", date(2025, 3, 20), AnnouncementKind.NEW)
     ]
+
+
+def test_concurrent_writers_on_separate_connections_lose_nothing(database_url: str) -> None:
+    from likewise.store.factory import open_store
+
+    stores = [open_store(database_url) for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def write(writer: int) -> None:
+        try:
+            for batch in range(4):
+                # Every writer also re-sends one shared paper, so their batches overlap.
+                papers = [make_paper(f"2504.{writer}{batch}{n:03d}") for n in range(20)]
+                papers.append(make_paper("2504.99999", comment=None))
+                stores[writer].upsert_papers(papers, source=f"writer-{writer}")
+                stores[writer].lexical_search("study", limit=3)
+        except BaseException as error:  # collected and asserted on below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(number,)) for number in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert stores[0].count_papers() == 3 * 4 * 20 + 1
+    assert len(stores[0].keys_matching(SearchFilters(authors=("ada lovelace",)))) == 241
+    for opened in stores:
+        opened.close()

@@ -119,9 +119,7 @@ def test_empty_query_returns_nothing(searchable: Any) -> None:
 
 
 def test_query_syntax_words_are_searched_as_plain_words(searchable: Any) -> None:
-    assert _ids(searchable.lexical_search("strings NEAR dualities", limit=5)) == [
-        "hep-th/9901001"
-    ]
+    assert _ids(searchable.lexical_search("strings NEAR dualities", limit=5)) == ["hep-th/9901001"]
 
 
 def test_papers_stored_after_a_search_are_found_by_the_next_one(searchable: Any) -> None:

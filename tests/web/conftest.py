@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import make_papers
+from web_helpers import SCREENSHOTS, make_papers
 
 from likewise.library import Library
 from likewise.web.app import create_app
@@ -27,3 +27,9 @@ def client(catalog: Library) -> Iterator[TestClient]:
     app = create_app(catalog.settings, catalog)
     with TestClient(app) as test_client:
         yield test_client
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say where the browser tests left their screenshots."""
+    if SCREENSHOTS.is_dir() and any(SCREENSHOTS.glob("*.png")):
+        terminalreporter.write_line(f"browser screenshots: {SCREENSHOTS}")

@@ -86,6 +86,10 @@ def test_nobody_sees_another_accounts_collection(client: TestClient) -> None:
     collection_id = client.get("/api/collections").json()["collections"][0]["id"]
     post_form(client, "/signout")
     assert client.get(f"/api/collections/{collection_id}").status_code == 401
+    assert client.get("/api/collections").status_code == 401
+    assert client.get("/collections", follow_redirects=False).headers["location"] == (
+        "/signin?next=/collections"
+    )
     sign_up(client, "snoop")
     assert client.get(f"/api/collections/{collection_id}").status_code == 404
     refused = post_form(client, f"/collections/{collection_id}/remove", {"arxiv_id": "2503.10100"})

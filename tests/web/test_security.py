@@ -25,6 +25,15 @@ def test_a_json_post_with_a_wrong_token_header_is_refused(client: TestClient) ->
     assert client.get("/api/papers/2503.10100").json()["page"]["votes"] == 0
 
 
+def test_pages_forbid_foreign_scripts_framing_and_sniffing(client: TestClient) -> None:
+    headers = client.get("/").headers
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    cookie = headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
 def test_a_tampered_session_cookie_is_ignored(client: TestClient) -> None:
     sign_up(client)
     cookie = client.cookies.get(SESSION_COOKIE)
@@ -93,6 +102,8 @@ def test_redirects_after_forms_stay_on_this_site(target: str, expected: str) -> 
         "/authors/%3Cscript%3E",
         "/categories/%27%20OR%201%3D1",
         "/api/search?q=%00",
+        "/api/search?q=graphs&author=%00&category=cs.%00",
+        "/authors/a%00b",
         "/search?q=%27%3B%20DROP%20TABLE%20papers%3B--",
         "/api/collections/abc",
         "/feeds/search.atom",
@@ -103,6 +114,14 @@ def test_redirects_after_forms_stay_on_this_site(target: str, expected: str) -> 
 def test_hostile_input_gets_a_4xx_or_a_page_never_a_500(client: TestClient, url: str) -> None:
     response = client.get(url)
     assert response.status_code < 500, (url, response.text[:300])
+
+
+def test_nul_characters_in_forms_are_refused(client: TestClient) -> None:
+    response = post_form(client, "/signin", {"username": "a\x00b", "password": "whatever1"})
+    assert response.status_code == 400
+    sign_up(client)
+    response = post_form(client, "/papers/2503.10100/save", {"new_name": "x\x00y"})
+    assert response.status_code == 400
 
 
 def test_the_api_rejects_state_changes_from_visitors(client: TestClient) -> None:

@@ -5,6 +5,7 @@ Days: Thu 2025-03-13, Fri 2025-03-14 and Mon 2025-03-17 (nothing on the weekend 
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -95,6 +96,9 @@ def api_headers(client: TestClient) -> dict[str, str]:
 
 
 RECORDED = Path(__file__).resolve().parent / "data"
+SCREENSHOTS = Path(
+    os.environ.get("LIKEWISE_SCREENSHOTS", Path(__file__).resolve().parents[2] / "screenshots")
+)
 
 
 def recorded_arxiv(requested: list[str]) -> httpx.MockTransport:

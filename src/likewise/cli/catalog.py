@@ -151,14 +151,15 @@ def _run(arguments: argparse.Namespace) -> int:
                 print("  offline? `likewise run --source FILE` (or SOURCE=FILE) ingests a file")
         update_vectors = getattr(library, "update_vectors", None)
         if callable(update_vectors) and library.store.count_papers():
-            update_vectors()
+            embedded = update_vectors(progress=True)
+            print(f"embedded {embedded} papers for search and similar papers")
         status = library.status()
     code = _exit_code(summaries)
+    _print_status(status)
     if not arguments.no_serve and importlib.util.find_spec("likewise.web.server") is not None:
         server = importlib.import_module("likewise.web.server")
+        print(f"serving on http://{settings.host}:{settings.port} (Ctrl-C stops)", flush=True)
         server.serve(settings)
-        return code
-    _print_status(status)
     return code
 
 
@@ -213,7 +214,9 @@ def _show(arguments: argparse.Namespace) -> int:
     if arguments.json:
         print_json(paper_as_json(paper))
         return 0
-    print(f"{paper.arxiv_id}v{paper.latest_version}  {paper.title}")
+    known_version = paper.latest_version and not paper.is_local
+    shown_version = f"v{paper.latest_version}" if known_version else ""
+    print(f"{paper.arxiv_id}{shown_version}  {paper.title}")
     print(f"  authors: {', '.join(paper.authors) or '-'}")
     print(f"  categories: {' '.join(paper.categories) or '-'}")
     dates: list[tuple[str, date | None]] = [

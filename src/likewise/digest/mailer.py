@@ -73,13 +73,26 @@ class SmtpMailer:
         settings = self.settings
         try:
             connection = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=self.timeout)
+        except (OSError, smtplib.SMTPException) as error:
+            raise TemporaryMailError(
+                f"cannot reach SMTP server {settings.smtp_host}:{settings.smtp_port}: {error}"
+            ) from error
+        try:
+            self._greet(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _greet(self, connection: smtplib.SMTP) -> None:
+        """EHLO, STARTTLS when offered (required before a password), then AUTH."""
+        settings = self.settings
+        try:
             connection.ehlo()
             if settings.smtp_starttls and connection.has_extn("starttls"):
                 connection.starttls(context=self.ssl_context)
                 connection.ehlo()
             elif settings.smtp_user:
-                # Never send a password in the clear.
-                connection.close()
                 raise PermanentMailError(
                     f"{settings.smtp_host}:{settings.smtp_port} offers no STARTTLS; "
                     "refusing to send the SMTP password unencrypted"
@@ -95,9 +108,8 @@ class SmtpMailer:
             raise _classified(error.smtp_code, _reply_text(error.smtp_error)) from error
         except (OSError, smtplib.SMTPException) as error:
             raise TemporaryMailError(
-                f"cannot reach SMTP server {settings.smtp_host}:{settings.smtp_port}: {error}"
+                f"SMTP server {settings.smtp_host}:{settings.smtp_port} failed: {error}"
             ) from error
-        return connection
 
     def send(self, message: str) -> None:
         """Deliver one stored RFC 5322 message to its To address, or raise a MailError."""

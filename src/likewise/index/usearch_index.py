@@ -46,7 +46,8 @@ class UsearchIndex:
         self.exact_limit = exact_limit
         self._index = index or Index(
             ndim=dimension,
-            metric="ip",
+            # usearch's int8 scaling assumes the cosine metric; on unit vectors it equals ip.
+            metric="cos" if dtype == "i8" else "ip",
             dtype=dtype,
             connectivity=connectivity,
             expansion_add=expansion_add,
@@ -157,7 +158,7 @@ class UsearchIndex:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         matches = self._index.search(query, min(count, len(self)))
         keys = np.asarray(matches.keys, dtype=np.int64)
-        # The inner-product metric reports 1 - <q, v>.
+        # Both metrics report 1 - similarity.
         return keys, (1.0 - np.asarray(matches.distances, dtype=np.float32)).astype(np.float32)
 
 

@@ -13,7 +13,7 @@ from datetime import date
 from xml.etree.ElementTree import Element
 
 from likewise.ingest.authors import split_authors
-from likewise.ingest.base import Batch, RecordError
+from likewise.ingest.base import Batch, RecordError, source_name
 from likewise.ingest.categories import normalise_categories
 from likewise.ingest.http import PoliteClient
 from likewise.ingest.records import optional_text, required_id, required_title
@@ -92,7 +92,7 @@ class AnnouncementFeedSource:
             raise ValueError("the feed needs at least one category")
         self.client = client
         self.url = f"{feed_url.rstrip('/')}/{'+'.join(categories)}"
-        self.name = f"{SOURCE_LABEL}:{'+'.join(categories)}"
+        self.name = source_name(SOURCE_LABEL, "+".join(categories))
 
     def batches(self, checkpoint: str | None, batch_size: int) -> Iterator[Batch]:
         # The feed only ever holds the latest day, so there is nothing to resume.

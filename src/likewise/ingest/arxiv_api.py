@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from xml.etree.ElementTree import Element
 
 from likewise.ingest.authors import split_authors
-from likewise.ingest.base import Batch, IngestError, RecordError
+from likewise.ingest.base import Batch, IngestError, RecordError, source_name
 from likewise.ingest.categories import normalise_categories
 from likewise.ingest.dates import estimated_announcement_day, parse_timestamp
 from likewise.ingest.http import PoliteClient
@@ -128,7 +128,7 @@ class ArxivApiSource:
                 raise ValueError("a category query needs a submission window")
             self.query: dict[str, str] = {"search_query": category_query(categories, since, until)}
             self.query |= {"sortBy": "submittedDate", "sortOrder": "ascending"}
-            self.name = f"{SOURCE_LABEL}:{'+'.join(self.categories)}"
+            self.name = source_name(SOURCE_LABEL, "+".join(self.categories))
         else:
             self.query = {"id_list": ",".join(self.ids)}
             self.name = f"{SOURCE_LABEL}:ids"

@@ -6,6 +6,7 @@ so that a run cut short resumes after the last committed batch.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -56,3 +57,22 @@ def total_of(source: Source) -> int | None:
     """How much input the source has in all (bytes of a file), when it knows."""
     total = getattr(source, "total", None)
     return total if isinstance(total, int) else None
+
+
+# The store keeps a paper's source in 64 characters (papers.source).
+MAX_SOURCE_NAME = 64
+
+
+def source_name(kind: str, detail: str) -> str:
+    """``kind:detail`` when it fits; else the tail of the detail plus a hash that keeps it unique.
+
+    Names are stable for the same input (the checkpoint is found again).
+    """
+    name = f"{kind}:{detail}"
+    if len(name) <= MAX_SOURCE_NAME:
+        return name
+    digest = hashlib.sha256(detail.encode("utf-8")).hexdigest()[:8]
+    room = MAX_SOURCE_NAME - len(kind) - len(digest) - 3
+    tail = detail.rsplit("/", 1)[-1]
+    tail = tail if len(tail) <= room else tail[-room:]
+    return f"{kind}:{tail}#{digest}"

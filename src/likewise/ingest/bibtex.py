@@ -1,9 +1,10 @@
 """A user's BibTeX file: entries become papers, matched to stored arXiv papers when possible.
 
 An entry naming an arXiv id (``eprint``, ``arxivid``, an arxiv.org URL, "arXiv:..." in the
-journal) is that arXiv paper. Otherwise it is matched by DOI or normalised title through the
-store; unmatched entries get a stable id ``local:<hash>`` of their DOI, else title and first
-author, so that loading the file again finds the same records.
+journal) is that arXiv paper, stored as version 0 until arXiv's own record arrives. Others
+are matched by DOI or normalised title through the store; unmatched entries get a stable
+id ``local:<hash>`` of their DOI, else title and first author, so that loading the file
+again finds the same records.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bibtexparser.library import Library as BibtexLibrary
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry
 
 from likewise.ingest.authors import bibtex_authors
-from likewise.ingest.base import Batch, IngestError, RecordError
+from likewise.ingest.base import Batch, IngestError, RecordError, source_name
 from likewise.ingest.categories import normalise_categories
 from likewise.ingest.ids import InvalidArxivIdError, find_arxiv_id, parse_arxiv_id
 from likewise.ingest.text import clean_title, collapse_whitespace, latex_to_unicode, normalise_title
@@ -92,6 +93,9 @@ def paper_from_entry(entry: Entry) -> tuple[Paper, bool]:
     primary = _field(entry, "primaryclass")
     paper = Paper(
         arxiv_id=arxiv_id or local_id(title, authors, doi),
+        # Version 0: "not read from arXiv yet", so any arXiv record of the paper is newer
+        # and replaces what the BibTeX entry said (its author list may end in "and others").
+        latest_version=0 if arxiv_id else 1,
         title=title,
         abstract=collapse_whitespace(latex_to_unicode(_field(entry, "abstract") or "")),
         authors=authors,
@@ -113,7 +117,7 @@ class BibtexSource:
         self.path = path.expanduser().resolve()
         if not self.path.is_file():
             raise IngestError(f"{path}: no such file")
-        self.name = f"{SOURCE_LABEL}:{self.path}"
+        self.name = source_name(SOURCE_LABEL, str(self.path))
         self.find_match = find_match
         self.is_stored = is_stored
 

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from likewise.ingest.base import Batch, IngestError, RecordError
+from likewise.ingest.base import Batch, IngestError, RecordError, source_name
 from likewise.models import Announcement, Paper, RejectedRecord
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -165,7 +165,7 @@ class JsonLinesSource:
             raise IngestError(f"{path}: no such file")
         self.total = self.path.stat().st_size
         self.recent_days = recent_days
-        self.name = f"{self.kind}:{self.path}"
+        self.name = source_name(self.kind, str(self.path))
 
     def parse(self, record: dict[str, Any]) -> tuple[Paper, list[Announcement]]:
         raise NotImplementedError

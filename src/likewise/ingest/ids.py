@@ -48,9 +48,11 @@ def _valid_month(yymm: str) -> bool:
 
 def parse_arxiv_id(text: str) -> ArxivId:
     """Parse an id, an ``arXiv:`` reference, an abs/pdf URL or an OAI identifier."""
-    candidate = _PREFIXES.sub("", text.strip())
-    candidate = candidate.removesuffix(".pdf").rstrip("/")
+    candidate = text.strip()
     match = _NEW_STYLE.fullmatch(candidate)
+    if match is None:  # the bare form is by far the most common; try the others after it
+        candidate = _PREFIXES.sub("", candidate).removesuffix(".pdf").rstrip("/")
+        match = _NEW_STYLE.fullmatch(candidate)
     if match:
         yymm, number = match["yymm"], match["number"]
         # Four-digit numbers ran from 0704 to 1412; five digits from 1501 on.

@@ -15,7 +15,7 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 from likewise.ingest.authors import name_from_parts, split_authors
-from likewise.ingest.base import Batch, IngestError, RecordError
+from likewise.ingest.base import Batch, IngestError, RecordError, source_name
 from likewise.ingest.categories import normalise_categories
 from likewise.ingest.dates import parse_day, parse_timestamp
 from likewise.ingest.http import PoliteClient
@@ -171,7 +171,7 @@ class OaiPmhSource:
         self.since = since
         self.until = until
         self.metadata_format = metadata_format
-        self.name = f"{SOURCE_LABEL}:{set_spec or 'all'}"
+        self.name = source_name(SOURCE_LABEL, set_spec or "all")
 
     def _start(self, checkpoint: str | None) -> tuple[dict[str, str], dict[str, Any]]:
         """(request parameters, state) for the first request of this run."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from likewise.ingest.authors import split_authors
 from likewise.ingest.base import RecordError
-from likewise.ingest.categories import InvalidCategoryError, normalise_categories
+from likewise.ingest.categories import normalise_categories
 from likewise.ingest.ids import ArxivId, InvalidArxivIdError, parse_arxiv_id
 from likewise.ingest.text import clean_title, collapse_whitespace, latex_to_unicode
 
@@ -45,23 +45,22 @@ def abstract_text(value: Any) -> str:
     return optional_text(value) or ""
 
 
-@lru_cache(maxsize=4096)
-def _categories_from_text(text: str) -> tuple[str, ...]:
-    return tuple(normalise_categories(text))
+@lru_cache(maxsize=8192)
+def _canonical(items: tuple[str, ...] | str) -> tuple[str, ...]:
+    return tuple(normalise_categories(items))
 
 
 def categories_of(value: Any) -> list[str]:
     """Categories from a list or a space-separated string, canonical and primary first."""
-    try:
-        if isinstance(value, str):
-            return list(_categories_from_text(value))
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return list(_categories_from_text(" ".join(value)))
-    except InvalidCategoryError as error:
-        raise RecordError(str(error)) from error
     if value is None:
         return []
-    raise RecordError(f"categories must be a list or a string, found {value!r}")
+    if isinstance(value, str | list):
+        try:
+            # Lists repeat (cs.CV, cs.CL ...), so the canonical form is cached per list.
+            return list(_canonical(value if isinstance(value, str) else tuple(value)))
+        except (TypeError, AttributeError):
+            pass  # an item that is not a string
+    raise RecordError(f"categories must be a list of names or a string, found {value!r}")
 
 
 def authors_of(value: Any) -> list[str]:
@@ -70,7 +69,14 @@ def authors_of(value: Any) -> list[str]:
         return []
     if isinstance(value, str):
         return split_authors(value)
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        names = (collapse_whitespace(latex_to_unicode(item)) for item in value)
-        return [name for name in names if name]
+    if isinstance(value, list):
+        names = []
+        for item in value:
+            if not isinstance(item, str):
+                break
+            name = collapse_whitespace(latex_to_unicode(item) if "\\" in item else item)
+            if name:
+                names.append(name)
+        else:
+            return names
     raise RecordError(f"authors must be a list of names or a string, found {value!r}")

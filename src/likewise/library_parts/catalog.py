@@ -34,6 +34,14 @@ from likewise.store.base import CatalogStatus
 DEFAULT_BATCH_SIZE = 2000
 
 
+def _short(label: str, width: int = 28) -> str:
+    """A source name that leaves room for the bar: ``jsonl:…/papers.jsonl.gz``."""
+    kind, _, rest = label.partition(":")
+    name = Path(rest).name if "/" in rest else rest
+    shown = f"{kind}:{name}" if rest else kind
+    return shown if len(shown) <= width else shown[: width - 1] + "…"
+
+
 class _IngestProgress:
     """A rich progress bar with papers/s and ETA (ETA only when the input size is known)."""
 
@@ -51,7 +59,7 @@ class _IngestProgress:
             columns += [TextColumn("{task.fields[papers]} papers, {task.fields[rate]}/s")]
             columns += [TimeElapsedColumn(), TimeRemainingColumn()]
             self._bar = Progress(*columns, console=console, transient=False)
-            self._task = self._bar.add_task(label, total=total, papers=0, rate="-")
+            self._task = self._bar.add_task(_short(label), total=total, papers=0, rate="-")
 
     def __enter__(self) -> _IngestProgress:
         if self._bar is not None:

@@ -1,9 +1,152 @@
-"""Library part: similar (filled in by its area)."""
+"""Library part: papers similar to a catalog paper, hub-corrected (DBNorm) and with a reason.
+
+Candidates come from the vector index by cosine; with the `hubness_correction` setting on they
+are re-scored as cosine minus each paper's DBNorm hub penalty (rank/hubness.py) and cut to
+the limit. The query paper and any other record of the same work are left out.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from likewise.ingest.ids import InvalidArxivIdError, parse_arxiv_id
 from likewise.library_parts.base import LibraryBase
+from likewise.models import Hit, Paper, SearchFilters, normalise_title
+from likewise.rank.hubness import DualBankNormaliser, HubPenaltyTable
+from likewise.rank.reasons import explain, neighbourhood_frequencies
+from likewise.store.base import UnknownPaperError
+
+if TYPE_CHECKING:
+    from likewise.index.base import VectorIndex
+
+_HUBNESS_CACHE = "similar.hubness"
+QUERY_BANK_SIZE = 2_000
+GALLERY_BANK_SIZE = 4_000
+# Candidates re-scored per requested hit: the correction can only reorder what it is shown.
+DEPTH_PER_HIT = 5
+MIN_DEPTH = 50
+MAX_ID_LENGTH = 200
 
 
 class SimilarOps(LibraryBase):
     """Operations of the similar area."""
+
+    if TYPE_CHECKING:
+        # Provided by VectorOps in the assembled Library.
+        def vector_index(self) -> VectorIndex: ...
+
+        def paper_vector(self, arxiv_id: str) -> npt.NDArray[np.float32] | None: ...
+
+    def similar(
+        self, arxiv_id: str, *, limit: int = 10, filters: SearchFilters | None = None
+    ) -> list[Hit]:
+        """The papers most similar to a catalog paper, best first, each with a one-line reason.
+
+        Raises UnknownPaperError (clear message) when no stored paper has that id.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        paper = self._paper_for(arxiv_id)
+        vector = self.paper_vector(paper.arxiv_id)
+        if vector is None:
+            # Not embedded yet (an ingest that has not run `update_vectors`): embed it now.
+            vector = self.embedder.embed_documents([paper.embedding_text()])[0]
+        index = self.vector_index()
+        depth = max(limit * DEPTH_PER_HIT, MIN_DEPTH)
+        allowed = None
+        if filters is not None and not filters.is_empty:
+            allowed = self.store.keys_matching(filters)
+        # One extra: the paper itself is usually its own nearest neighbour.
+        keys, cosines = index.search(vector, depth + 1, allowed)
+        if len(keys) == 0:
+            return []
+        scores = cosines.astype(np.float64)
+        penalties = np.zeros(len(keys), dtype=np.float64)
+        if self.settings.hubness_correction:
+            penalties = self._hub_penalties(index, keys)
+            scores = scores - penalties
+        order = np.argsort(-scores, kind="stable")
+        ids = self.store.arxiv_ids_for_keys(keys.tolist())
+        papers = self.store.get_papers([ids[int(key)] for key in keys if int(key) in ids])
+        own_title = normalise_title(paper.title)
+        hits: list[Hit] = []
+        for row in order.tolist():
+            candidate = papers.get(ids.get(int(keys[row]), ""))
+            if candidate is None or candidate.arxiv_id == paper.arxiv_id:
+                continue
+            if own_title and normalise_title(candidate.title) == own_title:
+                continue  # another record (version, BibTeX copy) of the same work
+            hits.append(
+                Hit(
+                    arxiv_id=candidate.arxiv_id,
+                    score=float(scores[row]),
+                    paper=candidate,
+                    components={
+                        "cosine": float(cosines[row]),
+                        "hub_penalty": float(penalties[row]),
+                    },
+                )
+            )
+            if len(hits) == limit:
+                break
+        frequencies, documents = neighbourhood_frequencies([paper, *papers.values()])
+        for hit in hits:
+            assert hit.paper is not None
+            hit.reason = explain(paper, hit.paper, frequencies, documents)
+        return hits
+
+    # -- internals ----------------------------------------------------------------------------
+    def _paper_for(self, arxiv_id: str) -> Paper:
+        text = arxiv_id.strip()
+        if not text or len(text) > MAX_ID_LENGTH or not text.isprintable():
+            raise UnknownPaperError(f"not a paper id: {arxiv_id[:MAX_ID_LENGTH]!r}")
+        paper = self.store.get_paper(text)
+        if paper is None:
+            try:
+                bare = parse_arxiv_id(text).bare
+            except InvalidArxivIdError:
+                bare = None
+            paper = self.store.get_paper(bare) if bare else None
+        if paper is None:
+            raise UnknownPaperError(f"no paper with id {text!r} in the catalog")
+        return paper
+
+    def _hub_penalties(
+        self, index: VectorIndex, keys: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        table = self._penalty_table()
+        if table is None:
+            return np.zeros(len(keys), dtype=np.float64)
+        vectors = []
+        for key in keys.tolist():
+            stored = index.vector(int(key))
+            if stored is None:
+                return np.zeros(len(keys), dtype=np.float64)
+            vectors.append(stored)
+        return table.penalties(keys, np.stack(vectors).astype(np.float32))
+
+    def _penalty_table(self) -> HubPenaltyTable | None:
+        """The banks of the current model, resampled once the catalog has doubled since they
+        were drawn (a bank stays representative while the catalog keeps its make-up)."""
+        model_id = self.embedder.model_id
+        size = len(self.vector_index())
+        cached = self._cache.get(_HUBNESS_CACHE)
+        if cached is not None:
+            cached_model, table = cached
+            if cached_model == model_id and table.catalog_size <= size < 2 * table.catalog_size:
+                return table  # type: ignore[no-any-return]
+        keys, matrix = self.store.load_vectors(model_id)
+        if len(keys) < 2:
+            return None
+        table = HubPenaltyTable.sample(
+            keys,
+            matrix,
+            DualBankNormaliser(),
+            query_bank_size=QUERY_BANK_SIZE,
+            gallery_bank_size=GALLERY_BANK_SIZE,
+        )
+        self._cache[_HUBNESS_CACHE] = (model_id, table)
+        return table

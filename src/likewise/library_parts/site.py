@@ -32,6 +32,7 @@ SPANS = ("day", "week", "month")
 PER_PAGE = 30
 _CALENDAR_SECONDS = 30.0
 _LIST_SECONDS = 60.0
+_MEMO_ENTRIES = 256
 T = TypeVar("T")
 __all__ = [
     "Card",
@@ -113,6 +114,11 @@ class SiteOps(AccountOps):
         if held is not None and held[0] > now:
             return held[1]  # type: ignore[no-any-return]
         value = compute()
+        if len(memo) >= _MEMO_ENTRIES:  # bounded: author pages alone could grow it forever
+            for stale in [name for name, (expiry, _) in list(memo.items()) if expiry <= now]:
+                memo.pop(stale, None)
+            if len(memo) >= _MEMO_ENTRIES:
+                memo.clear()
         memo[key] = (now + seconds, value)
         return value
 

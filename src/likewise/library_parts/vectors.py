@@ -2,7 +2,8 @@
 
 The store holds the vectors (keyed by content hash + model id); the index is derived state:
 exact in memory for small catalogs, a usearch file next to the catalog above the ANN
-threshold, rebuilt whenever its stamp no longer matches the stored vectors.
+threshold, rebuilt whenever its stamp no longer matches the stored vectors (or pgvector's
+table on PostgreSQL, library_parts/pgvectors.py).
 """
 
 from __future__ import annotations
@@ -27,8 +28,14 @@ from likewise.index.persisted import (
 )
 from likewise.index.usearch_index import UsearchIndex
 from likewise.library_parts.base import LibraryBase
+from likewise.library_parts.pgvectors import (
+    finish_pgvector_index,
+    open_pgvector_index,
+    pgvector_available,
+)
 
 _CACHE_KEY = "vectors.index"
+_SHARED_CACHE_KEY = "vectors.shared-index"
 # Papers embedded and written per store transaction.
 EMBED_CHUNK = 256
 
@@ -50,13 +57,13 @@ class VectorOps(LibraryBase):
         returns how many were embedded. Unchanged papers are never embedded again."""
         embedder = self.embedder
         model_id = embedder.model_id
-        index = self._local_index(model_id)
+        index = self.vector_index()
         done: set[str] = set()
         reporter = _Reporter(progress, max(self.store.count_papers() - len(index), 0))
         try:
             while True:
-                # Papers already handled here are skipped, so a paper whose vector cannot
-                # be stored (it vanished meanwhile) never makes this loop spin.
+                # Papers handled in this run are skipped: one that a concurrent ingest
+                # changed again meanwhile waits for the next run instead of looping here.
                 batch = [
                     paper
                     for paper in self.store.stale_for_model(model_id, limit=EMBED_CHUNK)
@@ -84,17 +91,30 @@ class VectorOps(LibraryBase):
             reporter.close()
             if done:
                 # Even after an interruption: what was embedded is stored, so publish it.
-                self._publish(model_id, index)
+                if isinstance(index, ExactIndex | UsearchIndex):
+                    self._publish(model_id, index)
+                else:
+                    _finish_shared(index, self.settings.ann_threshold)
         return len(done)
 
     def vector_index(self) -> VectorIndex:
         """The index over every stored vector of the current model: loaded once per process
-        and reloaded when another process has published a newer one."""
-        return self._local_index(self.embedder.model_id)
+        and reloaded when another process has published a newer one. On PostgreSQL with
+        pgvector's table, the index is shared in the database instead."""
+        model_id = self.embedder.model_id
+        if pgvector_available(self.store, self._cache):
+            shared = self._cache.get(_SHARED_CACHE_KEY)
+            if isinstance(shared, tuple) and shared[0] == model_id:
+                index: VectorIndex = shared[1]
+                return index
+            return self._open_shared(model_id, rebuild=False)
+        return self._local_index(model_id)
 
     def reindex(self) -> int:
         """Rebuild the index of the current model from the stored vectors; returns its size."""
         model_id = self.embedder.model_id
+        if pgvector_available(self.store, self._cache):
+            return len(self._open_shared(model_id, rebuild=True))
         keys, matrix = self.store.load_vectors(model_id)
         return len(self._build(model_id, keys, matrix))
 
@@ -106,6 +126,17 @@ class VectorOps(LibraryBase):
         return self.vector_index().vector(key)
 
     # -- internals ----------------------------------------------------------------------------
+    def _open_shared(self, model_id: str, *, rebuild: bool) -> VectorIndex:
+        index = open_pgvector_index(
+            self.store,
+            model_id,
+            self.embedder.dimension,
+            self.settings.ann_threshold,
+            rebuild=rebuild,
+        )
+        self._cache[_SHARED_CACHE_KEY] = (model_id, index)
+        return index
+
     def _local_index(self, model_id: str) -> LocalIndex:
         paths = index_paths(self.settings.home, model_id)
         loaded = self._cache.get(_CACHE_KEY)
@@ -166,6 +197,13 @@ class VectorOps(LibraryBase):
             write_stamp(paths.stamp, stamp)
         self._cache[_CACHE_KEY] = _Loaded(model_id, index, stamp_identity(paths.stamp))
         return index
+
+
+def _finish_shared(index: VectorIndex, ann_threshold: int) -> None:
+    from likewise.index.pgvector_index import PgvectorIndex
+
+    if isinstance(index, PgvectorIndex):
+        finish_pgvector_index(index, ann_threshold)
 
 
 def _stamp_for(

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -78,8 +79,7 @@ class MatchRequest:
     limit: int = 30
 
 
-@dataclass(frozen=True)
-class Pick:
+class Pick(NamedTuple):
     """One chosen paper: its column in the window, the score it was ranked by, and why."""
 
     column: int
@@ -89,11 +89,29 @@ class Pick:
 
 @dataclass
 class Selection:
+    """One subscriber's picks, best first, kept as parallel lists (10,000 subscribers make
+    hundreds of thousands of picks; objects are made only when someone reads them)."""
+
     subscriber_id: int
-    picks: list[Pick] = field(default_factory=list)
+    columns: list[int] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, subscriber_id: int, picks: Sequence[Pick]) -> Selection:
+        return cls(
+            subscriber_id,
+            [pick.column for pick in picks],
+            [pick.score for pick in picks],
+            [pick.reason for pick in picks],
+        )
+
+    @property
+    def picks(self) -> list[Pick]:
+        return [Pick(*item) for item in zip(self.columns, self.scores, self.reasons, strict=True)]
 
     def ids(self, window: WindowPapers) -> list[str]:
-        return [window.ids[pick.column] for pick in self.picks]
+        return [window.ids[column] for column in self.columns]
 
 
 # Author matches outrank every vector match, trending picks come after them, then the
@@ -101,6 +119,7 @@ class Selection:
 _AUTHOR_SCORE = 2.0
 _TRENDING_BASE = 1.5
 _CATEGORY_ONLY_SCORE = 0.0
+_NEW_IN = "new in your categories"
 
 
 def _column_mask(window: WindowPapers, categories: frozenset[str], since: date | None) -> list[int]:
@@ -153,7 +172,7 @@ def match_one(request: MatchRequest, window: WindowPapers) -> Selection:
         elif place is None:
             continue
         elif _category_only(request):
-            candidates.append((_CATEGORY_ONLY_SCORE, column, "new in your categories"))
+            candidates.append((_CATEGORY_ONLY_SCORE, column, _NEW_IN))
         elif request.query_reasons and best_probability[place] >= request.threshold:
             candidates.append(
                 (
@@ -163,7 +182,7 @@ def match_one(request: MatchRequest, window: WindowPapers) -> Selection:
                 )
             )
     candidates.sort(key=lambda item: (-item[0], item[1]))
-    return Selection(
+    return Selection.of(
         request.subscriber_id,
         [Pick(column, score, reason) for score, column, reason in candidates[: request.limit]],
     )
@@ -174,20 +193,32 @@ def match_naive(requests: Sequence[MatchRequest], window: WindowPapers) -> list[
 
 
 def match_batch(requests: Sequence[MatchRequest], window: WindowPapers) -> list[Selection]:
-    """Every request at once, one matrix product per predicate partition; same picks as the
-    naive plan, in the order of `requests`."""
-    partitions: dict[tuple[frozenset[str], date | None], list[int]] = defaultdict(list)
+    """Every request at once; same picks as the naive plan, in the order of `requests`.
+
+    Requests are partitioned by their date predicate (subscribers whose windows start on the
+    same day), and each partition is scored in blocks with one matrix product of its distinct
+    interest vectors against the partition's papers. Category predicates become a mask for
+    the whole block from one boolean product (subscribers x categories by categories x
+    papers): within one announcement window a partition per category set would be smaller
+    than the fixed cost of a product, so the mask keeps HQI's one-product-per-group shape.
+    """
+    partitions: dict[date | None, list[int]] = defaultdict(list)
     for position, request in enumerate(requests):
-        partitions[(request.categories, request.since)].append(position)
+        partitions[request.since].append(position)
     shared = _WindowIndex(window)
     results: list[Selection] = [Selection(request.subscriber_id) for request in requests]
-    for (categories, since), positions in partitions.items():
-        columns = np.asarray(_column_mask(window, categories, since), dtype=np.int64)
-        members = [requests[position] for position in positions]
-        selections = _match_partition(members, window, columns, since, shared)
-        for position, selection in zip(positions, selections, strict=True):
-            results[position] = selection
+    for since, positions in partitions.items():
+        columns = np.asarray(_column_mask(window, frozenset(), since), dtype=np.int64)
+        for start in range(0, len(positions), BLOCK):
+            block = positions[start : start + BLOCK]
+            members = [requests[position] for position in block]
+            selections = _match_block(members, window, columns, shared)
+            for position, selection in zip(block, selections, strict=True):
+                results[position] = selection
     return results
+
+
+BLOCK = 2048  # subscribers scored together; bounds the (subscribers x papers) matrices
 
 
 class _WindowIndex:
@@ -209,52 +240,94 @@ def _vector_scores(
     window: WindowPapers,
     columns: npt.NDArray[np.int64],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Best calibrated probability per (member, paper) and which of its rows gave it."""
+    """Best calibrated probability per (member, paper) and which of its rows gave it: one
+    matrix product of the partition's distinct interest vectors against its papers."""
     count, width = len(members), len(columns)
-    depth = max((len(member.query_reasons) for member in members), default=0)
-    if depth == 0:
+    sizes = np.array([len(member.query_reasons) for member in members])
+    if not sizes.any() or width == 0:
         return np.full((count, width), -np.inf), np.zeros((count, width), dtype=np.int64)
-    # Pad every member to `depth` rows so the partition is one (count*depth, d) matrix.
-    stacked = np.zeros((count * depth, window.vectors.shape[1]), dtype=np.float32)
-    parameters = np.zeros((count * depth, 2))
-    present = np.zeros(count * depth, dtype=bool)
-    for slot, member in enumerate(members):
-        rows = slice(slot * depth, slot * depth + len(member.query_reasons))
-        stacked[rows] = member.query_vectors
-        parameters[rows] = member.query_calibration
-        present[rows] = True
-    similarities = stacked.astype(np.float64) @ window.vectors64[columns].T
-    probabilities = calibrated(similarities, parameters)
-    probabilities[~present] = -np.inf
-    cube = probabilities.reshape(count, depth, width)
-    best_row = np.argmax(cube, axis=1)
-    best = np.take_along_axis(cube, best_row[:, None, :], axis=1)[:, 0, :]
+    rows = np.concatenate([member.query_vectors for member in members]).astype(np.float64)
+    parameters = np.concatenate([member.query_calibration for member in members])
+    representative, unique_row = _distinct_rows(np.hstack([rows, parameters]))
+    product = rows[representative] @ window.vectors64[columns].T
+    probabilities = calibrated(product, parameters[representative])
+    owner = np.repeat(np.arange(count), sizes)
+    starts = np.r_[0, np.flatnonzero(owner[1:] != owner[:-1]) + 1]
+    local = np.arange(len(owner)) - np.repeat(starts, np.diff(np.r_[starts, len(owner)]))
+    best = np.full((count, width), -np.inf)
+    best_row = np.zeros((count, width), dtype=np.int64)
+    # Pass d takes every member's d-th interest at once; a strict ">" keeps the first of
+    # equal rows, as argmax does in match_one.
+    for depth in range(int(local.max()) + 1):
+        chosen = local == depth
+        who = owner[chosen]
+        candidate = probabilities[unique_row[chosen]]
+        current = best[who]
+        better = candidate > current
+        best[who] = np.where(better, candidate, current)
+        best_row[who] = np.where(better, depth, best_row[who])
     return best, best_row
 
 
-def _match_partition(
+def _distinct_rows(
+    rows: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """(first index of each distinct row, distinct index of every row): subscribers who
+    share a saved search or a liked paper share one row of the product. Rows are grouped by
+    a random projection, then checked for exact equality (a collision keeps its own row)."""
+    projection = np.random.default_rng(0).normal(size=(rows.shape[1], 3))
+    keys = rows @ projection
+    _, representative, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    same = np.all(rows == rows[representative[inverse]], axis=1)
+    if not same.all():
+        own = np.flatnonzero(~same)
+        inverse[own] = len(representative) + np.arange(len(own))
+        representative = np.concatenate([representative, own])
+    return representative, inverse
+
+
+def _category_mask(
+    members: list[MatchRequest], window: WindowPapers, columns: npt.NDArray[np.int64]
+) -> npt.NDArray[np.bool_]:
+    """allowed[s, p]: paper p is in one of member s's categories (or s names none)."""
+    names = sorted({name for column in columns for name in window.categories[column]})
+    position = {name: index for index, name in enumerate(names)}
+    papers = np.zeros((len(columns), len(names)), dtype=np.float32)
+    for place, column in enumerate(columns):
+        papers[place, [position[name] for name in window.categories[column]]] = 1.0
+    wanted = np.zeros((len(members), len(names)), dtype=np.float32)
+    for slot, member in enumerate(members):
+        wanted[slot, [position[name] for name in member.categories if name in position]] = 1.0
+    allowed: npt.NDArray[np.bool_] = (wanted @ papers.T) > 0
+    allowed[[not member.categories for member in members]] = True
+    return allowed
+
+
+def _match_block(
     members: list[MatchRequest],
     window: WindowPapers,
     columns: npt.NDArray[np.int64],
-    since: date | None,
     shared: _WindowIndex,
 ) -> list[Selection]:
     width = len(columns)
     place_of = np.full(len(window), -1, dtype=np.int64)
     place_of[columns] = np.arange(width)
     best, best_row = _vector_scores(members, window, columns)
+    allowed = _category_mask(members, window, columns)
     thresholds = np.array([member.threshold for member in members])[:, None]
-    scores = np.where(best >= thresholds, best, -np.inf)
+    scores = np.where((best >= thresholds) & allowed, best, -np.inf)
     category_only = np.array([_category_only(member) for member in members], dtype=bool)
-    scores[category_only] = _CATEGORY_ONLY_SCORE
-    reasons: dict[tuple[int, int], str] = {}
-    if window.trending_rank is not None:
+    scores[category_only] = np.where(allowed[category_only], _CATEGORY_ONLY_SCORE, -np.inf)
+    # Reasons that are not "the best interest vector", per member: {place: reason}.
+    reasons: dict[int, dict[int, str]] = defaultdict(dict)
+    if window.trending_rank is not None and any(member.trending for member in members):
         ranks = window.trending_rank[columns]
         limits = np.array([member.trending for member in members])[:, None]
         trending = (ranks[None, :] >= 0) & (ranks[None, :] < limits)
         scores = np.where(trending, _TRENDING_BASE - ranks[None, :] / 1e6, scores)
         for slot, place in zip(*np.nonzero(trending), strict=True):
-            reasons[(int(slot), int(place))] = f"trending #{int(ranks[place]) + 1}"
+            reasons[int(slot)][int(place)] = f"trending #{int(ranks[place]) + 1}"
     for slot, member in enumerate(members):
         # Reverse order so that the alphabetically first shared author names the reason.
         for name in sorted(member.authors, reverse=True):
@@ -262,59 +335,47 @@ def _match_partition(
                 place = int(place_of[column])
                 if place >= 0:
                     scores[slot, place] = _AUTHOR_SCORE
-                    reasons[(slot, place)] = f"by {name}"
+                    reasons[slot][place] = f"by {name}"
         for paper_id in member.exclude:
             excluded = shared.column_of.get(paper_id)
             if excluded is not None and place_of[excluded] >= 0:
                 scores[slot, int(place_of[excluded])] = -np.inf
-    # Stable sort: equal scores keep column order, exactly as the naive plan.
-    order = np.argsort(-scores, axis=1, kind="stable")
+    return _selections(members, columns, scores, best_row, reasons)
+
+
+def _selections(
+    members: list[MatchRequest],
+    columns: npt.NDArray[np.int64],
+    scores: npt.NDArray[np.float64],
+    best_row: npt.NDArray[np.int64],
+    reasons: dict[int, dict[int, str]],
+) -> list[Selection]:
+    """Each member's top `limit` finite scores. The sort is stable: equal scores keep column
+    order, exactly as the naive plan."""
+    deepest = max(member.limit for member in members)
+    order = np.argsort(-scores, axis=1, kind="stable")[:, :deepest]
+    ordered = np.take_along_axis(scores, order, axis=1)
+    counts = np.isfinite(ordered).sum(axis=1).tolist()
+    top_places = order.tolist()
+    top_scores = ordered.tolist()
+    top_rows = np.take_along_axis(best_row, order, axis=1).tolist()
+    column_list = columns.tolist()
     selections = []
     for slot, member in enumerate(members):
-        picks = []
-        for place in order[slot, : member.limit]:
-            score = float(scores[slot, place])
-            if score == -np.inf:
-                break
-            reason = reasons.get((slot, int(place)))
-            if reason is None:
-                reason = (
-                    member.query_reasons[int(best_row[slot, place])]
-                    if member.query_reasons
-                    else "new in your categories"
-                )
-            picks.append(Pick(int(columns[place]), score, reason))
-        extra = _outside_partition(member, window, place_of, since, shared)
-        if extra:
-            picks = sorted(picks + extra, key=lambda pick: (-pick.score, pick.column))
-        selections.append(Selection(member.subscriber_id, picks[: member.limit]))
+        kept = min(counts[slot], member.limit)
+        places = top_places[slot][:kept]
+        texts = member.query_reasons or [_NEW_IN]
+        selection = Selection(
+            member.subscriber_id,
+            [column_list[place] for place in places],
+            top_scores[slot][:kept],
+            [texts[row] for row in top_rows[slot][:kept]],
+        )
+        special = reasons.get(slot)
+        if special:
+            selection.reasons = [
+                special.get(place, reason)
+                for place, reason in zip(places, selection.reasons, strict=True)
+            ]
+        selections.append(selection)
     return selections
-
-
-def _outside_partition(
-    member: MatchRequest,
-    window: WindowPapers,
-    place_of: npt.NDArray[np.int64],
-    since: date | None,
-    shared: _WindowIndex,
-) -> list[Pick]:
-    """Followed authors and trending picks count in any category: the few such papers
-    outside the partition's categories (but inside its date window)."""
-    if not member.authors and not member.trending:
-        return []
-    columns = {column for name in member.authors for column in shared.author_columns.get(name, ())}
-    columns.update(shared.by_trending_rank[: member.trending])
-    picks = []
-    for column in sorted(columns):
-        if place_of[column] >= 0 or window.ids[column] in member.exclude:
-            continue
-        if since is not None and window.announced[column] < since:
-            continue
-        reason = _author_reason(member, window.authors[column])
-        if reason is not None:
-            picks.append(Pick(column, _AUTHOR_SCORE, reason))
-            continue
-        assert window.trending_rank is not None  # only trending columns are left
-        rank = int(window.trending_rank[column])
-        picks.append(Pick(column, _TRENDING_BASE - rank / 1e6, f"trending #{rank + 1}"))
-    return picks

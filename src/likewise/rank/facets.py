@@ -4,10 +4,11 @@ The query contributes only its sentences labelled with the requested facet; each
 its most similar candidate sentence. This follows the multi-vector, sentence-level matching of
 Mysore, Cohan and Hope, "Multi-Vector Models with Textual Guidance for Fine-Grained Scientific
 Document Similarity" (Aspire), NAACL 2022, including their facet filter (a query keeps only the
-sentences of the facet; "objective" sentences count as background). Aspire's fast variant
-(tsAspire) scores the single best sentence pair; "maxsim" averages each query sentence's best
-match, the late-interaction sum of Khattab and Zaharia, "ColBERT", SIGIR 2020, which uses every
-facet sentence instead of one.
+sentences of the facet; "objective" sentences count as background). The default, "single",
+is Aspire's fast single-match variant (tsAspire): the best-matching sentence pair. "maxsim"
+averages each facet sentence's best match, the late-interaction sum of Khattab and Zaharia,
+"ColBERT", SIGIR 2020. Sentence vectors here come from the general MiniLM model, not Aspire's
+co-citation-trained encoder.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ FACET_WEIGHT = 0.5
 """Weight of the facet sentence score against the whole-abstract cosine: an even blend, the one
 choice made without looking at results (docs/similar.md reports the alternatives measured)."""
 
-MATCHING_MODES: tuple[str, ...] = ("maxsim", "single")
+MATCHING_MODES: tuple[str, ...] = ("single", "maxsim")
+DEFAULT_MATCHING = "single"
+"""Chosen on CSFCube's dev half between the two modes (docs/similar.md has both figures)."""
 
 
 class UnknownFacetError(ValueError):
@@ -54,7 +57,7 @@ def facet_sentence_scores(
     candidate_sentences: Sequence[npt.NDArray[np.float32]],
     *,
     facet: str | None,
-    mode: str = "maxsim",
+    mode: str = DEFAULT_MATCHING,
 ) -> npt.NDArray[np.float64]:
     """One score per candidate: how well its sentences cover the query's facet sentences."""
     if mode not in MATCHING_MODES:

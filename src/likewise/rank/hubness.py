@@ -37,8 +37,12 @@ class DualBankNormaliser:
     wash out the correction.
     """
 
-    query_inverse_temperature: float = 20.0
-    gallery_inverse_temperature: float = 20.0
+    # The defaults of the Balance Act authors' DBNorm code (beta1 = 1/1.99, beta2 = 3), not
+    # tuned here. Small inverse temperatures make log Z track a paper's *average* similarity to
+    # the bank (closeness to the data's centre, what makes a hub) rather than its nearest
+    # neighbours (local density, which a paper in a busy topic has without being a hub).
+    query_inverse_temperature: float = 1 / 1.99
+    gallery_inverse_temperature: float = 3.0
     duplicate_cosine: float = 0.9999
 
     def __post_init__(self) -> None:
@@ -71,16 +75,82 @@ class DualBankNormaliser:
     ) -> npt.NDArray[np.float64]:
         """penalty(g) per gallery row, centred on its mean so corrected scores stay on the
         cosine scale (a constant shift changes no ranking)."""
+        penalties = self.raw_penalties(gallery, query_bank=query_bank, gallery_bank=gallery_bank)
+        finite = np.isfinite(penalties)
+        centre = float(penalties[finite].mean()) if finite.any() else 0.0
+        # A paper whose only bank neighbour is itself has no evidence of being a hub.
+        return np.where(finite, penalties, centre) - centre
+
+    def raw_penalties(
+        self,
+        gallery: npt.NDArray[np.float32],
+        *,
+        query_bank: npt.NDArray[np.float32],
+        gallery_bank: npt.NDArray[np.float32],
+    ) -> npt.NDArray[np.float64]:
+        """(log Z_Q(g) + log Z_G(g)) / (b1 + b2), uncentred; -inf where a bank is empty."""
         beta_query = self.query_inverse_temperature
         beta_gallery = self.gallery_inverse_temperature
         log_query = self.log_normalisers(gallery, query_bank, beta_query)
         log_gallery = self.log_normalisers(gallery, gallery_bank, beta_gallery)
-        penalties = (log_query + log_gallery) / (beta_query + beta_gallery)
-        finite = np.isfinite(penalties)
-        # A paper whose only bank neighbour is itself has no evidence of being a hub.
-        centre = float(penalties[finite].mean()) if finite.any() else 0.0
-        penalties = np.where(finite, penalties, centre)
-        return penalties - centre
+        return (log_query + log_gallery) / (beta_query + beta_gallery)
+
+
+class HubPenaltyTable:
+    """Hub penalties of catalog papers against fixed query and gallery banks sampled from the
+    catalog, computed on demand per paper key and remembered, so a similar-papers request pays
+    only for candidates it has not seen before (a bank of B papers costs B dot products)."""
+
+    def __init__(
+        self,
+        normaliser: DualBankNormaliser,
+        query_bank: npt.NDArray[np.float32],
+        gallery_bank: npt.NDArray[np.float32],
+        catalog_size: int,
+    ) -> None:
+        self.normaliser = normaliser
+        self.query_bank = np.ascontiguousarray(query_bank, dtype=np.float32)
+        self.gallery_bank = np.ascontiguousarray(gallery_bank, dtype=np.float32)
+        self.catalog_size = catalog_size
+        raw = normaliser.raw_penalties(
+            self.gallery_bank, query_bank=self.query_bank, gallery_bank=self.gallery_bank
+        )
+        finite = raw[np.isfinite(raw)]
+        # Centring on the bank's own mean keeps corrected scores on the cosine scale.
+        self.centre = float(finite.mean()) if len(finite) else 0.0
+        self._known: dict[int, float] = {}
+
+    @classmethod
+    def sample(
+        cls,
+        keys: npt.NDArray[np.int64],
+        matrix: npt.NDArray[np.float32],
+        normaliser: DualBankNormaliser,
+        *,
+        query_bank_size: int,
+        gallery_bank_size: int,
+        seed: int = 0,
+    ) -> HubPenaltyTable:
+        """Banks drawn without replacement from the catalog (keys sorted first, so the same
+        catalog always gives the same banks)."""
+        order = np.argsort(keys, kind="stable")
+        generator = np.random.default_rng(seed)
+        query_rows = order[generator.permutation(len(order))[:query_bank_size]]
+        gallery_rows = order[generator.permutation(len(order))[:gallery_bank_size]]
+        return cls(normaliser, matrix[query_rows], matrix[gallery_rows], len(keys))
+
+    def penalties(
+        self, keys: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float64]:
+        """Centred penalty per key (rows of vectors are those keys' vectors)."""
+        missing = [row for row, key in enumerate(keys.tolist()) if key not in self._known]
+        if missing:
+            raw = self.normaliser.raw_penalties(
+                vectors[missing], query_bank=self.query_bank, gallery_bank=self.gallery_bank
+            )
+            for row, value in zip(missing, raw.tolist(), strict=True):
+                self._known[int(keys[row])] = value - self.centre if np.isfinite(value) else 0.0
+        return np.array([self._known[int(key)] for key in keys.tolist()], dtype=np.float64)
 
 
 def _log_sum_exp_rows(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -90,7 +160,8 @@ def _log_sum_exp_rows(logits: npt.NDArray[np.float64]) -> npt.NDArray[np.float64
     safe_peak = np.where(np.isfinite(peak), peak, 0.0)
     total = np.exp(logits - safe_peak[:, None]).sum(axis=1)
     with np.errstate(divide="ignore"):
-        return np.log(total) + safe_peak
+        logged: npt.NDArray[np.float64] = np.log(total) + safe_peak
+    return logged
 
 
 def top_k_neighbours(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -112,8 +113,14 @@ def hybrid_search(
 
     matched = calibration is not None and calibration.model_id == embedder.model_id
     alpha = calibration.convex_alpha if calibration is not None and matched else DEFAULT_ALPHA
-    query_vector = clock.run("embed", lambda: embedder.embed_query(text))
     depth = max(plan.depth, plan.offset + plan.limit)
+    lexical_future: Future[tuple[list[tuple[str, float]], float]] | None = None
+    if plan.method != "dense":
+        # BM25 needs no query vector: it runs in a worker thread while the query is embedded
+        # (ONNX Runtime and the database drivers release the GIL).
+        filters = None if plan.filters.is_empty else plan.filters
+        lexical_future = _workers().submit(_timed_lexical, store, text, depth, filters)
+    query_vector = clock.run("embed", lambda: embedder.embed_query(text))
     dense: dict[str, float] = {}
     lexical: dict[str, float] = {}
     if plan.method != "bm25":
@@ -124,9 +131,10 @@ def hybrid_search(
             for k, s in zip(keys, similarities, strict=True)
             if int(k) in names
         }
-    if plan.method != "dense":
-        filters = None if plan.filters.is_empty else plan.filters
-        lexical = dict(clock.run("lexical", lambda: store.lexical_search(text, depth, filters)))
+    if lexical_future is not None:
+        found, seconds = clock.run("lexical wait", lexical_future.result)
+        lexical = dict(found)
+        clock.timings["lexical"] = seconds
 
     def fuse() -> list[tuple[str, float]]:
         if plan.method in ("rrf", "convex"):
@@ -179,6 +187,23 @@ def hybrid_search(
     return SearchResult(
         text, plan.method, hits, keep, no_good, notice, adapter is not None, clock.timings
     )
+
+
+_WORKERS: list[ThreadPoolExecutor] = []
+
+
+def _workers() -> ThreadPoolExecutor:
+    if not _WORKERS:
+        _WORKERS.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="likewise-bm25"))
+    return _WORKERS[0]
+
+
+def _timed_lexical(
+    store: CatalogStore, text: str, depth: int, filters: SearchFilters | None
+) -> tuple[list[tuple[str, float]], float]:
+    start = time.perf_counter()
+    found = store.lexical_search(text, depth, filters)
+    return found, time.perf_counter() - start
 
 
 def _exact_id_hit(

@@ -77,9 +77,7 @@ def score_candidates(
     return scores
 
 
-def _has_sentences(
-    query: PaperRepresentation, candidates: Sequence[PaperRepresentation]
-) -> bool:
+def _has_sentences(query: PaperRepresentation, candidates: Sequence[PaperRepresentation]) -> bool:
     if query.sentence_vectors is None or query.sentence_facets is None:
         return False
     if len(query.sentence_vectors) == 0:

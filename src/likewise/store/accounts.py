@@ -12,94 +12,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    and_,
-    delete,
-    func,
-    select,
-)
+from sqlalchemy import Table, and_, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-metadata = MetaData()
-
-users = Table(
-    "users",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("username", String(64), nullable=False),
-    Column("username_normalised", String(64), nullable=False, unique=True),
-    Column("email", String(320)),
-    Column("password_hash", Text, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    sqlite_autoincrement=True,
+from likewise.store.account_tables import (
+    collection_items,
+    collections,
+    login_attempts,
+    not_interested,
+    users,
+    votes,
 )
-
-votes = Table(
-    "votes",
-    metadata,
-    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("arxiv_id", String(64), primary_key=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-Index("ix_votes_arxiv_id", votes.c.arxiv_id)
-Index("ix_votes_created_at", votes.c.created_at)
-
-collections = Table(
-    "collections",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("name", String(100), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("user_id", "name", name="uq_collections_user_name"),
-    sqlite_autoincrement=True,
-)
-
-collection_items = Table(
-    "collection_items",
-    metadata,
-    Column(
-        "collection_id",
-        Integer,
-        ForeignKey("collections.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("arxiv_id", String(64), primary_key=True),
-    Column("added_at", DateTime(timezone=True), nullable=False),
-)
-
-not_interested = Table(
-    "not_interested",
-    metadata,
-    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("arxiv_id", String(64), primary_key=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-login_attempts = Table(
-    "login_attempts",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    # "user:<normalised name>" or "ip:<address>": both are limited separately.
-    Column("subject", String(200), nullable=False),
-    Column("attempted_at", DateTime(timezone=True), nullable=False),
-    Column("succeeded", Boolean, nullable=False),
-    sqlite_autoincrement=True,
-)
-Index("ix_login_attempts_subject_time", login_attempts.c.subject, login_attempts.c.attempted_at)
 
 
 class AccountError(ValueError):
@@ -152,7 +77,9 @@ class AccountRepository:
             statement: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
         else:
             statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-        return bool(connection.execute(statement).rowcount)
+        # SQLAlchemy reports -1 for an INSERT's rowcount on psycopg unless asked to keep it.
+        statement = statement.execution_options(preserve_rowcount=True)
+        return bool(connection.execute(statement).rowcount > 0)
 
     # -- users -------------------------------------------------------------------------------
     def create_user(self, username: str, password_hash: str, email: str | None = None) -> User:

@@ -28,7 +28,7 @@ from likewise.models import (
 from likewise.store import schema
 from likewise.store.base import CatalogStatus, SourceStatus, UnknownPaperError, UpsertCounts
 from likewise.store.lexical import ParsedQuery, parse_query
-from likewise.store.rows import normalise_doi, row_to_paper
+from likewise.store.rows import normalise_doi, row_to_paper, title_hash
 from likewise.store.upsert import BatchWriter, chunks, keys_for, load_versions
 
 papers = schema.papers
@@ -169,13 +169,15 @@ class SqlCatalogStore:
                     return str(found)
             if not normalised_title:
                 return None
-            found = connection.scalar(
-                select(papers.c.arxiv_id)
-                .where(papers.c.title_normalised == normalised_title)
+            candidates = connection.execute(
+                select(papers.c.arxiv_id, papers.c.title)
+                .where(papers.c.title_hash == title_hash(title))
                 .order_by(papers.c.key)
-                .limit(1)
             )
-            return str(found) if found is not None else None
+            for arxiv_id, stored_title in candidates:
+                if normalise_title(stored_title) == normalised_title:
+                    return str(arxiv_id)
+            return None
 
     # -- lexical search ------------------------------------------------------------------------
     def lexical_search(

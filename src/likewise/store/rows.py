@@ -6,6 +6,7 @@ datetimes, dates); the dialect-specific encoding for bulk writes lives in store/
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import fields
 from datetime import UTC, date, datetime
 from typing import Any
@@ -45,13 +46,27 @@ def normalise_doi(doi: str | None) -> str | None:
     return cleaned.strip().lower() or None
 
 
-def encode_authors(authors: list[str]) -> str:
-    """Names one per line (a name never spans lines: line breaks inside become spaces)."""
-    return "\n".join(" ".join(name.split()) for name in authors)
+def title_hash(title: str) -> int:
+    """A signed 64-bit hash of the normalised title (collisions are checked by the caller)."""
+    digest = hashlib.blake2b(normalise_title(title).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
-def decode_authors(text: str) -> list[str]:
+def encode_lines(values: list[str]) -> str:
+    """Names (or categories) one per line; line breaks inside a value become spaces."""
+    joined = "\n".join(values)
+    if joined.count("\n") == max(len(values) - 1, 0):
+        return joined
+    return "\n".join(" ".join(value.split()) for value in values)
+
+
+def decode_lines(text: str | None) -> list[str]:
     return text.split("\n") if text else []
+
+
+def clean_categories(categories: list[str]) -> list[str]:
+    """Categories as stored: each once, in order, without line breaks."""
+    return list(dict.fromkeys(decode_lines(encode_lines(categories))))
 
 
 def listed_day(paper: Paper) -> date | None:
@@ -63,14 +78,14 @@ def listed_day(paper: Paper) -> date | None:
 
 def paper_to_row(paper: Paper, source: str) -> PaperRow:
     """The papers-table row of a paper (without its key)."""
-    categories = paper.categories
+    categories = clean_categories(paper.categories)
     return (
         paper.arxiv_id,
         paper.title,
-        normalise_title(paper.title),
+        title_hash(paper.title),
         paper.abstract or "",
-        encode_authors(paper.authors),
-        " ".join(categories),
+        encode_lines(paper.authors),
+        "\n".join(categories),
         categories[0] if categories else None,
         utc(paper.submitted),
         utc(paper.updated),
@@ -97,13 +112,12 @@ def _as_date(value: Any) -> date | None:
 def row_to_paper(row: Any, versions: list[Version] | None = None) -> Paper:
     """A Paper from a row that has the papers columns by name (as a Core select returns)."""
     mapping = row._mapping if hasattr(row, "_mapping") else row
-    categories = mapping["categories"]
     return Paper(
         arxiv_id=mapping["arxiv_id"],
         title=mapping["title"],
         abstract=mapping["abstract"],
-        authors=decode_authors(mapping["authors"]),
-        categories=categories.split() if categories else [],
+        authors=decode_lines(mapping["authors"]),
+        categories=decode_lines(mapping["categories"]),
         submitted=utc(mapping["submitted"]),
         updated=utc(mapping["updated"]),
         announced=_as_date(mapping["announced"]),

@@ -8,6 +8,7 @@ PostgreSQL's tsvector column) are created by the migrations only and queried wit
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -29,13 +30,15 @@ papers = Table(
     metadata,
     # `key` is the small stable integer that vector indexes use instead of the arXiv id.
     Column("key", Integer, primary_key=True, autoincrement=True),
-    Column("arxiv_id", String(64), nullable=False, unique=True),
+    Column("arxiv_id", Text, nullable=False, unique=True),
     Column("title", Text, nullable=False),
-    Column("title_normalised", Text, nullable=False),
+    # 64-bit hash of the normalised title, for matching records of one work: a small
+    # integer index costs ingest far less than an index over whole titles.
+    Column("title_hash", BigInteger, nullable=False),
     Column("abstract", Text, nullable=False),
     Column("authors", Text, nullable=False),  # names in order, one per line
     Column("categories", Text, nullable=False),  # space-separated, primary first
-    Column("primary_category", String(32)),
+    Column("primary_category", Text),
     Column("submitted", DateTime(timezone=True)),
     Column("updated", DateTime(timezone=True)),
     Column("announced", Date),
@@ -45,15 +48,15 @@ papers = Table(
     Column("latest_version", Integer, nullable=False),
     Column("comment", Text),
     Column("journal_ref", Text),
-    Column("doi", String(256)),
-    Column("doi_normalised", String(256)),  # lower case, no resolver prefix
+    Column("doi", Text),
+    Column("doi_normalised", Text),  # lower case, no resolver prefix
     Column("license", Text),
-    Column("source", String(64), nullable=False),
+    Column("source", Text, nullable=False),
     Column("content_hash", String(64), nullable=False),
     sqlite_autoincrement=True,
 )
 Index("ix_papers_doi_normalised", papers.c.doi_normalised)
-Index("ix_papers_title_normalised", papers.c.title_normalised)
+Index("ix_papers_title_hash", papers.c.title_hash)
 Index("ix_papers_listed_day", papers.c.listed_day)
 
 paper_authors = Table(
@@ -68,6 +71,7 @@ paper_authors = Table(
     Column("position", Integer, primary_key=True, autoincrement=False),
     Column("name", Text, nullable=False),
     Column("name_normalised", Text, nullable=False),
+    sqlite_with_rowid=False,
 )
 Index("ix_paper_authors_name_normalised", paper_authors.c.name_normalised)
 
@@ -80,9 +84,10 @@ paper_categories = Table(
         ForeignKey("papers.key", ondelete="CASCADE"),
         primary_key=True,
     ),
-    Column("category", String(32), primary_key=True),
+    Column("category", Text, primary_key=True),
     Column("position", Integer, nullable=False),
     Column("is_primary", Boolean, nullable=False),
+    sqlite_with_rowid=False,
 )
 Index("ix_paper_categories_category", paper_categories.c.category, paper_categories.c.paper_key)
 
@@ -97,7 +102,8 @@ versions = Table(
     ),
     Column("number", Integer, primary_key=True, autoincrement=False),
     Column("submitted", DateTime(timezone=True)),
-    Column("size", String(32)),
+    Column("size", Text),
+    sqlite_with_rowid=False,
 )
 
 # Announcements name the arXiv id rather than the paper key: a feed may list a paper before
@@ -105,16 +111,17 @@ versions = Table(
 announcements = Table(
     "announcements",
     metadata,
-    Column("arxiv_id", String(64), primary_key=True),
+    Column("arxiv_id", Text, primary_key=True),
     Column("day", Date, primary_key=True),
     Column("kind", String(16), nullable=False),
+    sqlite_with_rowid=False,
 )
 Index("ix_announcements_day", announcements.c.day)
 
 sync_state = Table(
     "sync_state",
     metadata,
-    Column("source", String(128), primary_key=True),
+    Column("source", Text, primary_key=True),
     Column("checkpoint", Text),
     Column("last_sync", DateTime(timezone=True)),
     Column("stored", Integer, nullable=False, default=0),
@@ -124,7 +131,7 @@ sync_state = Table(
 vectors = Table(
     "vectors",
     metadata,
-    Column("model_id", String(128), primary_key=True),
+    Column("model_id", Text, primary_key=True),
     Column(
         "paper_key",
         Integer,

@@ -4,6 +4,7 @@ and the source checkpoint, written with driver-level executemany (no per-row rou
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from likewise.models import Announcement, AnnouncementKind, Paper, Version, norm
 from likewise.store import schema
 from likewise.store.base import UpsertCounts
 from likewise.store.rows import (
+    clean_categories,
     PaperRow,
     merge_papers,
     paper_to_row,
@@ -121,16 +123,30 @@ class BatchWriter:
             self.move_checkpoint(connection, source, checkpoint)
         return counts
 
+    def stored_keys(self, connection: Connection, arxiv_ids: list[str]) -> dict[str, int]:
+        """Keys of the stored papers among these ids, in one statement with one parameter
+        (binding thousands of parameters costs more than the lookup)."""
+        if self.sqlite:
+            statement = (
+                'SELECT arxiv_id, "key" FROM papers '
+                "WHERE arxiv_id IN (SELECT value FROM json_each(?))"
+            )
+            parameter: Any = json.dumps(arxiv_ids)
+        else:
+            statement = 'SELECT arxiv_id, "key" FROM papers WHERE arxiv_id = ANY(%s)'
+            parameter = arxiv_ids
+        rows = connection.exec_driver_sql(statement, (parameter,))
+        return {arxiv_id: key for arxiv_id, key in rows}
+
     def _stored_papers(
         self, connection: Connection, arxiv_ids: list[str]
     ) -> dict[str, tuple[int, Paper]]:
         found: dict[str, tuple[int, Paper]] = {}
+        keys = list(self.stored_keys(connection, arxiv_ids).values())
         rows: list[Any] = []
-        for chunk in chunks(arxiv_ids):
+        for chunk in chunks(keys):
             rows.extend(
-                connection.execute(
-                    select(schema.papers).where(schema.papers.c.arxiv_id.in_(chunk))
-                ).all()
+                connection.execute(select(schema.papers).where(schema.papers.c.key.in_(chunk)))
             )
         if not rows:
             return found
@@ -148,7 +164,7 @@ class BatchWriter:
         )
         rows = [self.encode_row(paper_to_row(paper, source)) for paper in papers]
         connection.exec_driver_sql(statement, rows)
-        keys = keys_for(connection, [paper.arxiv_id for paper in papers])
+        keys = self.stored_keys(connection, [paper.arxiv_id for paper in papers])
         return [(keys[paper.arxiv_id], paper) for paper in papers]
 
     def _update_papers(
@@ -172,7 +188,7 @@ class BatchWriter:
         categories = [
             (key, category, position, position == 0)
             for key, paper in written
-            for position, category in enumerate(dict.fromkeys(paper.categories))
+            for position, category in enumerate(clean_categories(paper.categories))
         ]
         versions = [
             (key, version.number, self.encode_datetime(version.submitted), version.size)
@@ -301,15 +317,27 @@ def _dedupe(
     """Batch papers by id (repeats merged), each with its source, history and announced day."""
     incoming: dict[str, Paper] = {}
     for original in papers:
-        paper = with_version_history(original)  # a copy: the caller's paper stays as it was
-        listed = first_listed.get(paper.arxiv_id)
-        if listed is not None and (paper.announced is None or listed < paper.announced):
-            paper.announced = listed
-        if not paper.source:
-            paper.source = source
+        listed = first_listed.get(original.arxiv_id)
+        if listed is not None and original.announced is not None and listed >= original.announced:
+            listed = None
+        if _needs_no_preparing(original, listed):
+            paper = original  # only read from here on, so no copy is needed
+        else:
+            paper = with_version_history(original)  # a copy: the caller's paper stays as is
+            if listed is not None:
+                paper.announced = listed
+            if not paper.source:
+                paper.source = source
         earlier = incoming.get(paper.arxiv_id)
         incoming[paper.arxiv_id] = paper if earlier is None else merge_papers(earlier, paper)
     return incoming
+
+
+def _needs_no_preparing(paper: Paper, listed: date | None) -> bool:
+    """True for the common file record: no versions to tidy, nothing to fill in."""
+    if paper.versions or listed is not None or not paper.source:
+        return False
+    return (paper.submitted if paper.latest_version == 1 else paper.updated) is None
 
 
 def keys_for(connection: Connection, arxiv_ids: Sequence[str]) -> dict[str, int]:

@@ -6,6 +6,7 @@ pages for the site and `{"detail": ...}` for /api, never a bare 500.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import logging
 from collections.abc import AsyncIterator
@@ -23,7 +24,13 @@ from likewise import __version__
 from likewise.library import Library
 from likewise.settings import Settings
 from likewise.web import feeds, subscriptions, views_accounts, views_lists, views_papers
-from likewise.web.security import GuardMiddleware, SessionCodec, csrf_guard, load_secret_key
+from likewise.web.security import (
+    GuardMiddleware,
+    SessionCodec,
+    csrf_guard,
+    load_secret_key,
+    refuse_nul_characters,
+)
 from likewise.web.templating import render
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -60,14 +67,41 @@ def _validation_message(error: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def _start_digest_job(library: Library) -> Any:
-    """The daily digest job when `digest_time` is set and the digest area provides one."""
-    try:
-        scheduler = importlib.import_module("likewise.digest.scheduler")
-    except ModuleNotFoundError:
-        _log.warning("digest_time is set but likewise.digest.scheduler is not available")
-        return None
-    return scheduler.start_daily_job(library)
+class _DigestJob:
+    """The digest job of this process, started in one worker only: the first to take an
+    exclusive lock on HOME/digest-job.lock runs it (the outbox keeps sending exactly-once
+    even if two machines ran it)."""
+
+    def __init__(self, library: Library) -> None:
+        self.job: Any = None
+        self.lock_file: Any = None
+        try:
+            scheduler = importlib.import_module("likewise.digest.scheduler")
+        except ModuleNotFoundError:
+            _log.warning("digest_time is set but likewise.digest.scheduler is not available")
+            return
+        path = Path(library.settings.home) / "digest-job.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock_file = path.open("a")
+        try:
+            fcntl.flock(self.lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            _log.info("another worker runs the daily digest job")
+            self.lock_file.close()
+            self.lock_file = None
+            return
+        try:
+            self.job = scheduler.start_daily_job(library)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        stop = getattr(self.job, "stop", None)
+        if callable(stop):
+            stop()
+        if self.lock_file is not None:
+            self.lock_file.close()  # closing releases the lock
 
 
 def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
@@ -77,13 +111,13 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = library is None
         app.state.library = library if library is not None else Library.open(settings)
-        job = _start_digest_job(app.state.library) if settings.digest_time else None
+        job = _DigestJob(app.state.library) if settings.digest_time else None
+        app.state.digest_job = job
         try:
             yield
         finally:
-            stop = getattr(job, "stop", None) or getattr(job, "cancel", None)
-            if callable(stop):
-                stop()
+            if job is not None:
+                job.stop()
             if opened:
                 app.state.library.close()
 
@@ -93,7 +127,7 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
         description="Daily papers, trending, hybrid search and similar papers over your own "
         "arXiv catalog. Every HTML page has a JSON twin under /api.",
         lifespan=lifespan,
-        dependencies=[Depends(csrf_guard)],
+        dependencies=[Depends(refuse_nul_characters), Depends(csrf_guard)],
         # FastAPI's /docs and /redoc load scripts from a CDN; /api lists the API instead.
         docs_url=None,
         redoc_url=None,

@@ -1,7 +1,8 @@
 """One view, two routes: the HTML page and its JSON twin under /api, from the same function.
 
 A view returns its context (a dict); keys starting with "_" are for the page only. The HTML
-route renders the template with it (or follows "_redirect"), the JSON route returns the rest.
+route renders the template with it (or follows "_redirect"), the JSON route returns the rest
+(or answers "_api_error", a (status, message) pair, when the page would redirect instead).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, get_type_hints
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from likewise.web.templating import render, to_json
@@ -52,7 +53,11 @@ def twin(
             return render(request, template, context)
 
         def json_twin(**arguments: Any) -> Response:
-            return JSONResponse(to_json(view(**arguments)))
+            context = view(**arguments)
+            refusal = context.get("_api_error")
+            if refusal:
+                raise HTTPException(*refusal)
+            return JSONResponse(to_json(context))
 
         for endpoint, suffix in ((html_page, "page"), (json_twin, "json")):
             endpoint.__signature__ = signature  # type: ignore[attr-defined]

@@ -130,7 +130,8 @@ def collections(request: Request) -> dict[str, Any]:
     """The signed-in account's private collections."""
     user = current_user(request)
     if user is None:
-        return {"_redirect": "/signin?next=/collections", "collections": []}
+        return {"_redirect": "/signin?next=/collections",
+                "_api_error": (401, "sign in to see your collections")}
     return {"collections": library_of(request).accounts.collections_of(user.id),
             "title": "My collections"}
 
