@@ -126,7 +126,11 @@ async def drive(
             nonlocal errors
             while time.perf_counter() < deadline and len(latencies) + errors < cap:
                 started = time.perf_counter()
-                response = await client.get(next_path())
+                try:
+                    response = await client.get(next_path())
+                except httpx.TransportError:
+                    errors += 1
+                    continue
                 if response.status_code == 200:
                     latencies.append(time.perf_counter() - started)
                 else:
@@ -187,6 +191,8 @@ def main() -> None:
         results: dict[str, tuple[float, float, float, int, int]] = {}
         for name, next_path in endpoints.items():
             latencies, errors = asyncio.run(drive(base, next_path, seconds, clients, 100_000))
+            if server.poll() is not None:
+                raise SystemExit(f"the server exited with {server.returncode} during {name}")
             if not latencies:
                 print(f"{name}: no successful requests ({errors} errors)")
                 continue

@@ -138,3 +138,60 @@ def test_vector_files_are_read_with_their_ids(shared_data: Path) -> None:
     ids, matrix = load_vector_file(shared_data / "embeddings-all-minilm-l6-v2" / "scifact.f16.npy")
     assert ids[:2] == ["4983", "5836"]
     assert matrix.shape == (5_183, 384) and matrix.dtype == np.float32
+
+
+def test_eval_on_files_prints_json_metrics_without_touching_the_user_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from likewise.cli.main import main
+
+    user_home = tmp_path / "user-home"
+    monkeypatch.setenv("LIKEWISE_HOME", str(user_home))
+    monkeypatch.setenv("LIKEWISE_EMBEDDER", "fake")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [
+        ("d1", "Volcanic basalt geochemistry", "Lava samples."),
+        ("d2", "Coral reef bleaching", "Ocean warming."),
+        ("d3", "Glacier retreat measured by satellites", "Ice loss."),
+        ("d4", "Urban traffic simulation", "Cars and roads."),
+    ]
+    corpus.write_text(
+        "".join(json.dumps({"id": i, "title": t, "abstract": a}) + "\n" for i, t, a in rows)
+    )
+    (tmp_path / "queries.tsv").write_text("q1\tbasalt lava\nq2\tglacier ice satellites\n")
+    (tmp_path / "qrels.trec").write_text("q1 0 d1 1\nq2 0 d3 1\n")
+    arguments = ["eval", "--corpus", str(corpus), "--queries", str(tmp_path / "queries.tsv")]
+    arguments += ["--qrels", str(tmp_path / "qrels.trec"), "--config", "bm25", "--json"]
+    assert main(arguments) == 0
+    figures = json.loads(capsys.readouterr().out)
+    # Each query's one relevant document shares all its words and is the only one that does,
+    # so BM25 ranks it first: DCG = IDCG (nDCG 1), recall 1/1, average precision 1/1.
+    assert figures == {"bm25": {"ndcg@10": 1.0, "recall@100": 1.0, "map": 1.0}}
+    assert not user_home.exists()
+
+
+def test_eval_refuses_an_unknown_configuration_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from likewise.cli.main import main
+
+    monkeypatch.setenv("LIKEWISE_EMBEDDER", "fake")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    corpus, queries, qrels = _write_files(tmp_path)
+    with pytest.raises(SystemExit):
+        main(
+            [
+                "eval",
+                "--corpus",
+                str(corpus),
+                "--queries",
+                str(queries),
+                "--qrels",
+                str(qrels),
+                "--config",
+                "splade",
+            ]
+        )
+    error = capsys.readouterr().err
+    assert "unknown configuration 'splade'" in error and "Traceback" not in error

@@ -90,7 +90,7 @@ def choose_and_fit_adapter(
 
 
 def fit_relevance_calibration(
-    library: Library, fit: RetrievalCollection
+    library: Library, fit: RetrievalCollection, *, vectors_note: str = ""
 ) -> tuple[RelevanceCalibration, list[str]]:
     """Tune the convex weight, then fit one Cosine Adapter per search method, on `fit` only."""
     model_id = library.embedder.model_id
@@ -105,8 +105,9 @@ def fit_relevance_calibration(
         adapters[method] = adapter
         notes.append(f"{method}: {note}")
     provenance = (
-        f"fit by `likewise eval {fit.name} --fit-calibration` on {len(fit.queries)} SciFact "
-        f"training claims ({fit.name}); " + "; ".join(notes)
+        f"fit by `likewise eval --fit-calibration` on the {len(fit.queries)} SciFact training "
+        f"claims of {fit.name} only; queries embedded by {model_id}; {vectors_note}; "
+        + "; ".join(notes)
     )
     return RelevanceCalibration(model_id, alpha, adapters, provenance), notes
 

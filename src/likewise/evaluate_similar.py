@@ -15,19 +15,34 @@ import numpy.typing as npt
 
 from likewise.collections import QueryByExampleCollection
 from likewise.embed.base import Embedder
-from likewise.evaluate import Run, document_vectors, embed_texts_cached
+from likewise.evaluate import EvaluationError, Run, document_vectors, embed_texts_cached
 
 QBE_METRICS = ("ndcg@20", "map")
 
 
 def sentence_vectors(
-    collection: QueryByExampleCollection, embedder: Embedder, cache_dir: Path
+    collection: QueryByExampleCollection,
+    embedder: Embedder,
+    cache_dir: Path,
+    sentences_file: Path | None = None,
 ) -> dict[str, npt.NDArray[np.float32]]:
-    """Per paper, one unit vector per abstract sentence (embedded once, then cached)."""
+    """Per paper, one unit vector per abstract sentence: from `sentences_file` (rows in corpus
+    order, with NAME.offsets.npy beside it) or embedded once and cached."""
     papers = list(collection.documents.values())
-    texts = [sentence for paper in papers for sentence in paper.sentences]
-    matrix = embed_texts_cached(texts, embedder, cache_dir, f"{collection.name}-sentences")
     offsets = np.cumsum([0, *(len(paper.sentences) for paper in papers)])
+    if sentences_file is not None:
+        offsets_file = sentences_file.with_suffix(".offsets.npy")
+        if not (sentences_file.is_file() and offsets_file.is_file()):
+            raise EvaluationError(f"{sentences_file} or {offsets_file.name} does not exist")
+        matrix = np.load(sentences_file).astype(np.float32)
+        if (
+            not np.array_equal(np.load(offsets_file), offsets)
+            or matrix.shape[1] != embedder.dimension
+        ):
+            raise EvaluationError(f"{sentences_file} does not match this corpus and embedder")
+    else:
+        texts = [sentence for paper in papers for sentence in paper.sentences]
+        matrix = embed_texts_cached(texts, embedder, cache_dir, f"{collection.name}-sentences")
     return {
         paper.doc_id: matrix[offsets[row] : offsets[row + 1]] for row, paper in enumerate(papers)
     }
@@ -40,6 +55,7 @@ def similar_runs(
     *,
     vectors_file: Path | None,
     cache_dir: Path,
+    sentences_file: Path | None = None,
 ) -> dict[str, Run]:
     """One run per similarity config: each query's pool scored against the query paper."""
     from likewise.rank.similar import PaperRepresentation, score_candidates
@@ -47,7 +63,7 @@ def similar_runs(
     papers = list(collection.documents.values())
     whole = document_vectors(papers, embedder, vectors_file, cache_dir)
     sentences = (
-        sentence_vectors(collection, embedder, cache_dir)
+        sentence_vectors(collection, embedder, cache_dir, sentences_file)
         if any(config.startswith("facet") for config in configs)
         else {}
     )

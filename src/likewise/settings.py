@@ -56,7 +56,7 @@ class Settings:
     ann_threshold: int = _setting(
         20_000, "Catalog size above which the ANN index (usearch) replaces exact search."
     )
-    fusion: str = _setting("rrf", "Hybrid fusion: rrf or convex (evaluation picks the default).")
+    fusion: str = _setting("convex", "Hybrid fusion: convex or rrf (or bm25, dense); see docs.")
     relevance_threshold: float = _setting(
         0.5, "Calibrated relevance probability a search hit needs to be shown."
     )

@@ -176,10 +176,12 @@ def test_subscribing_sends_a_confirmation_whose_link_confirms(
         assert body is not None
         link = re.search(rf"{BASE}(/subscriptions/confirm/\S+)", body.get_content())
         assert link is not None
-        assert mailing.digests.find_by_email("new@example.org").confirmed is False
+        pending = mailing.digests.find_by_email("new@example.org")
+        assert pending is not None and pending.confirmed is False
         confirmed = client.get(link.group(1))
         assert confirmed.status_code == 200 and "confirmed" in confirmed.text
-    assert mailing.digests.find_by_email("new@example.org").confirmed is True
+    confirmed_now = mailing.digests.find_by_email("new@example.org")
+    assert confirmed_now is not None and confirmed_now.confirmed is True
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from email import message_from_string
 from typing import Any
 
+import numpy as np
 import pytest
 
 from likewise.digest.mailer import PermanentMailError, TemporaryMailError
@@ -172,3 +173,14 @@ def test_weekly_subscribers_get_the_whole_week_once(catalog: Any) -> None:
     assert "2606.00001" in shown  # announced the day before
     catalog.run_digests(mailer=RecordingMailer())
     assert catalog.plan_digests() == []
+
+
+def test_saved_search_embeddings_are_cached_per_model(catalog: Any) -> None:
+    subscriber = catalog.add_subscriber("cache@example.org", [("search", "dense retrieval")])
+    catalog.plan_digests()
+    stored = catalog.digests.get_subscriber(subscriber.id)
+    (interest,) = stored.interests
+    assert interest.vector_model == catalog.embedder.model_id
+    assert interest.vector is not None and interest.calibration is not None
+    cached = np.frombuffer(interest.vector, dtype=np.float32)
+    assert np.allclose(cached, catalog.embedder.embed_query("dense retrieval"))

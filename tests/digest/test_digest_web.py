@@ -140,3 +140,23 @@ def test_confirmation_links_are_refused_when_tampered(client: TestClient, catalo
     assert client.get(link).status_code == 200
     confirmed = catalog.digests.find_by_email("later@example.org")
     assert confirmed is not None and confirmed.confirmed
+
+
+def test_pasted_bibtex_becomes_liked_papers_and_unknown_entries_are_named(
+    client: TestClient, catalog: Library
+) -> None:
+    subscriber = catalog.add_subscriber("bib@example.org", [("category", "cs.IR")])
+    manage = _path(catalog.subscriber_links(subscriber).manage)
+    bibtex = """
+    @article{known, title={Image segmentation with diffusion priors}, author={Hopper, Grace}}
+    @misc{byid, title={Whatever}, eprint={2606.00006}, archivePrefix={arXiv}}
+    @misc{stranger, title={A paper this catalog does not hold}, author={Nobody, A.}}
+    """
+    saved = client.post(manage, data={"categories": "cs.IR", "bibtex": bibtex,
+                                      "csrf_token": _csrf(client)})
+    assert saved.status_code == 200
+    assert "BibTeX entries not found in this catalog: stranger" in saved.text
+    after = catalog.digests.find_by_email("bib@example.org")
+    assert after is not None
+    assert sorted(i.value for i in after.interests if i.kind == "like") == [
+        "2606.00002", "2606.00006"]

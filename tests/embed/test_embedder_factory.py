@@ -22,7 +22,9 @@ def test_an_unknown_embedder_is_a_settings_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_the_default_setting_builds_the_bundled_minilm(tmp_path: Path) -> None:
-    embedder = make_embedder(Settings(home=tmp_path, embed_batch_size=8, embed_threads=1))
+def test_the_default_setting_builds_the_int8_minilm_under_home(embedder_home: Path) -> None:
+    settings = Settings(home=embedder_home, embed_batch_size=8, embed_threads=1)
+    embedder = make_embedder(settings)
     assert isinstance(embedder, OnnxMiniLMEmbedder)
-    assert embedder.dimension == 384
+    assert embedder.dimension == 384 and "qint8" in embedder.model_id
+    assert list((embedder_home / "models").glob("*.onnx"))

@@ -224,7 +224,8 @@ def test_bibtex_entries_match_stored_arxiv_papers_by_title(library: Library) -> 
     shannon = library.store.find_by_doi_or_title("10.1002/j.1538-7305.1948.tb01338.x", "x")
     assert shannon is not None and shannon.startswith("local:")
     again = library.ingest(library.file_source(DATA / "library.bib"))
-    assert again.inserted == 0
+    # Local entries come back unchanged; arXiv papers (the stored stubs too) count as matched.
+    assert (again.inserted, again.updated, again.unchanged, again.matched) == (0, 0, 2, 3)
 
 
 _KILLED_INGEST = textwrap.dedent(
@@ -276,6 +277,8 @@ def test_killing_an_ingest_midway_then_rerunning_equals_one_clean_run(
             time.sleep(0.05)
         process.send_signal(signal.SIGKILL)
     finally:
+        if process.poll() is None:
+            process.kill()  # a failed assertion above must not leave it sleeping
         process.wait(timeout=60)
     assert process.returncode == -signal.SIGKILL
     assert library.store.count_papers() == 1000
@@ -327,3 +330,34 @@ def test_the_whole_daily_file_is_stored_once_and_a_second_run_changes_nothing(
     assert library.store.count_papers() == 74_728
     assert library.store.announcement_days() == days_before
     assert library.status().papers == 74_728
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        ("not_atom.html", "not an arXiv announcement Atom feed (the document is <html>)"),
+        ("truncated.xml", "not well-formed XML"),
+        (None, "cannot connect"),
+    ],
+)
+def test_a_broken_network_source_names_the_url_and_keeps_earlier_data(
+    library: Library, answer: str | None, problem: str
+) -> None:
+    from likewise.ingest.announcements import AnnouncementFeedSource
+
+    library.ingest(JsonlSource(DATA / "papers.jsonl"))
+    before = _state(library)
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if answer is None:
+            raise httpx.ConnectError("Name or service not known", request=request)
+        return httpx.Response(200, content=(DATA / answer).read_bytes())
+
+    library.use_transport(httpx.MockTransport(respond))
+    with library.http_client() as client:
+        client.interval = client.backoff = 0
+        source = AnnouncementFeedSource(client, "https://rss.arxiv.org/atom", ["cs.CL"])
+        summary = library.ingest(source)
+    assert summary.error is not None and problem in summary.error
+    assert summary.error.startswith("https://rss.arxiv.org/atom/cs.CL")
+    assert _state(library) == before

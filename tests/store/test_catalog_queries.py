@@ -154,3 +154,13 @@ def test_vectors_are_cached_per_model_and_content(store: Any) -> None:
 def test_vectors_for_an_unknown_paper_are_refused(store: Any) -> None:
     with pytest.raises(UnknownPaperError, match=r"9999\.00001"):
         store.put_vectors("m1", [("9999.00001", "hash", np.zeros(3, dtype=np.float32))])
+
+
+def test_excluding_more_ids_than_one_statement_can_bind_still_works(filled: Any) -> None:
+    excluded = frozenset({f"9999.{number:05d}" for number in range(40_000)} | {"2503.00002"})
+
+    assert _ids(filled, SearchFilters(exclude_ids=excluded)) == [
+        "2503.00001",
+        "2503.00003",
+        "2503.00004",
+    ]

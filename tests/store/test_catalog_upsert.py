@@ -231,3 +231,14 @@ def test_concurrent_writers_on_separate_connections_lose_nothing(database_url: s
     assert len(stores[0].keys_matching(SearchFilters(authors=("ada lovelace",)))) == 241
     for opened in stores:
         opened.close()
+
+
+def test_a_days_listing_says_what_kind_an_announcement_was(store: Any) -> None:
+    day = date(2025, 3, 18)
+    store.upsert_papers([make_paper("2503.00016", announced=day)], source="file")
+    listing = [Announcement("2503.00016", day, AnnouncementKind.CROSS_LIST)]
+
+    store.upsert_papers([], source="rss", announcements=listing)
+    store.upsert_papers([make_paper("2503.00016", announced=day)], source="file")
+
+    assert store.announced_on(day) == listing

@@ -138,3 +138,13 @@ def test_a_changed_title_is_searched_by_its_new_words(searchable: Any) -> None:
 
     assert _ids(searchable.lexical_search("knapsacks", limit=5)) == ["2503.00003"]
     assert "2503.00003" not in _ids(searchable.lexical_search("reinforcement", limit=5))
+
+
+def test_refreshing_the_search_index_indexes_each_paper_once(store: Any) -> None:
+    store.upsert_papers([make_paper(f"2503.0010{n}") for n in range(3)], source="file")
+
+    first, second = store.refresh_search_index(), store.refresh_search_index()
+
+    # SQLite indexes after the batches; PostgreSQL's tsvector is always current.
+    assert (first, second) == ((3, 0) if store.dialect == "sqlite" else (0, 0))
+    assert len(store.lexical_search("study", limit=10)) == 3

@@ -8,6 +8,9 @@ from xml.etree.ElementTree import fromstring
 from fastapi.testclient import TestClient
 from web_helpers import FRIDAY, MONDAY, THURSDAY, api_headers, sign_up
 
+from likewise.library import Library
+from likewise.web.app import create_app
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -181,3 +184,19 @@ def test_bad_parameters_are_422_with_a_message_not_500(client: TestClient) -> No
         assert response.json()["detail"] if url.startswith("/api") else "Bad parameters" in (
             response.text
         )
+
+
+def test_an_empty_catalog_gets_friendly_pages_not_errors(library: Library) -> None:
+    with TestClient(create_app(library.settings, library)) as empty:
+        front = empty.get("/")
+        assert front.status_code == 200 and "no announcements yet" in front.text
+        assert empty.get("/api/daily").json()["listing"]["cards"] == []
+        assert empty.get("/trending").status_code == 200
+        assert empty.get("/feeds/daily.atom").status_code == 200
+
+
+def test_a_span_without_papers_says_so_and_links_to_the_nearest(client: TestClient) -> None:
+    page = client.get("/", params={"day": "2025-06-02", "span": "month"})
+    assert page.status_code == 200
+    assert "No papers were announced in this month" in page.text
+    assert 'href="/?day=2025-03-17&amp;span=month"' in page.text

@@ -55,6 +55,13 @@ def test_oversized_bodies_and_query_strings_are_refused(client: TestClient) -> N
     assert client.get("/search", params={"q": "a" * 5000}).status_code == 414
 
 
+def test_a_streamed_body_without_length_is_cut_off_at_the_limit(client: TestClient) -> None:
+    chunks = iter([b"username=" + b"x" * 40_000, b"y" * 40_000])
+    response = client.post("/signin", content=chunks,
+                           headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413
+
+
 def test_repeated_failed_sign_ins_are_rate_limited(client: TestClient) -> None:
     sign_up(client, "victim", "the right password")
     post_form(client, "/signout")

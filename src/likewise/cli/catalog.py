@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from likewise.cli.common import fail, open_library, print_json, settings_from
 from likewise.ingest.base import IngestError, Source
 from likewise.ingest.factory import FILE_FORMATS, parse_day_argument
@@ -36,6 +38,10 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
             return handler(arguments)
         except (IngestError, StoreError, SettingsError, OSError, ValueError) as error:
             fail(str(error))
+            return 2
+        except SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            fail(f"database error: {reason}")
             return 2
 
     return run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,12 @@ from likewise.cli.common import fail, print_json, settings_from
 
 NAMED = ("scifact", "scifact-fit", "scifact-heldout", "csfcube")
 DEFAULT_DATA = Path("../shared/data")
-CACHE_DIR = Path.home() / ".cache" / "likewise" / "eval"
+
+
+def cache_dir() -> Path:
+    """Where embeddings of evaluation corpora are cached (XDG cache folder)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "likewise" / "eval"
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -36,6 +42,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared data folder")
     parser.add_argument(
         "--doc-vectors", type=Path, help="precomputed document vectors (.npy + .ids.txt)"
+    )
+    parser.add_argument(
+        "--sentence-vectors",
+        type=Path,
+        help="csfcube: precomputed sentence vectors (.npy + .offsets.npy, corpus order)",
     )
     parser.add_argument(
         "--calibration", type=Path, help="use this calibration file instead of the bundled one"
@@ -101,12 +112,11 @@ def _retrieval(arguments: argparse.Namespace) -> int:
 
     settings = settings_from(arguments)
     collection = _retrieval_collection(arguments)
-    configs = arguments.config or (
-        [*SEARCH_CONFIGS, DEFAULT_CONFIG] if arguments.compare else [DEFAULT_CONFIG]
-    )
+    # "hybrid" is whichever fusion the setting names; --compare runs each method once.
+    configs = arguments.config or (list(SEARCH_CONFIGS) if arguments.compare else [DEFAULT_CONFIG])
     methods = {config: search_method(config, settings) for config in configs}
     embedder = _embedder(arguments)
-    vectors = document_vectors(collection.documents, embedder, arguments.doc_vectors, CACHE_DIR)
+    vectors = document_vectors(collection.documents, embedder, arguments.doc_vectors, cache_dir())
     scores = {}
     with throwaway_library(collection, settings, embedder, vectors) as library:
         if arguments.calibration is not None:
@@ -136,7 +146,8 @@ def _query_by_example(arguments: argparse.Namespace) -> int:
         _embedder(arguments),
         configs,
         vectors_file=arguments.doc_vectors,
-        cache_dir=CACHE_DIR,
+        cache_dir=cache_dir(),
+        sentences_file=arguments.sentence_vectors,
     )
     scores = {
         config: per_query_scores(collection.qrels, run, QBE_METRICS) for config, run in runs.items()
@@ -207,9 +218,12 @@ def _fit(arguments: argparse.Namespace) -> int:
     fit = load_scifact(arguments.data / "scifact", "fit")
     heldout = load_scifact(arguments.data / "scifact", "heldout")
     embedder = _embedder(arguments)
-    vectors = document_vectors(fit.documents, embedder, arguments.doc_vectors, CACHE_DIR)
+    vectors = document_vectors(fit.documents, embedder, arguments.doc_vectors, cache_dir())
     with throwaway_library(fit, settings, embedder, vectors) as library:
-        calibration, notes = fit_relevance_calibration(library, fit)
+        source = arguments.doc_vectors.name if arguments.doc_vectors else "embedded here"
+        calibration, notes = fit_relevance_calibration(
+            library, fit, vectors_note=f"document vectors: {source}"
+        )
         calibration.save(arguments.fit_calibration)
         for note in notes:
             print(note)

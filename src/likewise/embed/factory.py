@@ -15,6 +15,8 @@ def make_embedder(settings: Settings) -> Embedder:
         from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
 
         return OnnxMiniLMEmbedder(
-            batch_size=settings.embed_batch_size, threads=settings.embed_threads
+            batch_size=settings.embed_batch_size,
+            threads=settings.embed_threads,
+            cache_dir=settings.home / "models",
         )
     raise SettingsError(f"LIKEWISE_EMBEDDER: unknown embedder {settings.embedder!r}")

@@ -10,6 +10,7 @@ again finds the same records.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -126,7 +127,14 @@ class BibtexSource:
             text = self.path.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
             raise IngestError(f"{self.path}: not UTF-8 text ({error.reason})") from error
-        return parse_string(text)
+        # bibtexparser also logs each failed block; the rejected records already say it.
+        parser_log = logging.getLogger("bibtexparser")
+        level = parser_log.level
+        parser_log.setLevel(logging.ERROR)
+        try:
+            return parse_string(text)
+        finally:
+            parser_log.setLevel(level)
 
     def _is_known(self, paper: Paper, named_arxiv_id: bool) -> bool:
         """Whether the entry is a paper the store already has (it is then not stored again)."""
@@ -134,7 +142,9 @@ class BibtexSource:
             return self.is_stored is not None and self.is_stored(paper.arxiv_id)
         if self.find_match is None:
             return False
-        return self.find_match(paper.doi, paper.title) is not None
+        # Finding the entry's own local record is loading the file again, not a match.
+        match = self.find_match(paper.doi, paper.title)
+        return match is not None and match != paper.arxiv_id
 
     def batches(self, checkpoint: str | None, batch_size: int) -> Iterator[Batch]:
         library = self._read()
@@ -144,7 +154,9 @@ class BibtexSource:
             if isinstance(block, DuplicateBlockKeyBlock):
                 problem = f"duplicate entry key {block.key!r} (the first entry is kept)"
             else:
-                detail = collapse_whitespace(str(getattr(block, "error", "") or ""))
+                error = getattr(block, "error", None)
+                reason = getattr(error, "abort_reason", None) or str(error or "")
+                detail = collapse_whitespace(reason)
                 problem = f"not valid BibTeX ({detail or 'unparseable block'})"
             batch.rejected.append(RejectedRecord(where, problem))
         seen: set[str] = set()

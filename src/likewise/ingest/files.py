@@ -19,10 +19,13 @@ from likewise.ingest.base import Batch, IngestError, RecordError, source_name
 from likewise.models import Announcement, Paper, RejectedRecord
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 20  # compressed bytes read at a time
 
 
 @dataclass(frozen=True, slots=True)
 class FileCheckpoint:
+    """Lines committed so far, the file's size (to notice another file) and whether done."""
+
     line: int
     size: int
     done: bool = False
@@ -47,9 +50,6 @@ class FileCheckpoint:
 
 class TruncatedFileError(IngestError):
     """The file ends in the middle of its compressed stream (or is corrupt) at this line."""
-
-
-_CHUNK = 1 << 20
 
 
 def _gzip_lines(raw: IO[bytes]) -> Iterator[tuple[bytes, int]]:

@@ -19,7 +19,7 @@ from likewise.ingest.records import (
     required_id,
     required_title,
 )
-from likewise.models import Announcement, AnnouncementKind, Paper
+from likewise.models import Announcement, Paper
 
 SOURCE_LABEL = "jsonl"
 
@@ -56,5 +56,3 @@ class JsonlSource(JsonLinesSource):
     def parse(self, record: dict[str, Any]) -> tuple[Paper, list[Announcement]]:
         return paper_from_record(record)
 
-
-__all__ = ["AnnouncementKind", "JsonlSource", "paper_from_record"]

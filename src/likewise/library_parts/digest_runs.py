@@ -8,9 +8,10 @@ cut-off that search applies. Composing and sending live in digest/runner.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -102,6 +103,10 @@ class DigestRunOps(LibraryBase):
             matrix[missing] = self.embedder.embed_documents(texts)
         return matrix
 
+    def _paper_vector_of(self, paper: Paper) -> npt.NDArray[np.float32]:
+        vector: npt.NDArray[np.float32] = self._paper_vectors([paper])[0]
+        return vector
+
     def _query_calibration(
         self, vector: npt.NDArray[np.float32], itself: str | None = None
     ) -> tuple[float, float]:
@@ -118,9 +123,13 @@ class DigestRunOps(LibraryBase):
         return adapter.parameters(vector, similarities[:_CALIBRATION_DEPTH])
 
     def _cached_query(
-        self, interest: Interest, compute: tuple[npt.NDArray[np.float32], str | None] | None
-    ) -> tuple[npt.NDArray[np.float32], tuple[float, float]] | None:
-        """An interest's query vector and calibration, cached on its row per embedding model."""
+        self,
+        interest: Interest,
+        compute: Callable[[], npt.NDArray[np.float32]],
+        itself: str | None = None,
+    ) -> tuple[npt.NDArray[np.float32], tuple[float, float]]:
+        """An interest's query vector and calibration, cached on its row per embedding model
+        (computed on first use, and again after a change of model)."""
         model = self.embedder.model_id
         if (
             interest.vector is not None
@@ -128,9 +137,7 @@ class DigestRunOps(LibraryBase):
             and interest.calibration is not None
         ):
             return np.frombuffer(interest.vector, dtype=np.float32), interest.calibration
-        if compute is None:
-            return None
-        vector, itself = compute
+        vector = compute()
         calibration = self._query_calibration(vector, itself)
         if interest.id:
             self.digests.store_interest_vector(
@@ -188,15 +195,16 @@ class DigestRunOps(LibraryBase):
         for interest in subscriber.interests:
             if interest.kind == SEARCH and interest.value.strip():
                 text = interest.value
-                found = self._cached_query(interest, (self.embedder.embed_query(text), None))
-                if found is not None:
-                    add(found[0], search_reason(text), found[1])
+                vector, calibration = self._cached_query(
+                    interest, partial(self.embedder.embed_query, text)
+                )
+                add(vector, search_reason(text), calibration)
             elif interest.kind == LIKE and interest.value in liked:
                 paper = liked[interest.value]
-                vector = self._paper_vectors([paper])[0]
-                found = self._cached_query(interest, (vector, paper.arxiv_id))
-                if found is not None:
-                    add(found[0], like_reason(paper.title), found[1])
+                vector, calibration = self._cached_query(
+                    interest, partial(self._paper_vector_of, paper), paper.arxiv_id
+                )
+                add(vector, like_reason(paper.title), calibration)
             elif interest.kind == COLLECTION:
                 ids = self._collection_likes(subscriber, interest)
                 papers = self.store.get_papers(ids)

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bibtexparser.entrypoint import parse_string
+
 from likewise.digest.choose import DigestPlan
 from likewise.digest.interests import (
     COLLECTION,
@@ -39,6 +41,8 @@ from likewise.digest.tokens import (
     same_token,
     signing_key,
 )
+from likewise.ingest.base import RecordError
+from likewise.ingest.bibtex import paper_from_entry
 from likewise.library_parts.digest_runs import DigestRunOps
 from likewise.models import Paper
 from likewise.store.accounts import AccountRepository
@@ -142,6 +146,30 @@ class DigestOps(DigestRunOps):
             return False
         accounts = AccountRepository(self.store.engine)
         return accounts.get_collection(subscriber.user_id, int(value)) is not None
+
+    def likes_from_bibtex(self, text: str) -> tuple[list[str], list[str]]:
+        """(arXiv ids of the catalog's papers that the BibTeX entries name or match by DOI
+        or title, keys of the entries that match none)."""
+        try:
+            entries = parse_string(text).entries
+        except Exception as error:  # the parser raises many kinds on garbage input
+            raise InterestError(f"could not read that BibTeX: {error}") from error
+        found: list[str] = []
+        unmatched: list[str] = []
+        for entry in entries:
+            try:
+                paper, named = paper_from_entry(entry)
+            except RecordError:
+                unmatched.append(entry.key)
+                continue
+            arxiv_id = paper.arxiv_id if named else self.store.find_by_doi_or_title(
+                paper.doi, paper.title
+            )
+            if arxiv_id and self.store.get_paper(arxiv_id) is not None:
+                found.append(arxiv_id)
+            else:
+                unmatched.append(entry.key)
+        return found, unmatched
 
     def subscription_problems(self, subscriber: Subscriber) -> list[str]:
         """What will keep this subscriber's digest empty or smaller than they expect."""

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -206,7 +206,7 @@ def match_batch(requests: Sequence[MatchRequest], window: WindowPapers) -> list[
     for position, request in enumerate(requests):
         partitions[request.since].append(position)
     shared = _WindowIndex(window)
-    results: list[Selection] = [Selection(request.subscriber_id) for request in requests]
+    results: list[Selection | None] = [None] * len(requests)
     for since, positions in partitions.items():
         columns = np.asarray(_column_mask(window, frozenset(), since), dtype=np.int64)
         for start in range(0, len(positions), BLOCK):
@@ -215,7 +215,7 @@ def match_batch(requests: Sequence[MatchRequest], window: WindowPapers) -> list[
             selections = _match_block(members, window, columns, shared)
             for position, selection in zip(block, selections, strict=True):
                 results[position] = selection
-    return results
+    return [selection for selection in results if selection is not None]
 
 
 BLOCK = 2048  # subscribers scored together; bounds the (subscribers x papers) matrices
@@ -230,56 +230,21 @@ class _WindowIndex:
             for name in names:
                 self.author_columns[name].append(column)
         self.column_of = {paper_id: column for column, paper_id in enumerate(window.ids)}
-        ranks = window.trending_rank
-        ranked = [] if ranks is None else [int(c) for c in np.argsort(ranks) if ranks[c] >= 0]
-        self.by_trending_rank: list[int] = ranked
-
-
-def _vector_scores(
-    members: list[MatchRequest],
-    window: WindowPapers,
-    columns: npt.NDArray[np.int64],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Best calibrated probability per (member, paper) and which of its rows gave it: one
-    matrix product of the partition's distinct interest vectors against its papers."""
-    count, width = len(members), len(columns)
-    sizes = np.array([len(member.query_reasons) for member in members])
-    if not sizes.any() or width == 0:
-        return np.full((count, width), -np.inf), np.zeros((count, width), dtype=np.int64)
-    rows = np.concatenate([member.query_vectors for member in members]).astype(np.float64)
-    parameters = np.concatenate([member.query_calibration for member in members])
-    representative, unique_row = _distinct_rows(np.hstack([rows, parameters]))
-    product = rows[representative] @ window.vectors64[columns].T
-    probabilities = calibrated(product, parameters[representative])
-    owner = np.repeat(np.arange(count), sizes)
-    starts = np.r_[0, np.flatnonzero(owner[1:] != owner[:-1]) + 1]
-    local = np.arange(len(owner)) - np.repeat(starts, np.diff(np.r_[starts, len(owner)]))
-    best = np.full((count, width), -np.inf)
-    best_row = np.zeros((count, width), dtype=np.int64)
-    # Pass d takes every member's d-th interest at once; a strict ">" keeps the first of
-    # equal rows, as argmax does in match_one.
-    for depth in range(int(local.max()) + 1):
-        chosen = local == depth
-        who = owner[chosen]
-        candidate = probabilities[unique_row[chosen]]
-        current = best[who]
-        better = candidate > current
-        best[who] = np.where(better, candidate, current)
-        best_row[who] = np.where(better, depth, best_row[who])
-    return best, best_row
 
 
 def _distinct_rows(
-    rows: npt.NDArray[np.float64],
+    rows: npt.NDArray[np.float32], parameters: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """(first index of each distinct row, distinct index of every row): subscribers who
     share a saved search or a liked paper share one row of the product. Rows are grouped by
     a random projection, then checked for exact equality (a collision keeps its own row)."""
-    projection = np.random.default_rng(0).normal(size=(rows.shape[1], 3))
-    keys = rows @ projection
-    _, representative, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    same = np.all(rows == rows[representative[inverse]], axis=1)
+    generator = np.random.default_rng(0)
+    keys = rows.astype(np.float64) @ generator.normal(size=rows.shape[1])
+    keys += parameters @ generator.normal(size=parameters.shape[1])
+    _, representative, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    same = np.all(rows == rows[representative[inverse]], axis=1) & np.all(
+        parameters == parameters[representative[inverse]], axis=1
+    )
     if not same.all():
         own = np.flatnonzero(~same)
         inverse[own] = len(representative) + np.arange(len(own))
@@ -290,18 +255,81 @@ def _distinct_rows(
 def _category_mask(
     members: list[MatchRequest], window: WindowPapers, columns: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.bool_]:
-    """allowed[s, p]: paper p is in one of member s's categories (or s names none)."""
-    names = sorted({name for column in columns for name in window.categories[column]})
+    """allowed[s, p]: paper p is in one of member s's categories (or s names none), for the
+    whole block from one boolean product (members x categories by categories x papers)."""
+    names = sorted({name for column in columns.tolist() for name in window.categories[column]})
     position = {name: index for index, name in enumerate(names)}
     papers = np.zeros((len(columns), len(names)), dtype=np.float32)
-    for place, column in enumerate(columns):
-        papers[place, [position[name] for name in window.categories[column]]] = 1.0
+    pairs = [(place, position[name]) for place, column in enumerate(columns.tolist())
+             for name in window.categories[column]]
+    if pairs:
+        papers[tuple(np.array(pairs).T)] = 1.0
     wanted = np.zeros((len(members), len(names)), dtype=np.float32)
-    for slot, member in enumerate(members):
-        wanted[slot, [position[name] for name in member.categories if name in position]] = 1.0
+    pairs = [(slot, position[name]) for slot, member in enumerate(members)
+             for name in member.categories if name in position]
+    if pairs:
+        wanted[tuple(np.array(pairs).T)] = 1.0
     allowed: npt.NDArray[np.bool_] = (wanted @ papers.T) > 0
     allowed[[not member.categories for member in members]] = True
     return allowed
+
+
+class _Cells:
+    """Candidate (member, place) cells of a block with their score and reason source:
+    kind 0 = interest row `detail`, 1 = trending rank `detail`, 2 = author, 3 = category."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[npt.NDArray[Any], ...]] = []
+
+    def add(self, member: Any, place: Any, score: Any, kind: int, detail: Any) -> None:
+        member = np.asarray(member, dtype=np.int64)
+        self.parts.append((
+            member,
+            np.asarray(place, dtype=np.int64),
+            np.asarray(score, dtype=np.float64),
+            np.full(len(member), kind, dtype=np.int64),
+            np.asarray(detail, dtype=np.int64),
+        ))
+
+    def merged(self) -> tuple[npt.NDArray[Any], ...]:
+        if not self.parts:
+            return tuple(np.zeros(0, dtype=np.int64) for _ in range(5))
+        return tuple(np.concatenate(column) for column in zip(*self.parts, strict=True))
+
+
+def _vector_cells(
+    members: list[MatchRequest],
+    window: WindowPapers,
+    columns: npt.NDArray[np.int64],
+    allowed: npt.NDArray[np.bool_],
+    cells: _Cells,
+) -> None:
+    """Cells where an interest vector passes its member's threshold inside its categories:
+    one matrix product of the block's distinct interest vectors against the papers."""
+    sizes = np.array([len(member.query_reasons) for member in members])
+    if not sizes.any() or len(columns) == 0:
+        return
+    rows = np.concatenate([member.query_vectors for member in members])
+    parameters = np.concatenate([member.query_calibration for member in members])
+    representative, distinct_of = _distinct_rows(rows, parameters)
+    product = rows[representative].astype(np.float64) @ window.vectors64[columns].T
+    probabilities = calibrated(product, parameters[representative])
+    thresholds = np.array([member.threshold for member in members])
+    owner = np.repeat(np.arange(len(members)), sizes)
+    starts = np.cumsum(sizes) - sizes
+    local = np.arange(len(owner)) - np.repeat(starts, sizes)
+    # Sparse from here on: only (distinct row, paper) pairs that pass the lowest threshold.
+    hit_row, hit_place = np.nonzero(probabilities >= thresholds[sizes > 0].min())
+    per_distinct = np.bincount(hit_row, minlength=len(representative))
+    first_hit = np.cumsum(per_distinct) - per_distinct
+    counts = per_distinct[distinct_of]
+    row_of_cell = np.repeat(np.arange(len(owner)), counts)
+    offset = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    hit = first_hit[distinct_of][row_of_cell] + offset
+    member, place = owner[row_of_cell], hit_place[hit]
+    score = probabilities[hit_row[hit], place]
+    keep = (score >= thresholds[member]) & allowed[member, place]
+    cells.add(member[keep], place[keep], score[keep], 0, local[row_of_cell][keep])
 
 
 def _match_block(
@@ -310,72 +338,95 @@ def _match_block(
     columns: npt.NDArray[np.int64],
     shared: _WindowIndex,
 ) -> list[Selection]:
-    width = len(columns)
     place_of = np.full(len(window), -1, dtype=np.int64)
-    place_of[columns] = np.arange(width)
-    best, best_row = _vector_scores(members, window, columns)
+    place_of[columns] = np.arange(len(columns))
     allowed = _category_mask(members, window, columns)
-    thresholds = np.array([member.threshold for member in members])[:, None]
-    scores = np.where((best >= thresholds) & allowed, best, -np.inf)
-    category_only = np.array([_category_only(member) for member in members], dtype=bool)
-    scores[category_only] = np.where(allowed[category_only], _CATEGORY_ONLY_SCORE, -np.inf)
-    # Reasons that are not "the best interest vector", per member: {place: reason}.
-    reasons: dict[int, dict[int, str]] = defaultdict(dict)
+    cells = _Cells()
+    _vector_cells(members, window, columns, allowed, cells)
+    only = np.flatnonzero([_category_only(member) for member in members])
+    if len(only):
+        member, place = np.nonzero(allowed[only])
+        cells.add(only[member], place, np.full(len(member), _CATEGORY_ONLY_SCORE), 3, place)
     if window.trending_rank is not None and any(member.trending for member in members):
         ranks = window.trending_rank[columns]
         limits = np.array([member.trending for member in members])[:, None]
-        trending = (ranks[None, :] >= 0) & (ranks[None, :] < limits)
-        scores = np.where(trending, _TRENDING_BASE - ranks[None, :] / 1e6, scores)
-        for slot, place in zip(*np.nonzero(trending), strict=True):
-            reasons[int(slot)][int(place)] = f"trending #{int(ranks[place]) + 1}"
-    for slot, member in enumerate(members):
-        # Reverse order so that the alphabetically first shared author names the reason.
-        for name in sorted(member.authors, reverse=True):
-            for column in shared.author_columns.get(name, ()):
-                place = int(place_of[column])
-                if place >= 0:
-                    scores[slot, place] = _AUTHOR_SCORE
-                    reasons[slot][place] = f"by {name}"
-        for paper_id in member.exclude:
-            excluded = shared.column_of.get(paper_id)
-            if excluded is not None and place_of[excluded] >= 0:
-                scores[slot, int(place_of[excluded])] = -np.inf
-    return _selections(members, columns, scores, best_row, reasons)
+        member, place = np.nonzero((ranks[None, :] >= 0) & (ranks[None, :] < limits))
+        cells.add(member, place, _TRENDING_BASE - ranks[place] / 1e6, 1, ranks[place])
+    authors: dict[tuple[int, int], str] = {}
+    excluded: list[int] = []
+    for slot, request in enumerate(members):
+        for name in request.authors:
+            for written in shared.author_columns.get(name, ()):
+                at = int(place_of[written])
+                if at >= 0 and name < authors.get((slot, at), "\uffff"):
+                    authors[(slot, at)] = name
+        for paper_id in request.exclude:
+            dropped = shared.column_of.get(paper_id)
+            if dropped is not None and place_of[dropped] >= 0:
+                excluded.append(slot * len(columns) + int(place_of[dropped]))
+    if authors:
+        pairs = np.array(list(authors), dtype=np.int64)
+        cells.add(pairs[:, 0], pairs[:, 1], np.full(len(pairs), _AUTHOR_SCORE), 2,
+                  np.zeros(len(pairs)))
+    return _selections(members, columns, cells.merged(), excluded, authors)
+
+
+def _reason(
+    request: MatchRequest,
+    slot: int,
+    place: int,
+    code: int,
+    detail: int,
+    authors: dict[tuple[int, int], str],
+) -> str:
+    if code == 0:
+        return request.query_reasons[detail]
+    if code == 1:
+        return f"trending #{detail + 1}"
+    if code == 2:
+        return f"by {authors[(slot, place)]}"
+    return _NEW_IN
 
 
 def _selections(
     members: list[MatchRequest],
     columns: npt.NDArray[np.int64],
-    scores: npt.NDArray[np.float64],
-    best_row: npt.NDArray[np.int64],
-    reasons: dict[int, dict[int, str]],
+    cells: tuple[npt.NDArray[Any], ...],
+    excluded: list[int],
+    authors: dict[tuple[int, int], str],
 ) -> list[Selection]:
-    """Each member's top `limit` finite scores. The sort is stable: equal scores keep column
-    order, exactly as the naive plan."""
-    deepest = max(member.limit for member in members)
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :deepest]
-    ordered = np.take_along_axis(scores, order, axis=1)
-    counts = np.isfinite(ordered).sum(axis=1).tolist()
-    top_places = order.tolist()
-    top_scores = ordered.tolist()
-    top_rows = np.take_along_axis(best_row, order, axis=1).tolist()
-    column_list = columns.tolist()
+    """Per member: the best cell per paper (higher score, then the member's first interest
+    row), minus exclusions, ranked by score then column (the naive plan's stable order)."""
+    member, place, score, kind, detail = cells
+    width = len(columns)
+    keep = ~np.isin(member * width + place, np.asarray(excluded, dtype=np.int64))
+    member, place, score, kind, detail = (a[keep] for a in (member, place, score, kind, detail))
+    order = np.lexsort((detail, -score, place, member))
+    member, place, score, kind, detail = (a[order] for a in (member, place, score, kind, detail))
+    first = np.ones(len(member), dtype=bool)
+    first[1:] = (member[1:] != member[:-1]) | (place[1:] != place[:-1])
+    member, place, score, kind, detail = (a[first] for a in (member, place, score, kind, detail))
+    order = np.lexsort((place, -score, member))
+    member, place, score, kind, detail = (a[order] for a in (member, place, score, kind, detail))
+    bounds = np.searchsorted(member, np.arange(len(members) + 1)).tolist()
+    column_list = columns[place].tolist()
+    places, scores, kinds, details = place.tolist(), score.tolist(), kind.tolist(), detail.tolist()
     selections = []
-    for slot, member in enumerate(members):
-        kept = min(counts[slot], member.limit)
-        places = top_places[slot][:kept]
-        texts = member.query_reasons or [_NEW_IN]
-        selection = Selection(
-            member.subscriber_id,
-            [column_list[place] for place in places],
-            top_scores[slot][:kept],
-            [texts[row] for row in top_rows[slot][:kept]],
-        )
-        special = reasons.get(slot)
-        if special:
-            selection.reasons = [
-                special.get(place, reason)
-                for place, reason in zip(places, selection.reasons, strict=True)
+    for slot, request in enumerate(members):
+        low = bounds[slot]
+        high = min(bounds[slot + 1], low + request.limit)
+        codes = kinds[low:high]
+        if not codes or max(codes) == 0:  # the common case: every pick is an interest match
+            texts = request.query_reasons
+            reasons = [texts[row] for row in details[low:high]]
+        elif min(codes) == 3:
+            reasons = [_NEW_IN] * len(codes)
+        else:
+            reasons = [
+                _reason(request, slot, places[index], kinds[index], details[index], authors)
+                for index in range(low, high)
             ]
-        selections.append(selection)
+        selections.append(
+            Selection(request.subscriber_id, column_list[low:high], scores[low:high], reasons)
+        )
     return selections

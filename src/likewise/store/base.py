@@ -58,10 +58,12 @@ class CatalogStore(Protocol):
     """Durable state of the catalog. Every write method is one transaction.
 
     `engine` is the SQLAlchemy engine, shared with the feature repositories (accounts,
-    digests) so that all state lives in one database.
+    digests) so that all state lives in one database; `dialect` is its dialect name,
+    "sqlite" or "postgresql".
     """
 
     engine: Engine
+    dialect: str
 
     # -- papers -----------------------------------------------------------------------------
     def upsert_papers(

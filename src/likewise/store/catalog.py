@@ -144,8 +144,9 @@ class SqlCatalogStore:
                 schema.paper_authors.c.name_normalised.in_(names)
             )
             conditions.append(papers.c.key.in_(by_author))
-        if filters.exclude_ids:
-            conditions.append(papers.c.arxiv_id.not_in(sorted(filters.exclude_ids)))
+        # Chunked, so that any number of excluded ids stays under the bound-parameter limit.
+        for chunk in chunks(sorted(filters.exclude_ids)):
+            conditions.append(papers.c.arxiv_id.not_in(chunk))
         return conditions
 
     def keys_matching(self, filters: SearchFilters) -> npt.NDArray[np.int64]:
@@ -223,7 +224,7 @@ class SqlCatalogStore:
         weighted tsvector (title A, abstract B, authors C)."""
         english: ColumnElement[Any] = literal_column("'english'::regconfig")
         word_queries = [func.plainto_tsquery(english, word) for word in parsed.words]
-        phrase_queries = [func.phraseto_tsquery(english, " ".join(p)) for p in parsed.phrases]
+        phrase_queries = [func.phraseto_tsquery(english, typed) for typed in parsed.phrase_texts]
         if phrase_queries:
             matching = _combine(phrase_queries, "&&")
         else:

@@ -17,18 +17,27 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import MetaData, Table, create_engine, func, select, text
-from sqlalchemy.engine import Connection, Engine, RowMapping, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+import pgvector.sqlalchemy  # noqa: F401  (teaches reflection PostgreSQL's `vector` type)
+from sqlalchemy import MetaData, Table, func, select, text
+from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import DateTime
 
 from likewise.index.pgvector_index import PgvectorIndex
-from likewise.store.base import StoreError
-from likewise.store.migrate import upgrade_to_head
+from likewise.store.base import CatalogStore, StoreError
+from likewise.store.factory import normalise_url, open_store
 
 # Bookkeeping that each database keeps for itself, and SQLite's full-text shadow tables
 # (PostgreSQL derives its own full-text column from the copied papers).
-_NOT_COPIED = {"alembic_version", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"}
+_NOT_COPIED = {
+    "alembic_version",
+    "sqlite_sequence",
+    "sqlite_stat1",
+    "sqlite_stat4",
+    "search_index_state",
+}
+# A SQLite target rebuilds these from the papers (store/sqlite.py: refresh_search_index).
+_DERIVED_ON_SQLITE = ("paper_authors",)
 _CHECKSUM_BITS = 128
 BATCH_SIZE = 2_000
 VECTOR_BATCH_SIZE = 50_000
@@ -58,17 +67,6 @@ class CopyError(StoreError):
     """The copy could not be made or did not verify; the target was left unchanged."""
 
 
-def open_engine(url: str) -> Engine:
-    try:
-        parsed = make_url(url)
-    except ArgumentError as error:
-        raise CopyError(f"not a database URL: {url!r}") from error
-    if parsed.drivername in {"postgresql", "postgres"}:
-        # psycopg 3 is the driver likewise ships with.
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed)
-
-
 def copy_catalog(
     source_url: str,
     target_url: str,
@@ -77,58 +75,74 @@ def copy_catalog(
     progress: Progress | None = None,
 ) -> CopyReport:
     """Copy every table of the source catalog into the empty target catalog, then verify."""
-    source = open_engine(source_url)
-    target = open_engine(target_url)
+    _check_source_exists(source_url)
+    # Opening migrates both to the same head revision: the same tables and columns exist.
+    source = open_store(source_url)
     try:
-        _check_reachable(source, source_url, "source")
-        _check_reachable(target, target_url, "target")
-        # Both sides at the same schema revision, so the same tables and columns exist.
-        upgrade_to_head(source, source_url)
-        upgrade_to_head(target, target_url)
-        source_tables = _reflect(source)
-        target_tables = _reflect(target)
-        report = CopyReport()
-        report.skipped = sorted(name for name in source_tables if name not in target_tables)
-        order = [table for table in _in_dependency_order(target) if table in source_tables]
+        target = open_store(target_url)
         try:
-            with source.connect() as reading, target.begin() as writing:
-                _check_empty(writing, target_tables, order)
-                for name in order:
-                    report.tables.append(
-                        _copy_table(
-                            reading,
-                            writing,
-                            source_tables[name],
-                            target_tables[name],
-                            batch_size,
-                            progress,
-                        )
-                    )
-                if writing.dialect.name == "postgresql":
-                    _advance_sequences(writing, [target_tables[name] for name in order])
-                    if "vector_index" in target_tables and "vectors" in target_tables:
-                        report.vector_models = _index_vectors(writing, target_tables["vectors"])
-        except SQLAlchemyError as error:
-            raise CopyError(f"copy failed, the target was left unchanged: {error}") from error
-        return report
+            _complete_derived_tables(source)
+            report = _copy_all(source.engine, target.engine, batch_size, progress)
+            # A SQLite target derives its full-text index and author rows from the papers.
+            _complete_derived_tables(target)
+            return report
+        finally:
+            target.close()
     finally:
-        source.dispose()
-        target.dispose()
+        source.close()
 
 
-def _check_reachable(engine: Engine, url: str, role: str) -> None:
-    if engine.dialect.name == "sqlite":
-        database = engine.url.database
-        if role == "source" and (not database or database == ":memory:"):
-            raise CopyError("the source must be a SQLite file")
-        if role == "source" and database and not Path(database).is_file():
-            raise CopyError(f"the source catalog {database} does not exist")
+def _check_source_exists(url: str) -> None:
+    parsed = normalise_url(url)
+    if parsed.drivername != "sqlite":
+        return
+    database = parsed.database or ""
+    if database in {"", ":memory:"}:
+        raise CopyError("the source must be a SQLite file")
+    if not Path(database).expanduser().is_file():
+        raise CopyError(f"the source catalog {database} does not exist")
+
+
+def _complete_derived_tables(store: CatalogStore) -> None:
+    # SQLite indexes authors and full text after ingest batches; catch up before copying.
+    refresh = getattr(store, "refresh_search_index", None)
+    if refresh is not None:
+        refresh()
+
+
+def _copy_all(
+    source: Engine, target: Engine, batch_size: int, progress: Progress | None
+) -> CopyReport:
+    source_tables = _reflect(source)
+    target_tables = _reflect(target)
+    report = CopyReport()
+    report.skipped = sorted(name for name in source_tables if name not in target_tables)
+    if target.dialect.name == "sqlite":
+        for name in _DERIVED_ON_SQLITE:
+            target_tables.pop(name, None)
+    order = [table for table in _in_dependency_order(target) if table in target_tables]
+    order = [table for table in order if table in source_tables]
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        with source.connect() as reading, target.begin() as writing:
+            _check_empty(writing, target_tables, order)
+            for name in order:
+                report.tables.append(
+                    _copy_table(
+                        reading,
+                        writing,
+                        source_tables[name],
+                        target_tables[name],
+                        batch_size,
+                        progress,
+                    )
+                )
+            if writing.dialect.name == "postgresql":
+                _advance_sequences(writing, [target_tables[name] for name in order])
+                if "vector_index" in target_tables and "vectors" in target_tables:
+                    report.vector_models = _index_vectors(writing, target_tables["vectors"])
     except SQLAlchemyError as error:
-        shown = engine.url.render_as_string(hide_password=True)
-        raise CopyError(f"cannot connect to the {role} database {shown}: {error}") from error
+        raise CopyError(f"copy failed, the target was left unchanged: {error}") from error
+    return report
 
 
 def _reflect(engine: Engine) -> dict[str, Table]:

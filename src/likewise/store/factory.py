@@ -53,26 +53,33 @@ def _sqlite_engine(url: URL) -> Engine:
     return create_sqlite_engine(url.render_as_string(hide_password=False), in_memory=in_memory)
 
 
+def _postgres_refinement(name: str) -> Any:
+    """store/postgres.py, when present, refines the PostgreSQL engine and store."""
+    if importlib.util.find_spec("likewise.store.postgres") is None:
+        return None
+    return getattr(importlib.import_module("likewise.store.postgres"), name, None)
+
+
+def _postgres_engine(url: URL) -> Engine:
+    refined = _postgres_refinement("create_postgres_engine")
+    if refined is not None:
+        engine: Engine = refined(url)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
 def _store_class(dialect: str) -> Any:
     if dialect == "sqlite":
         return SqliteCatalogStore
-    # store/postgres.py, when present, refines the PostgreSQL store (its own issue).
-    if importlib.util.find_spec("likewise.store.postgres") is not None:
-        postgres = importlib.import_module("likewise.store.postgres")
-        found = getattr(postgres, "PostgresCatalogStore", None)
-        if found is not None:
-            return found
-    return SqlCatalogStore
+    return _postgres_refinement("PostgresCatalogStore") or SqlCatalogStore
 
 
 def open_store(url: str) -> CatalogStore:
     """Open (creating and migrating to head if needed) the catalog at this URL."""
     parsed = normalise_url(url)
     shown = parsed.render_as_string(hide_password=True)
-    if parsed.drivername == "sqlite":
-        engine = _sqlite_engine(parsed)
-    else:
-        engine = create_engine(parsed, pool_pre_ping=True)
+    sqlite = parsed.drivername == "sqlite"
+    engine = _sqlite_engine(parsed) if sqlite else _postgres_engine(parsed)
     try:
         upgrade_to_head(engine, shown)
     except StoreError:

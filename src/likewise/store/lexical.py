@@ -32,6 +32,9 @@ STOPWORDS = frozenset(
 class ParsedQuery:
     arxiv_ids: list[str] = field(default_factory=list)
     phrases: list[list[str]] = field(default_factory=list)  # each phrase: its words
+    # The same phrases as typed, for engines that must tokenise them as they tokenised the
+    # documents (PostgreSQL splits "multi-document" into three positions, not two).
+    phrase_texts: list[str] = field(default_factory=list)
     words: list[str] = field(default_factory=list)
 
     @property
@@ -65,6 +68,7 @@ def parse_query(text: str) -> ParsedQuery:
             parsed.words.extend(words)
         elif words:
             parsed.phrases.append(words)
+            parsed.phrase_texts.append(" ".join(phrase.split()))
     loose = _words(_PHRASE.sub(" ", remaining).replace('"', " "))
     meaningful = [word for word in loose if word not in STOPWORDS]
     parsed.words.extend(meaningful if meaningful or parsed.phrases or parsed.words else loose)

@@ -58,7 +58,7 @@ def upgrade_to_head(engine: Engine, url: str) -> None:
     """Create or migrate the schema to the newest revision; a no-op when already there."""
     scripts = script_directory()
     head = head_revision()
-    with engine.connect() as connection:
+    with engine.connect().execution_options(sqlite_begin="deferred") as connection:
         revision = current_revision(connection)
     _check_known(revision, scripts, url)
     if revision == head:

@@ -16,8 +16,8 @@ from likewise.models import Announcement, AnnouncementKind, Paper, Version, norm
 from likewise.store import schema
 from likewise.store.base import UpsertCounts
 from likewise.store.rows import (
-    clean_categories,
     PaperRow,
+    clean_categories,
     merge_papers,
     paper_to_row,
     row_to_paper,
@@ -92,16 +92,22 @@ class BatchWriter:
             )
         first_listed = _first_listing_days(announcements)
         incoming = _dedupe(papers, source, first_listed)
-        stored = self._stored_papers(connection, list(incoming))
+        stored_rows = self.stored_rows(connection, list(incoming))
         counts = UpsertCounts()
         new_papers: list[Paper] = []
-        changed: list[tuple[int, Paper]] = []
+        to_merge: list[Paper] = []
         for arxiv_id, paper in incoming.items():
-            known = stored.get(arxiv_id)
-            if known is None:
+            found = stored_rows.get(arxiv_id)
+            if found is None:
                 new_papers.append(paper)
-                continue
-            key, old = known
+            elif not paper.versions and self.encode_row(paper_to_row(paper, source)) == found[1]:
+                counts.unchanged += 1  # the same record again: nothing to merge
+            else:
+                to_merge.append(paper)
+        stored = self._stored_papers(connection, [stored_rows[p.arxiv_id][0] for p in to_merge])
+        changed: list[tuple[int, Paper]] = []
+        for paper in to_merge:
+            key, old = stored[paper.arxiv_id]
             merged = merge_papers(old, paper)
             if paper_to_row(merged, source) == paper_to_row(old, source) and (
                 merged.versions == old.versions
@@ -138,11 +144,26 @@ class BatchWriter:
         rows = connection.exec_driver_sql(statement, (parameter,))
         return {arxiv_id: key for arxiv_id, key in rows}
 
-    def _stored_papers(
+    def stored_rows(
         self, connection: Connection, arxiv_ids: list[str]
+    ) -> dict[str, tuple[int, tuple[Any, ...]]]:
+        """Key and papers row, as the driver returns it, of the stored ones among these ids."""
+        columns = f'"key", {_PAPER_COLUMN_LIST}'
+        if self.sqlite:
+            statement = (
+                f"SELECT {columns} FROM papers WHERE arxiv_id IN (SELECT value FROM json_each(?))"
+            )
+            parameter: Any = json.dumps(arxiv_ids)
+        else:
+            statement = f"SELECT {columns} FROM papers WHERE arxiv_id = ANY(%s)"
+            parameter = arxiv_ids
+        rows = connection.exec_driver_sql(statement, (parameter,))
+        return {row[1]: (row[0], tuple(row[1:])) for row in rows}
+
+    def _stored_papers(
+        self, connection: Connection, keys: list[int]
     ) -> dict[str, tuple[int, Paper]]:
         found: dict[str, tuple[int, Paper]] = {}
-        keys = list(self.stored_keys(connection, arxiv_ids).values())
         rows: list[Any] = []
         for chunk in chunks(keys):
             rows.extend(
@@ -245,20 +266,30 @@ class BatchWriter:
         announcements: Sequence[Announcement],
         written: list[tuple[int, Paper]],
     ) -> None:
-        """The given announcements, plus a 'new' one for each written paper's announced day
-        that the batch does not list otherwise, so every announced day is in the table."""
-        rows: dict[tuple[str, date], str] = {}
+        """The given announcements (a day's listing says what kind it was), plus a 'new'
+        one for each written paper's announced day that is not stored already, so that every
+        announced day is in the table."""
+        listed: dict[tuple[str, date], str] = {}
         for announcement in announcements:
-            rows.setdefault((announcement.arxiv_id, announcement.day), announcement.kind.value)
-        for _, paper in written:
-            if paper.announced is not None:
-                rows.setdefault((paper.arxiv_id, paper.announced), AnnouncementKind.NEW.value)
-        self._many(
-            connection,
+            listed.setdefault((announcement.arxiv_id, announcement.day), announcement.kind.value)
+        derived = {
+            (paper.arxiv_id, paper.announced): AnnouncementKind.NEW.value
+            for _, paper in written
+            if paper.announced is not None and (paper.arxiv_id, paper.announced) not in listed
+        }
+        statement = (
             f"INSERT INTO announcements (arxiv_id, day, kind) VALUES ({self.placeholders(3)}) "
-            "ON CONFLICT (arxiv_id, day) DO NOTHING",
-            [(arxiv_id, self.encode_date(day), kind) for (arxiv_id, day), kind in rows.items()],
+            "ON CONFLICT (arxiv_id, day) DO "
         )
+        for rows, on_conflict in (
+            (listed, "UPDATE SET kind = excluded.kind"),
+            (derived, "NOTHING"),
+        ):
+            self._many(
+                connection,
+                statement + on_conflict,
+                [(arxiv_id, self.encode_date(day), kind) for (arxiv_id, day), kind in rows.items()],
+            )
 
     def move_checkpoint(self, connection: Connection, source: str, checkpoint: str) -> None:
         mark = self.mark

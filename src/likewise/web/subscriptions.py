@@ -146,19 +146,28 @@ def manage_page(request: Request, token: Token) -> Response:
 
 
 def _update(request: Request, subscriber: Subscriber, form: InterestForm, cadence: str,
-            strictness: str, collection: str, action: str) -> Response:
+            strictness: str, collection: str, action: str, bibtex: str = "") -> Response:
     library = library_of(request)
     pairs = form.pairs()
     if collection.strip():
         pairs.append(("collection", collection.strip()))
+    unmatched: list[str] = []
     try:
+        if bibtex.strip():
+            found, unmatched = library.likes_from_bibtex(bibtex)
+            pairs += [("like", arxiv_id) for arxiv_id in found]
         updated = library.update_subscription(
             subscriber, pairs, cadence=cadence, strictness=strictness
         )
     except InterestError as error:
         context = _manage_context(request, subscriber, form=form, error=str(error), action=action)
         return _show_manage(request, context, 400)
-    return _show_manage(request, _manage_context(request, updated, saved=True, action=action))
+    context = _manage_context(request, updated, saved=True, action=action)
+    if unmatched:
+        context["problems"].append(
+            "BibTeX entries not found in this catalog: " + ", ".join(unmatched[:20])
+        )
+    return _show_manage(request, context)
 
 
 @router.post("/subscriptions/manage/{token}", summary="Change a subscriber's settings")
@@ -173,10 +182,12 @@ def manage_save(
     collection: Annotated[str, Form(max_length=12)] = "",
     cadence: Annotated[str, Form(max_length=16)] = "daily",
     strictness: Annotated[str, Form(max_length=16)] = "balanced",
+    bibtex: Annotated[str, Form(max_length=60_000)] = "",
 ) -> Response:
     subscriber = _subscriber_for(request, token)
     form = InterestForm(categories, authors, searches, likes, trending)
-    return _update(request, subscriber, form, cadence, strictness, collection, request.url.path)
+    return _update(request, subscriber, form, cadence, strictness, collection, request.url.path,
+                   bibtex)
 
 
 @router.get("/subscriptions/unsubscribe/{token}", include_in_schema=False)
@@ -250,6 +261,7 @@ def account_digest_save(
     collection: Annotated[str, Form(max_length=12)] = "",
     cadence: Annotated[str, Form(max_length=16)] = "daily",
     strictness: Annotated[str, Form(max_length=16)] = "balanced",
+    bibtex: Annotated[str, Form(max_length=60_000)] = "",
 ) -> Response:
     user = current_user(request)
     if user is None:
@@ -258,4 +270,5 @@ def account_digest_save(
     if subscriber is None:
         raise HTTPException(404, "you have no digest yet")
     form = InterestForm(categories, authors, searches, likes, trending)
-    return _update(request, subscriber, form, cadence, strictness, collection, "/account/digest")
+    return _update(request, subscriber, form, cadence, strictness, collection, "/account/digest",
+                   bibtex)

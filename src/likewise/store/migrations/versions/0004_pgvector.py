@@ -5,6 +5,8 @@ Revises: 0003
 
 PostgreSQL only (SQLite keeps its vectors in `vectors` and indexes them in-process). The HNSW
 graph itself is built per model by index/pgvector_index.py once the dimensions are known.
+Also keeps statistics on the 1,000 x 10 most common lexemes of `papers.search_vector`, which
+store/postgres.py reads as document frequencies for its IDF weights.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ def upgrade() -> None:
             embedding vector NOT NULL,
             PRIMARY KEY (model_id, paper_key))"""
     )
+    op.execute("ALTER TABLE papers ALTER COLUMN search_vector SET STATISTICS 1000")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("DROP TABLE IF EXISTS vector_index")
+    op.execute("ALTER TABLE papers ALTER COLUMN search_vector SET STATISTICS -1")
