@@ -39,6 +39,7 @@ from likewise.rank.batch_match import (
     match_batch,
     match_naive,
 )
+from likewise.rank.cosine_adapter import bundled_calibration
 from likewise.settings import Settings
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "arxiv-daily-cs"
@@ -81,14 +82,30 @@ def vectors_for(ids: list[str], texts: dict[str, str], queries: list[str],
         row_of = {arxiv_id: row for row, arxiv_id in enumerate(ids_path.read_text().split())}
         matrix = np.load(matrix_path, mmap_mode="r")
         documents = np.stack([matrix[row_of[arxiv_id]] for arxiv_id in ids]).astype(np.float32)
-        source = f"cached corpus vectors ({matrix_path})"
+        source = f"{embedder.model_id} (cached corpus vectors {matrix_path})"
     else:
         documents = embedder.embed_documents([texts[arxiv_id] for arxiv_id in ids])
-        source = f"embedded here with {embedder.model_id}"
+        source = f"{embedder.model_id} (embedded here)"
     query_vectors = np.stack([embedder.embed_query(q) for q in queries])
     CACHE.mkdir(parents=True, exist_ok=True)
     np.savez(saved, ids=np.array(ids), documents=documents, queries=query_vectors)
     return documents, query_vectors, source
+
+
+def calibration_for(vectors: npt.NDArray[np.float32], window: WindowPapers,
+                    source: str) -> npt.NDArray[np.float64]:
+    """Each interest's Cosine Adapter (a(q), b(q)) from the bundled calibration when it was
+    fit for this model (features from its top-10 scores over the day), else the fallback."""
+    model_id = source.split(" ")[0]
+    calibration = bundled_calibration(model_id)
+    adapter = calibration.adapter_for("dense") if calibration is not None else None
+    if adapter is None:
+        print(f"calibration: fallback logistic (none bundled for {model_id})", file=sys.stderr)
+        return fallback_calibration(len(vectors))
+    print(f"calibration: bundled Cosine Adapter for {model_id}", file=sys.stderr)
+    top = np.sort(vectors @ window.vectors.T, axis=1)[:, ::-1][:, :10]
+    return np.array([adapter.parameters(vector, scores) for vector, scores in zip(
+        vectors, top, strict=True)], dtype=np.float64)
 
 
 def synthetic_requests(count: int, window: WindowPapers, pool: dict[str, Any],
@@ -120,6 +137,7 @@ def synthetic_requests(count: int, window: WindowPapers, pool: dict[str, Any],
             query_vectors=pool["vectors"][rows],
             query_reasons=reasons,
             query_calibration=pool["calibration"][rows],
+            query_ids=rows,  # one saved search or liked paper: the same row for everyone
             categories=frozenset(categories[int(i)] for i in picked),
             authors=authors,
             since=since,
@@ -179,7 +197,7 @@ def main() -> int:
         # Mostly authors of other days (no match), some of this day's.
         "authors": everyone[:: max(1, len(everyone) // 3000)] + today,
         "vectors": vectors,
-        "calibration": fallback_calibration(len(vectors)),
+        "calibration": calibration_for(vectors, window, source),
     }
     requests = synthetic_requests(arguments.subscribers, window, pool, generator,
                                   date.fromisoformat(day))

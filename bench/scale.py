@@ -33,6 +33,7 @@ SHARED_EMBEDDINGS = ROOT.parent / "shared" / "data" / "embeddings-all-minilm-l6-
 ARXIV_CACHE = Path.home() / ".cache" / "likewise"
 K = 10
 FILTERS = {"selective": 0.005, "broad": 0.20}
+SEARCH_EFFORTS = (40, 100, 200)
 
 Matrix = npt.NDArray[np.float32]
 Keys = npt.NDArray[np.int64]
@@ -282,12 +283,24 @@ def run_size(
         else:
             continue
         print(f"  {backend}: build {build:.0f} s, {size_bytes / size:.0f} bytes/paper")
-        for name, allowed in filters.items():
-            measured = measure(search, queries, allowed, truths[name])
-            print("    " + report(f"{name:10}", measured, baselines[name]))
-        sys.stdout.flush()
+        for effort in SEARCH_EFFORTS:
+            set_search_effort(backend, holder, effort)
+            knob = "expansion_search" if backend == "usearch" else "hnsw.ef_search"
+            print(f"   {knob} = {effort}")
+            for name, allowed in filters.items():
+                measured = measure(search, queries, allowed, truths[name])
+                print("    " + report(f"{name:10}", measured, baselines[name]))
+            sys.stdout.flush()
         del search, holder
         gc.collect()
+
+
+def set_search_effort(backend: str, holder: Any, effort: int) -> None:
+    """The graph's search breadth: the recall / latency dial of both HNSW implementations."""
+    if backend == "usearch":
+        holder._index.expansion_search = effort
+    else:
+        holder.ef_search = effort
 
 
 def iterate_sizes(text: str) -> Iterator[int]:

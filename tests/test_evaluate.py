@@ -195,3 +195,48 @@ def test_eval_refuses_an_unknown_configuration_clearly(
         )
     error = capsys.readouterr().err
     assert "unknown configuration 'splade'" in error and "Traceback" not in error
+
+
+def test_the_calibration_fit_tunes_alpha_and_fits_an_adapter_per_method() -> None:
+    from likewise.collections import Document, RetrievalCollection
+    from likewise.embed.fake import FakeEmbedder
+    from likewise.evaluate import throwaway_library
+    from likewise.evaluate_cutoff import cutoff_reports, fit_relevance_calibration
+    from likewise.rank.search import METHODS
+
+    topics = [
+        "basalt lava volcano",
+        "coral reef ocean",
+        "glacier ice melt",
+        "traffic cars roads",
+        "wheat crop yield",
+        "bird song migration",
+        "solar panel efficiency",
+        "bridge steel load",
+        "vaccine antibody response",
+        "galaxy dark matter",
+        "river flood delta",
+        "bee pollen hive",
+    ]
+    documents = [
+        Document(f"d{n}", f"Study of {topic}", f"We measure {topic} carefully.")
+        for n, topic in enumerate(topics)
+    ]
+    # "study" is in every title, so BM25 also retrieves non-relevant papers to learn from.
+    queries = {f"q{n}": f"study {topic}" for n, topic in enumerate(topics)}
+    qrels = {f"q{n}": {f"d{n}": 1} for n in range(len(topics))}
+    collection = RetrievalCollection("toy", documents, queries, qrels)
+    embedder = FakeEmbedder()
+    vectors = embedder.embed_documents([document.text for document in documents])
+    with throwaway_library(collection, Settings(embedder="fake"), embedder, vectors) as library:
+        calibration, notes = fit_relevance_calibration(library, collection)
+        reports = cutoff_reports(library, collection, calibration)
+    assert calibration.model_id == embedder.model_id
+    assert set(calibration.adapters) == set(METHODS)
+    assert 0.0 <= calibration.convex_alpha <= 1.0
+    assert notes[0].startswith("convex alpha")
+    assert {report.method for report in reports} == set(METHODS)
+    for report in reports:
+        assert 0.0 <= report.precision <= 1.0 and 0.0 <= report.recall <= 1.0
+        # One relevant paper in each query's candidates: 1 in 12 (the whole toy corpus).
+        assert report.observed_rate == pytest.approx(1 / 12)

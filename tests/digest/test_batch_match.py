@@ -67,6 +67,10 @@ def _random_request(
         query_vectors=vectors,
         query_reasons=[f"interest {subscriber_id}.{row}" for row in range(rows)],
         query_calibration=calibration,
+        query_ids=[
+            int(picks[row]) if shared[row] else 1000 + 10 * subscriber_id + row
+            for row in range(rows)
+        ],
         categories=frozenset(
             generator.choice(CATEGORIES, size=int(generator.integers(0, 3)), replace=False)
         ),

@@ -184,3 +184,28 @@ def test_saved_search_embeddings_are_cached_per_model(catalog: Any) -> None:
     assert interest.vector is not None and interest.calibration is not None
     cached = np.frombuffer(interest.vector, dtype=np.float32)
     assert np.allclose(cached, catalog.embedder.embed_query("dense retrieval"))
+
+
+def test_two_runners_at_once_compose_and_send_each_digest_once(catalog: Any) -> None:
+    import threading
+
+    for number in range(6):
+        catalog.add_subscriber(f"c{number}@example.org", [("category", "cs.IR")])
+    mailers = [RecordingMailer(), RecordingMailer()]
+    errors: list[BaseException] = []
+
+    def run(mailer: RecordingMailer) -> None:
+        try:
+            catalog.run_digests(mailer=mailer)
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(mailer,)) for mailer in mailers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    delivered = _recipients(mailers[0]) + _recipients(mailers[1])
+    assert sorted(delivered) == [f"c{number}@example.org" for number in range(6)]
+    assert catalog.digests.outbox_counts()["sent"] == 6

@@ -317,6 +317,10 @@ def test_a_bibtex_entry_naming_an_arxiv_id_gives_way_to_the_arxiv_record(
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("LIKEWISE_TEST_BACKEND") == "postgres",
+    reason="minutes on PostgreSQL; the smaller ingest tests cover that backend",
+)
 def test_the_whole_daily_file_is_stored_once_and_a_second_run_changes_nothing(
     library: Library, shared_data: Path
 ) -> None:

@@ -10,7 +10,7 @@ import pytest
 from catalog_helpers import make_paper, version
 
 from likewise.models import Announcement, AnnouncementKind, SearchFilters
-from likewise.store.base import UpsertCounts
+from likewise.store.base import StoreError, UpsertCounts
 from likewise.store.upsert import BatchWriter
 
 
@@ -242,3 +242,13 @@ def test_a_days_listing_says_what_kind_an_announcement_was(store: Any) -> None:
     store.upsert_papers([make_paper("2503.00016", announced=day)], source="file")
 
     assert store.announced_on(day) == listing
+
+
+def test_a_paper_without_id_or_text_title_is_refused_with_its_name(store: Any) -> None:
+    store.upsert_papers([make_paper("2503.00017")], source="file")
+
+    with pytest.raises(StoreError, match="has no id"):
+        store.upsert_papers([make_paper("  ")], source="file")
+    with pytest.raises(StoreError, match=r"paper 2503\.00018 from file"):
+        store.upsert_papers([make_paper("2503.00018", title=None)], source="file")
+    assert store.count_papers() == 1

@@ -104,6 +104,8 @@ def test_filters_apply_to_lexical_search(searchable: Any) -> None:
         "'; SELECT 1; --",
         "\x00\u200b\U0001f600",
         "a" * 5000,
+        " ".join(f"word{number}" for number in range(10_000)),
+        '"phrase one" ' * 50,
     ],
 )
 def test_hostile_or_empty_input_never_raises(searchable: Any, query: str) -> None:

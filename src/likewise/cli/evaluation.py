@@ -192,7 +192,7 @@ def _report(
             title_justify="left",
         )
         for column in ("metric", "A", "B", "A − B", "p", "p (Holm)", "significant"):
-            significance.add_column(column)
+            significance.add_column(column, overflow="fold")
         for item in comparisons:
             significance.add_row(
                 item.metric,

@@ -184,6 +184,9 @@ def _load_session(path: Path, threads: int) -> Any:
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.intra_op_num_threads = threads if threads > 0 else (os.cpu_count() or 1)
     options.inter_op_num_threads = 1
+    # Idle workers sleep instead of spinning: on a small shared machine the spinning burns
+    # the CPU that the web server and database need (measured no slower: bench/embed.py).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(
         str(path), sess_options=options, providers=["CPUExecutionProvider"]
     )

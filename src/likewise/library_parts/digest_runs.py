@@ -57,6 +57,7 @@ class _Queries:
     vectors: list[npt.NDArray[np.float32]] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     calibration: list[tuple[float, float]] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
 
 
 class DigestRunOps(LibraryBase):
@@ -184,13 +185,19 @@ class DigestRunOps(LibraryBase):
             return []
         return accounts.collection_items(collection.id)[:_COLLECTION_ITEMS]
 
-    def _queries(self, subscriber: Subscriber, liked: dict[str, Paper]) -> _Queries:
+    def _queries(
+        self, subscriber: Subscriber, liked: dict[str, Paper], identities: dict[str, int]
+    ) -> _Queries:
         queries = _Queries()
 
-        def add(vector: npt.NDArray[np.float32], reason: str, calib: tuple[float, float]) -> None:
+        def add(
+            vector: npt.NDArray[np.float32], reason: str, calib: tuple[float, float], key: str
+        ) -> None:
+            # Equal keys mean equal vectors and calibrations: the batch scores them once.
             queries.vectors.append(vector)
             queries.reasons.append(reason)
             queries.calibration.append(calib)
+            queries.ids.append(identities.setdefault(key, len(identities)))
 
         for interest in subscriber.interests:
             if interest.kind == SEARCH and interest.value.strip():
@@ -198,26 +205,32 @@ class DigestRunOps(LibraryBase):
                 vector, calibration = self._cached_query(
                     interest, partial(self.embedder.embed_query, text)
                 )
-                add(vector, search_reason(text), calibration)
+                add(vector, search_reason(text), calibration, f"search:{text}")
             elif interest.kind == LIKE and interest.value in liked:
                 paper = liked[interest.value]
                 vector, calibration = self._cached_query(
                     interest, partial(self._paper_vector_of, paper), paper.arxiv_id
                 )
-                add(vector, like_reason(paper.title), calibration)
+                add(vector, like_reason(paper.title), calibration, f"like:{paper.arxiv_id}")
             elif interest.kind == COLLECTION:
                 ids = self._collection_likes(subscriber, interest)
                 papers = self.store.get_papers(ids)
                 members = [papers[arxiv_id] for arxiv_id in ids if arxiv_id in papers]
                 for paper, vector in zip(members, self._paper_vectors(members), strict=True):
                     add(vector, like_reason(paper.title, "saved"),
-                        self._query_calibration(vector, paper.arxiv_id))
+                        self._query_calibration(vector, paper.arxiv_id),
+                        f"saved:{paper.arxiv_id}")
         return queries
 
     def _request(
-        self, subscriber: Subscriber, since: date, liked: dict[str, Paper], exclude: set[str]
+        self,
+        subscriber: Subscriber,
+        since: date,
+        liked: dict[str, Paper],
+        exclude: set[str],
+        identities: dict[str, int],
     ) -> MatchRequest:
-        queries = self._queries(subscriber, liked)
+        queries = self._queries(subscriber, liked, identities)
         dimension = self.embedder.dimension
         own_likes = {i.value for i in subscriber.interests if i.kind == LIKE}
         trending = [int(i.value) for i in subscriber.interests if i.kind == TRENDING]
@@ -230,6 +243,7 @@ class DigestRunOps(LibraryBase):
             ),
             query_reasons=queries.reasons,
             query_calibration=np.array(queries.calibration, dtype=np.float64).reshape(-1, 2),
+            query_ids=queries.ids,
             categories=frozenset(i.value for i in subscriber.interests if i.kind == CATEGORY),
             authors=frozenset(
                 i.value.casefold() for i in subscriber.interests if i.kind == AUTHOR
@@ -275,8 +289,11 @@ class DigestRunOps(LibraryBase):
         window = self._window([day for day in days if day >= earliest], now)
         already = self.digests.suggested_among([s.id for s in due], window.matrix.ids)
         liked = self._liked_papers(due)
+        identities: dict[str, int] = {}
         requests = [
-            self._request(subscriber, windows[subscriber.id][0], liked, already[subscriber.id])
+            self._request(
+                subscriber, windows[subscriber.id][0], liked, already[subscriber.id], identities
+            )
             for subscriber in due
         ]
         selections = match_batch(requests, window.matrix)

@@ -3,10 +3,11 @@
 Each subscriber is a hybrid query: predicates (categories, date window, followed authors) plus
 query vectors (saved searches, papers they liked). Following HQI -- Mohoney et al.,
 "High-Throughput Vector Similarity Search in Knowledge Graphs", SIGMOD 2023 -- the queries are
-grouped by predicate partition (the same category set and window start), and each partition is
-scored with one matrix product of all its interest vectors against the partition's papers,
-instead of one filtered search per subscriber. `match_one` is that naive per-subscriber
-query, kept as the reference the batch must agree with (tests and bench/digest.py).
+grouped by predicate partition and each group is scored with one matrix product of its
+interest vectors against the group's papers, instead of one filtered search per subscriber;
+only the (subscriber, paper) cells that pass are carried on, sparsely. `match_one` is the
+naive per-subscriber query, kept as the reference the batch must agree with exactly (tests
+and bench/digest.py).
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ class MatchRequest:
     exclude: frozenset[str] = frozenset()  # ids already suggested, ever
     trending: int = 0  # also the top-N trending papers of the window
     limit: int = 30
+    # Optional identity of each row (same id = same vector and calibration, e.g. one saved
+    # search or liked paper shared by many subscribers): the batch computes it once.
+    query_ids: Sequence[int] | None = None
 
 
 class Pick(NamedTuple):
@@ -109,9 +113,6 @@ class Selection:
     @property
     def picks(self) -> list[Pick]:
         return [Pick(*item) for item in zip(self.columns, self.scores, self.reasons, strict=True)]
-
-    def ids(self, window: WindowPapers) -> list[str]:
-        return [window.ids[column] for column in self.columns]
 
 
 # Author matches outrank every vector match, trending picks come after them, then the
@@ -196,11 +197,12 @@ def match_batch(requests: Sequence[MatchRequest], window: WindowPapers) -> list[
     """Every request at once; same picks as the naive plan, in the order of `requests`.
 
     Requests are partitioned by their date predicate (subscribers whose windows start on the
-    same day), and each partition is scored in blocks with one matrix product of its distinct
-    interest vectors against the partition's papers. Category predicates become a mask for
-    the whole block from one boolean product (subscribers x categories by categories x
-    papers): within one announcement window a partition per category set would be smaller
-    than the fixed cost of a product, so the mask keeps HQI's one-product-per-group shape.
+    same day) and scored in blocks: one matrix product of the block's *distinct* interest
+    vectors (rows sharing a `query_ids` entry are computed once) against the partition's
+    papers, category predicates for the whole block from one boolean product (subscribers x
+    categories by categories x papers) -- within one announcement window a partition per
+    category set would be smaller than the fixed cost of a product -- then thresholds,
+    exclusions, author and trending picks and each subscriber's top-k on the sparse cells.
     """
     partitions: dict[date | None, list[int]] = defaultdict(list)
     for position, request in enumerate(requests):
@@ -218,7 +220,7 @@ def match_batch(requests: Sequence[MatchRequest], window: WindowPapers) -> list[
     return [selection for selection in results if selection is not None]
 
 
-BLOCK = 2048  # subscribers scored together; bounds the (subscribers x papers) matrices
+BLOCK = 8192  # subscribers scored together; bounds the (subscribers x papers) mask
 
 
 class _WindowIndex:
@@ -232,24 +234,25 @@ class _WindowIndex:
         self.column_of = {paper_id: column for column, paper_id in enumerate(window.ids)}
 
 
-def _distinct_rows(
-    rows: npt.NDArray[np.float32], parameters: npt.NDArray[np.float64]
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """(first index of each distinct row, distinct index of every row): subscribers who
-    share a saved search or a liked paper share one row of the product. Rows are grouped by
-    a random projection, then checked for exact equality (a collision keeps its own row)."""
-    generator = np.random.default_rng(0)
-    keys = rows.astype(np.float64) @ generator.normal(size=rows.shape[1])
-    keys += parameters @ generator.normal(size=parameters.shape[1])
-    _, representative, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    same = np.all(rows == rows[representative[inverse]], axis=1) & np.all(
-        parameters == parameters[representative[inverse]], axis=1
-    )
-    if not same.all():
-        own = np.flatnonzero(~same)
-        inverse[own] = len(representative) + np.arange(len(own))
-        representative = np.concatenate([representative, own])
-    return representative, inverse
+def _distinct_rows(members: list[MatchRequest]) -> tuple[list[tuple[int, int]], list[int]]:
+    """((member, row) of each distinct interest row, distinct index of every row in member
+    order): rows with the same `query_ids` entry are one row of the product."""
+    distinct: dict[int, int] = {}
+    representatives: list[tuple[int, int]] = []
+    index_of: list[int] = []
+    for slot, member in enumerate(members):
+        ids = member.query_ids
+        for row in range(len(member.query_reasons)):
+            if ids is None:
+                index_of.append(len(representatives))
+                representatives.append((slot, row))
+                continue
+            known = distinct.get(ids[row])
+            if known is None:
+                known = distinct[ids[row]] = len(representatives)
+                representatives.append((slot, row))
+            index_of.append(known)
+    return representatives, index_of
 
 
 def _category_mask(
@@ -309,18 +312,19 @@ def _vector_cells(
     sizes = np.array([len(member.query_reasons) for member in members])
     if not sizes.any() or len(columns) == 0:
         return
-    rows = np.concatenate([member.query_vectors for member in members])
-    parameters = np.concatenate([member.query_calibration for member in members])
-    representative, distinct_of = _distinct_rows(rows, parameters)
-    product = rows[representative].astype(np.float64) @ window.vectors64[columns].T
-    probabilities = calibrated(product, parameters[representative])
+    representatives, index_of = _distinct_rows(members)
+    distinct_of = np.asarray(index_of, dtype=np.int64)
+    vectors = np.stack([members[slot].query_vectors[row] for slot, row in representatives])
+    parameters = np.stack([members[slot].query_calibration[row] for slot, row in representatives])
+    product = vectors.astype(np.float64) @ window.vectors64[columns].T
+    probabilities = calibrated(product, parameters)
     thresholds = np.array([member.threshold for member in members])
     owner = np.repeat(np.arange(len(members)), sizes)
     starts = np.cumsum(sizes) - sizes
     local = np.arange(len(owner)) - np.repeat(starts, sizes)
     # Sparse from here on: only (distinct row, paper) pairs that pass the lowest threshold.
     hit_row, hit_place = np.nonzero(probabilities >= thresholds[sizes > 0].min())
-    per_distinct = np.bincount(hit_row, minlength=len(representative))
+    per_distinct = np.bincount(hit_row, minlength=len(representatives))
     first_hit = np.cumsum(per_distinct) - per_distinct
     counts = per_distinct[distinct_of]
     row_of_cell = np.repeat(np.arange(len(owner)), counts)
@@ -401,26 +405,29 @@ def _selections(
     width = len(columns)
     keep = ~np.isin(member * width + place, np.asarray(excluded, dtype=np.int64))
     member, place, score, kind, detail = (a[keep] for a in (member, place, score, kind, detail))
-    order = np.lexsort((detail, -score, place, member))
+    # One sort into the final order; the first cell of each (member, paper) in it is the
+    # best (highest score, then the member's first interest row), the rest are dropped.
+    order = np.lexsort((detail, place, -score, member))
+    _, first = np.unique((member * width + place)[order], return_index=True)
+    order = order[np.sort(first)]
     member, place, score, kind, detail = (a[order] for a in (member, place, score, kind, detail))
-    first = np.ones(len(member), dtype=bool)
-    first[1:] = (member[1:] != member[:-1]) | (place[1:] != place[:-1])
-    member, place, score, kind, detail = (a[first] for a in (member, place, score, kind, detail))
-    order = np.lexsort((place, -score, member))
-    member, place, score, kind, detail = (a[order] for a in (member, place, score, kind, detail))
+    # Keep each member's first `limit` cells only, before any per-pick Python.
+    starts = np.searchsorted(member, np.arange(len(members)))
+    limits = np.array([request.limit for request in members])
+    within = (np.arange(len(member)) - starts[member]) < limits[member]
+    member, place, score, kind, detail = (a[within] for a in (member, place, score, kind, detail))
     bounds = np.searchsorted(member, np.arange(len(members) + 1)).tolist()
+    # Picks before index i that are not plain interest matches: a member whose range adds
+    # none takes the fast path.
+    special = np.r_[0, np.cumsum(kind != 0)].tolist()
     column_list = columns[place].tolist()
     places, scores, kinds, details = place.tolist(), score.tolist(), kind.tolist(), detail.tolist()
     selections = []
     for slot, request in enumerate(members):
-        low = bounds[slot]
-        high = min(bounds[slot + 1], low + request.limit)
-        codes = kinds[low:high]
-        if not codes or max(codes) == 0:  # the common case: every pick is an interest match
+        low, high = bounds[slot], bounds[slot + 1]
+        if special[high] == special[low]:  # the common case: every pick is an interest match
             texts = request.query_reasons
             reasons = [texts[row] for row in details[low:high]]
-        elif min(codes) == 3:
-            reasons = [_NEW_IN] * len(codes)
         else:
             reasons = [
                 _reason(request, slot, places[index], kinds[index], details[index], authors)

@@ -114,44 +114,21 @@ def hybrid_search(
     matched = calibration is not None and calibration.model_id == embedder.model_id
     alpha = calibration.convex_alpha if calibration is not None and matched else DEFAULT_ALPHA
     depth = max(plan.depth, plan.offset + plan.limit)
-    lexical_future: Future[tuple[list[tuple[str, float]], float]] | None = None
-    if plan.method != "dense":
-        # BM25 needs no query vector: it runs in a worker thread while the query is embedded
-        # (ONNX Runtime and the database drivers release the GIL).
-        filters = None if plan.filters.is_empty else plan.filters
-        lexical_future = _workers().submit(_timed_lexical, store, text, depth, filters)
-    query_vector = clock.run("embed", lambda: embedder.embed_query(text))
-    dense: dict[str, float] = {}
-    lexical: dict[str, float] = {}
-    if plan.method != "bm25":
-        keys, similarities = clock.run("dense", lambda: index.search(query_vector, depth, allowed))
-        names = clock.run("dense", lambda: store.arxiv_ids_for_keys([int(k) for k in keys]))
-        dense = {
-            names[int(k)]: float(s)
-            for k, s in zip(keys, similarities, strict=True)
-            if int(k) in names
-        }
-    if lexical_future is not None:
-        found, seconds = clock.run("lexical wait", lexical_future.result)
-        lexical = dict(found)
-        clock.timings["lexical"] = seconds
-
-    def fuse() -> list[tuple[str, float]]:
-        if plan.method in ("rrf", "convex"):
-            _add_missing_cosines(dense, lexical, query_vector, store, index)
-        if plan.method == "bm25":
-            return sorted(lexical.items(), key=lambda item: (-item[1], item[0]))
-        if plan.method == "dense":
-            return sorted(dense.items(), key=lambda item: (-item[1], item[0]))
-        if plan.method == "rrf":
-            by_score = {
-                "lexical": [d for d, _ in sorted(lexical.items(), key=lambda i: (-i[1], i[0]))],
-                "dense": [d for d, _ in sorted(dense.items(), key=lambda i: (-i[1], i[0]))],
-            }
-            return reciprocal_rank_fusion(by_score, k=plan.rrf_k)
-        return dense_lexical_fusion(dense, lexical, alpha)
-
-    ranked = clock.run("fusion", fuse)
+    filters = None if plan.filters.is_empty else plan.filters
+    query_vector, dense, lexical = retrieve_candidates(
+        text,
+        plan.method,
+        depth,
+        store=store,
+        index=index,
+        embedder=embedder,
+        allowed=allowed,
+        filters=filters,
+        timings=clock.timings,
+    )
+    ranked = clock.run(
+        "fusion", lambda: fuse_candidates(plan.method, dense, lexical, alpha, plan.rrf_k)
+    )
     raw = np.array([score for _, score in ranked], dtype=np.float64)
     adapter = calibration.adapter_for(plan.method) if calibration is not None and matched else None
     notice: str | None = None
@@ -187,6 +164,69 @@ def hybrid_search(
     return SearchResult(
         text, plan.method, hits, keep, no_good, notice, adapter is not None, clock.timings
     )
+
+
+def retrieve_candidates(
+    text: str,
+    method: str,
+    depth: int,
+    *,
+    store: CatalogStore,
+    index: VectorIndex,
+    embedder: Embedder,
+    allowed: npt.NDArray[np.int64] | None = None,
+    filters: SearchFilters | None = None,
+    timings: dict[str, float] | None = None,
+) -> tuple[npt.NDArray[np.float32], dict[str, float], dict[str, float]]:
+    """(query vector, dense cosines, BM25 scores) of the top `depth` of each side the method
+    uses; for the hybrids, lexical-only candidates also get their exact cosine."""
+    clock = _Clock()
+    lexical_future: Future[tuple[list[tuple[str, float]], float]] | None = None
+    if method != "dense":
+        # BM25 needs no query vector: it runs in a worker thread while the query is embedded
+        # (ONNX Runtime and the database drivers release the GIL).
+        lexical_future = _workers().submit(_timed_lexical, store, text, depth, filters)
+    query_vector = clock.run("embed", lambda: embedder.embed_query(text))
+    dense: dict[str, float] = {}
+    lexical: dict[str, float] = {}
+    if method != "bm25":
+        keys, similarities = clock.run("dense", lambda: index.search(query_vector, depth, allowed))
+        names = clock.run("dense", lambda: store.arxiv_ids_for_keys([int(k) for k in keys]))
+        dense = {
+            names[int(k)]: float(s)
+            for k, s in zip(keys, similarities, strict=True)
+            if int(k) in names
+        }
+    if lexical_future is not None:
+        found, seconds = clock.run("lexical wait", lexical_future.result)
+        lexical = dict(found)
+        clock.timings["lexical"] = seconds
+    if method in ("rrf", "convex"):
+        clock.run("dense", lambda: _add_missing_cosines(dense, lexical, query_vector, store, index))
+    if timings is not None:
+        timings.update(clock.timings)
+    return query_vector, dense, lexical
+
+
+def _best_first(scores: dict[str, float]) -> list[tuple[str, float]]:
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def fuse_candidates(
+    method: str, dense: dict[str, float], lexical: dict[str, float], alpha: float, rrf_k: int
+) -> list[tuple[str, float]]:
+    """(id, raw score) best first for one method over retrieved candidates."""
+    if method == "bm25":
+        return _best_first(lexical)
+    if method == "dense":
+        return _best_first(dense)
+    if method == "rrf":
+        rankings = {
+            "lexical": [doc_id for doc_id, _ in _best_first(lexical)],
+            "dense": [doc_id for doc_id, _ in _best_first(dense)],
+        }
+        return reciprocal_rank_fusion(rankings, k=rrf_k)
+    return dense_lexical_fusion(dense, lexical, alpha)
 
 
 _WORKERS: list[ThreadPoolExecutor] = []

@@ -17,6 +17,8 @@ ARXIV_ID = re.compile(
     r"(?:v\d+)?(?![\w/])",
     re.IGNORECASE,
 )
+MAX_WORDS = 64  # also keeps SQL expressions shallow (each word is one more operator)
+MAX_PHRASES = 8
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"\w+")
 # Very common English words match most abstracts and add nothing to the ranking.
@@ -72,7 +74,10 @@ def parse_query(text: str) -> ParsedQuery:
     loose = _words(_PHRASE.sub(" ", remaining).replace('"', " "))
     meaningful = [word for word in loose if word not in STOPWORDS]
     parsed.words.extend(meaningful if meaningful or parsed.phrases or parsed.words else loose)
-    parsed.words = list(dict.fromkeys(parsed.words))
+    # A pasted abstract is a fine query, but a whole paper would only cost time.
+    parsed.words = list(dict.fromkeys(parsed.words))[:MAX_WORDS]
+    parsed.phrases = parsed.phrases[:MAX_PHRASES]
+    parsed.phrase_texts = parsed.phrase_texts[:MAX_PHRASES]
     return parsed
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from likewise.models import Announcement, AnnouncementKind, Paper, Version, normalise_name
 from likewise.store import schema
-from likewise.store.base import UpsertCounts
+from likewise.store.base import StoreError, UpsertCounts
 from likewise.store.rows import (
     PaperRow,
     clean_categories,
@@ -348,6 +348,12 @@ def _dedupe(
     """Batch papers by id (repeats merged), each with its source, history and announced day."""
     incoming: dict[str, Paper] = {}
     for original in papers:
+        if not isinstance(original.arxiv_id, str) or not original.arxiv_id.strip():
+            raise StoreError(f"a paper from {source} has no id (title {original.title!r})")
+        if not isinstance(original.title, str) or not isinstance(original.abstract, str):
+            raise StoreError(
+                f"paper {original.arxiv_id} from {source}: title and abstract must be text"
+            )
         listed = first_listed.get(original.arxiv_id)
         if listed is not None and original.announced is not None and listed >= original.announced:
             listed = None
