@@ -6,7 +6,9 @@ from datetime import date
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
+from likewise.rank import batch_match
 from likewise.rank.batch_match import (
     MatchRequest,
     WindowPapers,
@@ -98,6 +100,22 @@ def test_batch_and_naive_plans_choose_the_same_papers_for_random_subscribers() -
         assert np.allclose(
             [pick.score for pick in batched.picks], [pick.score for pick in reference.picks]
         )
+
+
+def test_the_key_by_key_sort_agrees_when_cells_do_not_fit_one_integer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    generator = np.random.default_rng(21)
+    window = _window(generator)
+    requests = [_random_request(generator, window, number) for number in range(120)]
+    monkeypatch.setattr(batch_match, "PACKED_KEY_LIMIT", 0)
+    batch = match_batch(requests, window)
+    naive = match_naive(requests, window)
+    assert sum(len(selection.picks) for selection in batch) > 100
+    for batched, reference in zip(batch, naive, strict=True):
+        assert [(p.column, p.reason) for p in batched.picks] == [
+            (p.column, p.reason) for p in reference.picks
+        ]
 
 
 def test_vector_matches_respect_categories_dates_threshold_and_exclusions() -> None:

@@ -221,6 +221,7 @@ def match_batch(requests: Sequence[MatchRequest], window: WindowPapers) -> list[
 
 
 BLOCK = 8192  # subscribers scored together; bounds the (subscribers x papers) mask
+PACKED_KEY_LIMIT = 2**62  # the sort key of a cell must fit in int64
 
 
 class _WindowIndex:
@@ -403,11 +404,20 @@ def _selections(
     row), minus exclusions, ranked by score then column (the naive plan's stable order)."""
     member, place, score, kind, detail = cells
     width = len(columns)
-    keep = ~np.isin(member * width + place, np.asarray(excluded, dtype=np.int64))
+    keep = ~np.isin(member * width + place, np.asarray(excluded, dtype=np.int64), kind="table")
     member, place, score, kind, detail = (a[keep] for a in (member, place, score, kind, detail))
     # One sort into the final order; the first cell of each (member, paper) in it is the
     # best (highest score, then the member's first interest row), the rest are dropped.
-    order = np.lexsort((detail, place, -score, member))
+    # (member, score descending, paper, interest row) packed into one integer per cell,
+    # the score as its rank among the distinct scores, so that one argsort orders them.
+    distinct_scores, score_rank = np.unique(score, return_inverse=True)
+    descending = len(distinct_scores) - 1 - score_rank.reshape(-1)
+    depth = int(detail.max()) + 1 if len(detail) else 1
+    if len(members) * len(distinct_scores) * width * depth < PACKED_KEY_LIMIT:
+        packed = ((member * len(distinct_scores) + descending) * width + place) * depth + detail
+        order = np.argsort(packed)
+    else:  # too many cells to pack into 64 bits: sort key by key instead
+        order = np.lexsort((detail, place, descending, member))
     _, first = np.unique((member * width + place)[order], return_index=True)
     order = order[np.sort(first)]
     member, place, score, kind, detail = (a[order] for a in (member, place, score, kind, detail))

@@ -29,7 +29,7 @@ from likewise.store import schema
 from likewise.store.base import CatalogStatus, SourceStatus, UnknownPaperError, UpsertCounts
 from likewise.store.lexical import ParsedQuery, parse_query
 from likewise.store.rows import normalise_doi, row_to_paper, title_hash
-from likewise.store.upsert import BatchWriter, chunks, keys_for, load_versions
+from likewise.store.upsert import BatchWriter, chunks, load_versions
 
 papers = schema.papers
 _KIND_ORDER = {kind.value: position for position, kind in enumerate(AnnouncementKind)}
@@ -114,7 +114,7 @@ class SqlCatalogStore:
 
     def paper_keys(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
         with self.reading() as connection:
-            return keys_for(connection, arxiv_ids)
+            return self._writer.stored_keys(connection, list(arxiv_ids))
 
     def arxiv_ids_for_keys(self, keys: Sequence[int]) -> dict[int, str]:
         found: dict[int, str] = {}
@@ -337,7 +337,7 @@ class SqlCatalogStore:
         if not items:
             return
         with self.writing() as connection:
-            keys = keys_for(connection, [arxiv_id for arxiv_id, _, _ in items])
+            keys = self._writer.stored_keys(connection, [arxiv_id for arxiv_id, _, _ in items])
             rows = []
             for arxiv_id, content_hash, vector in items:
                 if arxiv_id not in keys:

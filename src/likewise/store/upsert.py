@@ -377,17 +377,6 @@ def _needs_no_preparing(paper: Paper, listed: date | None) -> bool:
     return (paper.submitted if paper.latest_version == 1 else paper.updated) is None
 
 
-def keys_for(connection: Connection, arxiv_ids: Sequence[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    papers = schema.papers
-    for chunk in chunks(list(arxiv_ids)):
-        for key, arxiv_id in connection.execute(
-            select(papers.c.key, papers.c.arxiv_id).where(papers.c.arxiv_id.in_(chunk))
-        ):
-            found[arxiv_id] = key
-    return found
-
-
 def load_versions(connection: Connection, ids: dict[int, str]) -> dict[int, list[Version]]:
     """Version history per paper key (ids maps key to arXiv id), oldest first."""
     table = schema.versions
