@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from likewise.index.persisted import publish_file
+
 # Below this many allowed keys, rows are looked up one by one; above, a vectorised isin wins.
 _DICT_LOOKUP_LIMIT = 4096
 # When the allowed rows are at least 1/this of the matrix, score all rows instead of copying.
@@ -184,7 +186,7 @@ class ExactIndex:
         try:
             with os.fdopen(handle, "wb") as file:
                 np.savez(file, keys=self._keys[: self._size], vectors=self._matrix[: self._size])
-            os.replace(temporary, path)
+            publish_file(Path(temporary), path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise

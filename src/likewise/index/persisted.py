@@ -78,10 +78,17 @@ def write_stamp(path: Path, stamp: IndexStamp) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             json.dump(asdict(stamp), file)
-        os.replace(temporary, path)
+        publish_file(Path(temporary), path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def publish_file(temporary: Path, path: Path) -> None:
+    """Rename a finished temporary file over `path`, readable by other users' processes
+    (a web server under its own account) as a normal file would be."""
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
 
 
 def stamp_identity(path: Path) -> tuple[int, int, int] | None:

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from likewise.index.exact import ExactIndex, check_vectors
+from likewise.index.persisted import publish_file
 
 # Filters letting through at most this many keys are always scored exactly. Above it the
 # choice is by cost: exact scoring reads m rows, oversampled graph search visits about
@@ -134,7 +135,7 @@ class UsearchIndex:
         os.close(handle)
         try:
             self._index.save(temporary)
-            os.replace(temporary, path)
+            publish_file(Path(temporary), path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise

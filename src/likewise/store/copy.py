@@ -146,22 +146,30 @@ def _copy_all(
 
 
 def _reflect(engine: Engine) -> dict[str, Table]:
+    skipped = _NOT_COPIED | _virtual_tables(engine)
     metadata = MetaData()
-    metadata.reflect(bind=engine)
-    return {
-        name: table
-        for name, table in metadata.tables.items()
-        if name not in _NOT_COPIED and not _is_full_text_shadow(name)
-    }
+    metadata.reflect(bind=engine, only=lambda name, _: name not in skipped)
+    return dict(metadata.tables)
 
 
-def _is_full_text_shadow(name: str) -> bool:
-    return "_fts" in name
+def _virtual_tables(engine: Engine) -> set[str]:
+    """SQLite's virtual tables (the FTS5 index) and the shadow tables that store them."""
+    if engine.dialect.name != "sqlite":
+        return set()
+    with engine.connect() as connection:
+        names = connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+        ).scalars()
+        virtual = set(names)
+    shadows = ("data", "idx", "docsize", "config", "content")
+    return virtual | {f"{name}_{suffix}" for name in virtual for suffix in shadows}
 
 
 def _in_dependency_order(engine: Engine) -> list[str]:
     metadata = MetaData()
-    metadata.reflect(bind=engine)
+    skipped = _NOT_COPIED | _virtual_tables(engine)
+    metadata.reflect(bind=engine, only=lambda name, _: name not in skipped)
     return [table.name for table in metadata.sorted_tables]
 
 

@@ -38,6 +38,9 @@ RANK_NORMALISATION = 1
 # them would rank most of the catalog for little gain (0.05 measured best on SciFact, and it
 # halves the latency against 0.2).
 COMMON_SHARE = 0.05
+# About this many candidate papers are ranked at most (before the fallback to every word):
+# ranking costs one ts_rank per query word per candidate. Below ~100k papers it never binds.
+CANDIDATE_BUDGET = 20_000
 STATISTICS_SECONDS = 600.0
 _TERM_LEXEMES = text(
     "SELECT word, ARRAY(SELECT lexeme FROM unnest(to_tsvector('english', word))) "
@@ -132,13 +135,22 @@ class PostgresCatalogStore(SqlCatalogStore):
         vector: ColumnElement[Any] = literal_column("papers.search_vector")
         weights: ColumnElement[Any] = literal_column(f"'{RANK_WEIGHTS}'::float4[]")
         score: ColumnElement[Any] = literal(0.0)
-        selecting: list[Any] = []
+        rare: list[tuple[float, Any]] = []
         for word, found in terms:
             query = func.plainto_tsquery(english, word)
             idf = sum(statistics.idf(lexeme) for lexeme in found) / len(found)
             score = score + literal(idf) * func.ts_rank(weights, vector, query, RANK_NORMALISATION)
-            if max(statistics.share(lexeme) for lexeme in found) <= COMMON_SHARE:
-                selecting.append(query)
+            share = max(statistics.share(lexeme) for lexeme in found)
+            if share <= COMMON_SHARE:
+                rare.append((share, query))
+        # Every candidate is ranked, so the rarest words select, up to a budget of papers.
+        selecting: list[Any] = []
+        expected = 0.0
+        for share, query in sorted(rare, key=lambda item: item[0]):
+            expected += share * statistics.papers
+            if selecting and expected > CANDIDATE_BUDGET:
+                break
+            selecting.append(query)
         phrase_queries = [func.phraseto_tsquery(english, typed) for typed in parsed.phrase_texts]
         every_word = [func.plainto_tsquery(english, word) for word, _ in terms]
         if phrase_queries:
