@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -16,6 +17,12 @@ from likewise.index.usearch_index import UsearchIndex
 from likewise.library import Library
 from likewise.models import Paper
 from likewise.settings import Settings
+
+# On PostgreSQL the index lives in pgvector's table (library_parts/pgvectors.py), not in files.
+file_index_only = pytest.mark.skipif(
+    os.environ.get("LIKEWISE_TEST_BACKEND") == "postgres",
+    reason="the index file exists on SQLite; PostgreSQL keeps the index in pgvector",
+)
 
 TOPICS = [
     "graph neural networks for molecules",
@@ -117,6 +124,7 @@ def test_paper_vector_is_none_for_unknown_or_unembedded_papers(opened: Library) 
     assert opened.paper_vector("9999.99999") is None
 
 
+@file_index_only
 def test_a_catalog_above_the_threshold_is_served_from_a_saved_usearch_file(
     settings: Settings, store: Any
 ) -> None:
@@ -135,6 +143,7 @@ def test_a_catalog_above_the_threshold_is_served_from_a_saved_usearch_file(
     assert paths.usearch.stat().st_mtime_ns == written  # loaded, not rebuilt
 
 
+@file_index_only
 def test_a_stale_index_file_is_detected_and_rebuilt(settings: Settings, store: Any) -> None:
     settings = settings.with_overrides(ann_threshold=5)
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -172,6 +181,7 @@ def test_another_process_sees_newly_embedded_papers(settings: Settings, store: A
     assert len(worker.vector_index()) == 9
 
 
+@file_index_only
 def test_growing_past_the_threshold_switches_to_the_ann_index(
     settings: Settings, store: Any
 ) -> None:
@@ -187,6 +197,7 @@ def test_growing_past_the_threshold_switches_to_the_ann_index(
     assert isinstance(index, UsearchIndex) and len(index) == 16
 
 
+@file_index_only
 def test_reindex_rebuilds_from_the_stored_vectors(settings: Settings, store: Any) -> None:
     settings = settings.with_overrides(ann_threshold=5)
     settings.home.mkdir(parents=True, exist_ok=True)

@@ -114,6 +114,7 @@ def test_a_digest_arrives_as_multipart_mail_whose_links_work_in_the_app(
                                 content=b"List-Unsubscribe=One-Click",
                                 headers={"content-type": "application/x-www-form-urlencoded"})
         assert one_click.status_code == 200
+        assert one_click.text == "reader@example.org is unsubscribed"
     assert library.digests.find_by_email("reader@example.org") is None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 TABLE = "vector_index"
+COUNT_SECONDS = 60.0
 # pgvector refuses hnsw.ef_search above this.
 MAX_EF_SEARCH = 1000
 _SAFE_MODEL_ID = re.compile(r"^[A-Za-z0-9._:/+-]{1,128}$")
@@ -103,18 +105,26 @@ class PgvectorIndex:
         self._model_literal = f"'{model_id}'"
         self._expression = f"embedding::vector({dimensions})"
         self._index_name = "ix_vector_index_hnsw_" + re.sub(r"[^a-z0-9]+", "_", model_id.lower())
-        self._count: int | None = None
+        # (count, when counted): only steers the filtered-search strategy, so a count a
+        # minute old (other workers keep adding) is good enough there.
+        self._count: tuple[int, float] | None = None
 
     # -- size and contents --------------------------------------------------------------------
     def __len__(self) -> int:
-        if self._count is None:
-            with self.engine.connect() as connection:
-                self._count = int(
-                    connection.execute(
-                        text(f"SELECT count(*) FROM {TABLE} WHERE model_id = {self._model_literal}")
-                    ).scalar_one()
-                )
-        return self._count
+        """Exact: other processes add to the same table at any time."""
+        with self.engine.connect() as connection:
+            count = int(
+                connection.execute(
+                    text(f"SELECT count(*) FROM {TABLE} WHERE model_id = {self._model_literal}")
+                ).scalar_one()
+            )
+        self._count = (count, time.monotonic())
+        return count
+
+    def _recent_count(self) -> int:
+        if self._count is None or time.monotonic() - self._count[1] > COUNT_SECONDS:
+            return len(self)
+        return self._count[0]
 
     def vector(self, key: int) -> npt.NDArray[np.float32] | None:
         with self.engine.connect() as connection:
@@ -281,7 +291,7 @@ class PgvectorIndex:
         allowed = np.unique(np.asarray(allowed, dtype=np.int64))
         if len(allowed) == 0:
             return _empty()
-        total = len(self)
+        total = self._recent_count()
         if total == 0:
             return _empty()
         if len(allowed) <= self.exact_limit:
