@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from likewise.index.base import VectorIndex
+from likewise.index.persisted import index_paths
 from likewise.ingest.jsonl import paper_from_record
 from likewise.library import Library
 from likewise.models import Announcement, Paper
@@ -153,6 +154,7 @@ def main() -> int:
     parser.add_argument("--ann", action="store_true", help="force the usearch index")
     parser.add_argument("--fusion", default=None, help="fusion to time (default: the setting)")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")
+    parser.add_argument("--threshold", type=float, help="relevance cut-off (default: setting)")
     arguments = parser.parse_args()
 
     ids, matrix, described = cached_vectors()
@@ -164,6 +166,11 @@ def main() -> int:
             home=Path(folder),
             embed_threads=arguments.threads,
             ann_threshold=0 if arguments.ann else Settings().ann_threshold,
+            relevance_threshold=(
+                Settings().relevance_threshold
+                if arguments.threshold is None
+                else arguments.threshold
+            ),
         )
         library = Library.open(settings)
         fusion = arguments.fusion or settings.fusion
@@ -187,11 +194,12 @@ def main() -> int:
         started = time.perf_counter()
         index = library.vector_index()
         build_seconds = time.perf_counter() - started
-        index_bytes = sum(
-            path.stat().st_size
-            for path in Path(folder).rglob("*")
-            if path.is_file() and not path.name.startswith("likewise.db")
-        )
+        usearch_file = index_paths(Path(folder), model_id).usearch
+        if usearch_file.is_file():
+            index_bytes, where = usearch_file.stat().st_size, f"usearch file {usearch_file.name}"
+        else:
+            # The exact index is a float32 matrix in memory, rebuilt from the stored vectors.
+            index_bytes, where = len(index) * library.embedder.dimension * 4, "exact, in memory"
         database_bytes = sum(p.stat().st_size for p in Path(folder).glob("likewise.db*"))
         kind = type(index).__name__
         print(
@@ -200,8 +208,8 @@ def main() -> int:
         )
         per_paper = index_bytes / len(papers)
         print(
-            f"bytes per paper: vector index files {per_paper:,.0f} (raw float32 vector 1,536), "
-            f"SQLite catalog incl. full text {database_bytes / len(papers):,.0f}"
+            f"bytes per paper: vector index {per_paper:,.0f} ({where}); SQLite catalog incl. "
+            f"full-text index and stored vectors {database_bytes / len(papers):,.0f}"
         )
 
         generator = random.Random(7)

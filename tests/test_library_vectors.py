@@ -159,6 +159,33 @@ def test_a_stale_index_file_is_detected_and_rebuilt(settings: Settings, store: A
     assert stored is not None and np.allclose(stored, moved, atol=1e-3)
 
 
+def test_a_stale_index_file_is_repaired_without_a_full_rebuild(
+    settings: Settings, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings.with_overrides(ann_threshold=5)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    first = Library(settings, store, FakeEmbedder())
+    store.upsert_papers(make_papers(20), source="test")
+    first.update_vectors()
+    # Vectors stored behind the file's back: one changed, one paper new.
+    model_id = FakeEmbedder().model_id
+    store.upsert_papers(make_papers(1, start=20), source="test")
+    changed = FakeEmbedder().embed_query("quantum error correction codes")
+    added = FakeEmbedder().embed_query("protein structure prediction")
+    store.put_vectors(model_id, [("2501.00002", "h1", changed), ("2501.00020", "h2", added)])
+
+    def no_rebuild(*arguments: object, **keywords: object) -> None:
+        raise AssertionError("the whole index was rebuilt")
+
+    monkeypatch.setattr(Library, "_build", no_rebuild)
+    other = second_process(settings, store)
+    assert len(other.vector_index()) == 21
+    for arxiv_id, vector in (("2501.00002", changed), ("2501.00020", added)):
+        stored = other.paper_vector(arxiv_id)
+        assert stored is not None and np.allclose(stored, vector, atol=1e-3)
+    assert len(second_process(settings, store).vector_index()) == 21
+
+
 def test_an_unreadable_index_file_is_rebuilt(settings: Settings, store: Any) -> None:
     settings = settings.with_overrides(ann_threshold=5)
     settings.home.mkdir(parents=True, exist_ok=True)

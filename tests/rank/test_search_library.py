@@ -83,3 +83,35 @@ def test_the_bundled_calibration_is_not_used_for_another_embedder(filled: Any) -
 def test_library_search_refuses_a_hundred_kilobyte_query(filled: Any) -> None:
     with pytest.raises(QueryError, match="limit is 2,000"):
         filled.search("word " * 20_480)
+
+
+@pytest.mark.slow
+def test_real_model_search_is_calibrated_and_finds_the_cited_abstract(
+    settings: Any, store: Any, shared_data: Any
+) -> None:
+    import json
+
+    from likewise.library import Library
+
+    records = [
+        json.loads(line)
+        for line in (shared_data / "scifact" / "corpus.jsonl").read_text().splitlines()[:15]
+    ]
+    cited = next(
+        json.loads(line)
+        for line in (shared_data / "scifact" / "corpus.jsonl").read_text().splitlines()
+        if json.loads(line)["doc_id"] == "13734012"
+    )
+    papers = [
+        Paper(arxiv_id=f"local:{r['doc_id']}", title=r["title"], abstract=r["abstract"])
+        for r in [*records, cited]
+    ]
+    real = settings.with_overrides(embedder="minilm-int8")
+    library = Library.open(real, store=store)
+    store.upsert_papers(papers, source="test")
+    library.update_vectors()
+    result = library.search("1 in 5 million in UK have abnormal PrP positivity.", limit=3)
+    # The bundled calibration was fit for the default embedder: scores are probabilities.
+    assert result.calibrated, result.notice
+    assert result.hits and result.hits[0].arxiv_id == "local:13734012"
+    assert 0.0 < result.hits[0].score <= 1.0

@@ -259,3 +259,18 @@ def test_bad_requests_raise_a_clear_query_error(
 ) -> None:
     with pytest.raises(QueryError, match=message):
         _search(catalog, query, **plan)
+
+
+def test_an_empty_catalog_says_nothing_matched_rather_than_no_good_matches(store: Any) -> None:
+    embedder = FakeEmbedder()
+    calibration = _threshold_calibration(embedder.model_id, 0.3)
+    result = hybrid_search(
+        "graph molecule",
+        SearchPlan(method="dense"),
+        store=store,
+        index=ExactIndex(embedder.dimension),
+        embedder=embedder,
+        calibration=calibration,
+    )
+    assert result.hits == [] and not result.no_good_matches
+    assert result.notice == "no papers matched the query"

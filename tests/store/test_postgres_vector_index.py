@@ -17,6 +17,7 @@ from likewise.index.pgvector_index import (
     PgvectorIndex,
     PgvectorIndexError,
     binary_copy_rows,
+    unique_keys,
 )
 
 needs_postgres = pytest.mark.skipif(
@@ -57,6 +58,14 @@ def test_copy_rows_follow_postgres_binary_layout() -> None:
     fields, key_length, key, vector_length, dimensions, unused = struct.unpack(">hiqihh", row[:22])
     assert (fields, key_length, key, vector_length, dimensions, unused) == (2, 8, 42, 12, 2, 0)
     assert struct.unpack(">ff", row[22:]) == (0.5, -1.0)
+
+
+def test_filter_keys_are_made_sorted_and_distinct() -> None:
+    already = np.array([2, 5, 9], dtype=np.int64)
+
+    assert unique_keys(already).tolist() == [2, 5, 9]
+    assert unique_keys(np.array([9, 2, 5, 2, 9], dtype=np.int64)).tolist() == [2, 5, 9]
+    assert unique_keys(np.array([], dtype=np.int64)).tolist() == []
 
 
 @needs_postgres

@@ -98,10 +98,10 @@ def print_table(result: SearchResult) -> None:
 
     console = Console()
     if not result.hits:
-        message = result.notice or "no papers matched"
         if result.no_good_matches:
-            message = f"No good matches for “{result.query}”. ({result.notice})"
-        console.print(message)
+            console.print(f"No good matches for “{result.query}”. ({result.notice})")
+        else:
+            console.print(f"No papers matched “{result.query}”.")
         return
     counted = f"{result.total} relevant" if result.calibrated else f"{result.total} results"
     table = Table(title=f"“{result.query}”: {counted}", title_justify="left")

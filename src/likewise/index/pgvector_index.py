@@ -288,7 +288,7 @@ class PgvectorIndex:
             return _empty()
         if allowed is None:
             return self._graph_search(query, k, max(self.ef_search, k))
-        allowed = np.unique(np.asarray(allowed, dtype=np.int64))
+        allowed = unique_keys(allowed)
         if len(allowed) == 0:
             return _empty()
         total = self._recent_count()
@@ -346,6 +346,20 @@ class PgvectorIndex:
                 {"query": vector_literal(query), "k": int(k), "allowed": allowed.tolist()},
             ).all()
         return _as_result(rows)
+
+
+def unique_keys(keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Sorted distinct keys. Filters usually arrive sorted already (keys_matching orders by
+    key), which is checked in one pass; np.unique is many times slower on 10^5 keys."""
+    keys = np.asarray(keys, dtype=np.int64).reshape(-1)
+    if len(keys) < 2 or bool(np.all(keys[1:] > keys[:-1])):
+        return keys
+    ordered = np.sort(keys)
+    distinct = np.empty(len(ordered), dtype=bool)
+    distinct[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=distinct[1:])
+    result: npt.NDArray[np.int64] = ordered[distinct]
+    return result
 
 
 def _empty() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:

@@ -147,21 +147,22 @@ class VectorOps(LibraryBase):
         ):
             return loaded.index
         keys, matrix = self.store.load_vectors(model_id)
-        stamp = read_stamp(paths.stamp)
-        if (
-            wants_ann(len(keys), self.settings.ann_threshold)
-            and stamp == _stamp_for(model_id, "usearch", keys, matrix)
-            and paths.usearch.is_file()
-        ):
-            try:
-                index = UsearchIndex.load(paths.usearch)
-            except (OSError, ValueError, RuntimeError):
-                pass  # unreadable: rebuilt below
-            else:
-                if len(index) == len(keys):
-                    self._cache[_CACHE_KEY] = _Loaded(model_id, index, stamp_identity(paths.stamp))
-                    return index
-        return self._build(model_id, keys, matrix)
+        if not wants_ann(len(keys), self.settings.ann_threshold) or not paths.usearch.is_file():
+            return self._build(model_id, keys, matrix)
+        try:
+            index = UsearchIndex.load(paths.usearch)
+        except (OSError, ValueError, RuntimeError):
+            return self._build(model_id, keys, matrix)  # unreadable
+        if index.dimension != matrix.shape[1]:
+            return self._build(model_id, keys, matrix)
+        fresh = read_stamp(paths.stamp) == _stamp_for(model_id, "usearch", keys, matrix)
+        if fresh and len(index) == len(keys):
+            self._cache[_CACHE_KEY] = _Loaded(model_id, index, stamp_identity(paths.stamp))
+            return index
+        # A stale file (say, a crash between storing vectors and saving it) is repaired
+        # in place: rebuilding a large graph takes minutes, the difference milliseconds.
+        _bring_up_to_date(index, keys, matrix)
+        return self._publish(model_id, index)
 
     def _build(
         self, model_id: str, keys: npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]
@@ -212,6 +213,24 @@ def _stamp_for(
     return IndexStamp(
         model_id=model_id, kind=kind, count=len(keys), fingerprint=fingerprint(keys, vectors)
     )
+
+
+def _bring_up_to_date(
+    index: UsearchIndex, keys: npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]
+) -> None:
+    """Make the index hold exactly (keys, matrix): drop lost keys, add new or changed ones."""
+    held_keys, held_vectors = index.export()  # sorted by key
+    index.remove(np.setdiff1d(held_keys, keys))
+    if len(keys) == 0:
+        return
+    slots = np.searchsorted(held_keys, keys).clip(max=max(len(held_keys) - 1, 0))
+    known = (held_keys[slots] == keys) if len(held_keys) else np.zeros(len(keys), dtype=bool)
+    # The index stores float16, so compare at that precision.
+    rounded = matrix.astype(np.float16).astype(np.float32)
+    differs = np.ones(len(keys), dtype=bool)
+    differs[known] = np.any(held_vectors[slots[known]] != rounded[known], axis=1)
+    if differs.any():
+        index.add(keys[differs], matrix[differs])
 
 
 def _right_kind(index: LocalIndex, ann_threshold: int) -> LocalIndex:

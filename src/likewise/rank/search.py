@@ -144,8 +144,10 @@ def hybrid_search(
     if adapter is not None and plan.apply_cutoff:
         # The mapping is increasing in the raw score, so the survivors are a prefix.
         keep = int(np.count_nonzero(shown >= plan.threshold))
-    no_good = adapter is not None and plan.apply_cutoff and keep == 0
-    if no_good:
+    no_good = adapter is not None and plan.apply_cutoff and keep == 0 and bool(ranked)
+    if not ranked:
+        notice = "no papers matched the query"
+    elif no_good:
         best = float(shown.max()) if shown.size else 0.0
         notice = (
             f"no good matches: the best candidate's relevance probability is {best:.2f}, "
