@@ -208,3 +208,14 @@ def test_the_pgvector_index_refuses_a_sqlite_engine(tmp_path: Any) -> None:
     with pytest.raises(PgvectorIndexError, match="PostgreSQL"):
         PgvectorIndex(engine, "model", DIMENSIONS)
     engine.dispose()
+
+
+@needs_postgres
+def test_a_key_given_twice_in_one_add_keeps_its_last_vector(store: Any) -> None:
+    index = PgvectorIndex(store.engine, "test-model", DIMENSIONS)
+    first, last = unit_vectors(2, seed=11)
+
+    index.add(np.array([5, 3, 5], dtype=np.int64), np.stack([first, first, last]))
+
+    assert len(index) == 2
+    np.testing.assert_array_equal(index.vector(5), last)
