@@ -33,7 +33,7 @@ SHARED_EMBEDDINGS = ROOT.parent / "shared" / "data" / "embeddings-all-minilm-l6-
 ARXIV_CACHE = Path.home() / ".cache" / "likewise"
 K = 10
 FILTERS = {"selective": 0.005, "broad": 0.20}
-SEARCH_EFFORTS = (40, 100, 200)
+SEARCH_EFFORTS = (40, 100, 200, 400, 600, 800, 1000)
 
 Matrix = npt.NDArray[np.float32]
 Keys = npt.NDArray[np.int64]
@@ -130,7 +130,10 @@ def exact_top_k(catalog: Matrix, queries: Matrix, allowed: Keys | None) -> Keys:
     for start in range(0, len(rows), block):
         chunk = rows[start : start + block]
         scores[:, start : start + len(chunk)] = queries @ catalog[chunk].T
-    top = np.argpartition(-scores, K, axis=1)[:, :K]
+    if scores.shape[1] > K:
+        top = np.argpartition(-scores, K, axis=1)[:, :K]
+    else:
+        top = np.tile(np.arange(scores.shape[1]), (len(queries), 1))
     order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
     result: Keys = rows[np.take_along_axis(top, order, axis=1)].astype(np.int64)
     return result
@@ -138,13 +141,10 @@ def exact_top_k(catalog: Matrix, queries: Matrix, allowed: Keys | None) -> Keys:
 
 def exact_search_function(catalog: Matrix) -> SearchFunction:
     def search(query: Matrix, k: int, allowed: Keys | None) -> tuple[Keys, Matrix]:
-        if allowed is None:
-            scores = catalog @ query
-            top = np.argpartition(-scores, k)[:k]
-            return top.astype(np.int64), scores[top]
-        scores = catalog[allowed] @ query
-        top = np.argpartition(-scores, k)[:k]
-        return allowed[top], scores[top]
+        rows = np.arange(len(catalog)) if allowed is None else allowed
+        scores = catalog[rows] @ query if allowed is not None else catalog @ query
+        top = np.argpartition(-scores, k)[:k] if len(scores) > k else np.arange(len(scores))
+        return rows[top].astype(np.int64), scores[top]
 
     return search
 

@@ -86,7 +86,7 @@ class Settings:
 
     @property
     def uses_postgres(self) -> bool:
-        return self.resolved_database_url.startswith(("postgresql:", "postgres:"))
+        return self.resolved_database_url.startswith(("postgresql:", "postgresql+", "postgres:"))
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -219,3 +219,20 @@ def test_a_key_given_twice_in_one_add_keeps_its_last_vector(store: Any) -> None:
 
     assert len(index) == 2
     np.testing.assert_array_equal(index.vector(5), last)
+
+
+@needs_postgres
+def test_building_the_graph_raises_maintenance_memory_but_never_lowers_it(store: Any) -> None:
+    index = PgvectorIndex(store.engine, "test-model", DIMENSIONS)
+    index.add(np.arange(20, dtype=np.int64), unit_vectors(20, seed=4))
+
+    with store.engine.begin() as connection:
+        configured = connection.execute(text("SHOW maintenance_work_mem")).scalar_one()
+        index.create_graph(connection, maintenance_memory="1kB")
+        kept = connection.execute(text("SHOW maintenance_work_mem")).scalar_one()
+        index.create_graph(connection, maintenance_memory="3GB")
+        raised = connection.execute(text("SHOW maintenance_work_mem")).scalar_one()
+
+    assert kept == configured
+    assert raised == "3GB"
+    assert index.has_graph()

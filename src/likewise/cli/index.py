@@ -12,7 +12,7 @@ from likewise.embed.onnx_minilm import EmbedderUnavailableError
 from likewise.settings import SettingsError
 from likewise.store.base import StoreError
 
-_KIND_NAMES = {"ExactIndex": "exact index", "UsearchIndex": "usearch (HNSW) index"}
+_KINDS = {"ExactIndex": "exact", "UsearchIndex": "usearch", "PgvectorIndex": "pgvector"}
 
 
 def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -55,12 +55,13 @@ def _reindex(arguments: argparse.Namespace) -> int:
         started = time.perf_counter()
         count = library.reindex()
         seconds = time.perf_counter() - started
-        kind = _KIND_NAMES.get(type(library.vector_index()).__name__, "index")
+        index_class = type(library.vector_index()).__name__
+        kind = _KINDS.get(index_class, index_class)
         model_id = library.embedder.model_id
     if arguments.json:
         print_json({"model": model_id, "indexed": count, "index": kind, "seconds": seconds})
     else:
-        print(f"rebuilt the {kind} of {model_id} over {count} vectors in {seconds:.1f} s")
+        print(f"rebuilt the {kind} index of {model_id} over {count} vectors in {seconds:.1f} s")
     return 0
 
 

@@ -220,8 +220,16 @@ class PgvectorIndex:
         """`build` inside the caller's transaction."""
         if not re.fullmatch(r"\d+(kB|MB|GB)", maintenance_memory):
             raise PgvectorIndexError(f"bad memory size {maintenance_memory!r}, e.g. 1GB")
-        # The graph build must fit in maintenance_work_mem or it slows down sharply.
-        connection.execute(text(f"SET LOCAL maintenance_work_mem = '{maintenance_memory}'"))
+        # The graph build must fit in maintenance_work_mem or it slows down sharply; a larger
+        # value the operator configured is kept.
+        connection.execute(
+            text(
+                "SELECT set_config('maintenance_work_mem', :memory, true) "
+                "WHERE pg_size_bytes(current_setting('maintenance_work_mem')) "
+                "< pg_size_bytes(:memory)"
+            ),
+            {"memory": maintenance_memory},
+        )
         connection.execute(
             text(f"SET LOCAL max_parallel_maintenance_workers = {max(0, int(workers))}")
         )
