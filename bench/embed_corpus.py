@@ -73,8 +73,14 @@ def main() -> int:
         return 0
     ids, texts = read_corpus(CORPUS.resolve() / "papers.jsonl.gz")
     PARTS_DIR.mkdir(parents=True, exist_ok=True)
-    (PARTS_DIR / "ids.txt").write_text("\n".join(ids) + "\n", encoding="utf-8")
     embedder = OnnxMiniLMEmbedder(batch_size=arguments.batch, threads=arguments.threads)
+    # Chunks from another model must not be mixed into one matrix: start over if it changed.
+    model_file = PARTS_DIR / "model_id.txt"
+    if not model_file.is_file() or model_file.read_text().strip() != embedder.model_id:
+        for stale in PARTS_DIR.glob("part-*.npy"):
+            stale.unlink()
+        model_file.write_text(embedder.model_id + "\n", encoding="utf-8")
+    (PARTS_DIR / "ids.txt").write_text("\n".join(ids) + "\n", encoding="utf-8")
     started = time.perf_counter()
     done_now = 0
     for start in range(0, len(texts), arguments.chunk):

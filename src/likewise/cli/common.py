@@ -1,14 +1,20 @@
-"""What every CLI command shares: settings from the environment and an open Library."""
+"""What every CLI command shares: settings from the environment, an open Library, argument
+types, and printing of errors, JSON and ranked hits."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from likewise.library import Library
+from likewise.models import Hit
 from likewise.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def settings_from(arguments: argparse.Namespace) -> Settings:
@@ -31,3 +37,51 @@ def fail(message: str, code: int = 2) -> None:
 
 def print_json(value: Any) -> None:
     print(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (a --limit)."""
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """The fields every JSON line of ranked hits starts with; callers add their own."""
+    return {
+        "id": hit.arxiv_id,
+        "title": hit.paper.title if hit.paper else "",
+        "score": round(hit.score, 4),
+    }
+
+
+def print_hit_table(
+    console: Console,
+    title: str,
+    hits: Sequence[Hit],
+    columns: Sequence[str],
+    cells: Callable[[Hit], Sequence[str]],
+) -> None:
+    """A table of ranked hits: rank, score, arXiv id and title, then the caller's columns."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("arXiv id")
+    table.add_column("title")
+    for column in columns:
+        table.add_column(column)
+    for rank, hit in enumerate(hits, start=1):
+        table.add_row(
+            str(rank),
+            f"{hit.score:.2f}",
+            hit.arxiv_id,
+            hit.paper.title if hit.paper else "",
+            *cells(hit),
+        )
+    console.print(table)

@@ -7,8 +7,15 @@ import sys
 from datetime import date
 from typing import Any
 
-from likewise.cli.common import fail, open_library, print_json
-from likewise.models import SearchFilters
+from likewise.cli.common import (
+    fail,
+    hit_json,
+    open_library,
+    positive_int,
+    print_hit_table,
+    print_json,
+)
+from likewise.models import Hit, SearchFilters
 from likewise.rank.query import QueryError
 from likewise.rank.search import METHODS, SearchResult
 
@@ -20,16 +27,6 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (use YYYY-MM-DD)") from error
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from error
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     """Add this area's subcommands (each sets `handler`)."""
     parser = commands.add_parser(
@@ -39,7 +36,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "probabilities; papers under the relevance threshold are not shown.",
     )
     parser.add_argument("query", metavar="QUERY", help="search text (at most 2,000 characters)")
-    parser.add_argument("--limit", type=_positive, default=10, help="hits to show (default 10)")
+    parser.add_argument("--limit", type=positive_int, default=10, help="hits to show (default 10)")
     parser.add_argument("--offset", type=int, default=0, help="skip this many hits (paging)")
     parser.add_argument("--since", type=_day, help="announced (else submitted) on or after")
     parser.add_argument("--until", type=_day, help="announced (else submitted) on or before")
@@ -77,14 +74,8 @@ def run_search(arguments: argparse.Namespace) -> int:
             return 2  # unreachable: fail() exits
     if arguments.json:
         for hit in result.hits:
-            print_json(
-                {
-                    "id": hit.arxiv_id,
-                    "title": hit.paper.title if hit.paper else "",
-                    "score": round(hit.score, 4),
-                    "components": {name: round(v, 4) for name, v in hit.components.items()},
-                }
-            )
+            components = {name: round(v, 4) for name, v in hit.components.items()}
+            print_json({**hit_json(hit), "components": components})
         if result.notice:
             print(result.notice, file=sys.stderr)
         return 0
@@ -94,7 +85,6 @@ def run_search(arguments: argparse.Namespace) -> int:
 
 def print_table(result: SearchResult) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     if not result.hits:
@@ -104,26 +94,20 @@ def print_table(result: SearchResult) -> None:
             console.print(f"No papers matched “{result.query}”.")
         return
     counted = f"{result.total} relevant" if result.calibrated else f"{result.total} results"
-    table = Table(title=f"“{result.query}”: {counted}", title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("score", justify="right")
-    table.add_column("arXiv id")
-    table.add_column("title")
-    table.add_column("date")
-    table.add_column("categories")
-    for rank, hit in enumerate(result.hits, start=1):
-        paper = hit.paper
-        day = None
-        if paper is not None:
-            day = paper.announced or (paper.submitted.date() if paper.submitted else None)
-        table.add_row(
-            str(rank),
-            f"{hit.score:.2f}",
-            hit.arxiv_id,
-            paper.title if paper else "",
-            day.isoformat() if day else "",
-            " ".join(paper.categories[:3]) if paper else "",
-        )
-    console.print(table)
+    print_hit_table(
+        console,
+        f"“{result.query}”: {counted}",
+        result.hits,
+        ["date", "categories"],
+        _date_and_categories,
+    )
     if result.notice:
         console.print(result.notice, style="dim")
+
+
+def _date_and_categories(hit: Hit) -> list[str]:
+    paper = hit.paper
+    if paper is None:
+        return ["", ""]
+    day = paper.announced or (paper.submitted.date() if paper.submitted else None)
+    return [day.isoformat() if day else "", " ".join(paper.categories[:3])]

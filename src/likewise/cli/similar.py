@@ -5,19 +5,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from likewise.cli.common import fail, open_library, print_json
+from likewise.cli.common import (
+    fail,
+    hit_json,
+    open_library,
+    positive_int,
+    print_hit_table,
+    print_json,
+)
 from likewise.models import Hit
 from likewise.store.base import UnknownPaperError
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from error
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
@@ -30,7 +27,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "the reason it was picked.",
     )
     parser.add_argument("arxiv_id", metavar="ARXIV_ID", help="arXiv id (a version suffix is ok)")
-    parser.add_argument("--limit", type=_positive, default=10, help="papers to show (default 10)")
+    parser.add_argument(
+        "--limit", type=positive_int, default=10, help="papers to show (default 10)"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per paper")
     parser.set_defaults(handler=run_similar)
 
@@ -44,14 +43,7 @@ def run_similar(arguments: argparse.Namespace) -> int:
             return 2  # unreachable: fail() exits
     if arguments.json:
         for hit in hits:
-            print_json(
-                {
-                    "id": hit.arxiv_id,
-                    "title": hit.paper.title if hit.paper else "",
-                    "score": round(hit.score, 4),
-                    "reason": hit.reason,
-                }
-            )
+            print_json({**hit_json(hit), "reason": hit.reason})
         return 0
     print_table(arguments.arxiv_id, hits)
     return 0
@@ -59,24 +51,11 @@ def run_similar(arguments: argparse.Namespace) -> int:
 
 def print_table(query_id: str, hits: list[Hit]) -> None:
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
     if not hits:
         console.print(f"no similar papers for {query_id} (the catalog has no other papers)")
         return
-    table = Table(title=f"Papers similar to {query_id}", title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("score", justify="right")
-    table.add_column("arXiv id")
-    table.add_column("title")
-    table.add_column("why")
-    for rank, hit in enumerate(hits, start=1):
-        table.add_row(
-            str(rank),
-            f"{hit.score:.2f}",
-            hit.arxiv_id,
-            hit.paper.title if hit.paper else "",
-            hit.reason or "",
-        )
-    console.print(table)
+    print_hit_table(
+        console, f"Papers similar to {query_id}", hits, ["why"], lambda hit: [hit.reason or ""]
+    )

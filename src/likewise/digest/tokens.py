@@ -8,14 +8,11 @@ purpose, and rotating the subscriber's token revokes every link sent before.
 from __future__ import annotations
 
 import hmac
-import os
-import secrets
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from likewise.secret_key import SecretKeyError, load_secret_key
 from likewise.settings import Settings
 
 CONFIRM, MANAGE, UNSUBSCRIBE = "confirm", "manage", "unsubscribe"
@@ -28,25 +25,12 @@ class LinkError(ValueError):
 
 
 def signing_key(settings: Settings) -> str:
-    """The configured key, else the one kept in HOME/secret_key (the same file the web app
-    creates), created here when the CLI runs first."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = Path(settings.home) / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """The site's secret key (the same one the web app signs sessions with); a key file that
+    stays empty is reported as a LinkError."""
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(50):
-            key = path.read_text(encoding="utf-8").strip()
-            if key:
-                return key
-            time.sleep(0.05)  # another process is writing it right now
-        raise LinkError(f"{path} is empty; delete it or set LIKEWISE_SECRET_KEY") from None
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(key)
-    return key
+        return load_secret_key(settings)
+    except SecretKeyError as error:
+        raise LinkError(str(error)) from None
 
 
 @dataclass(frozen=True, slots=True)

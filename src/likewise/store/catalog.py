@@ -226,10 +226,10 @@ class SqlCatalogStore:
         word_queries = [func.plainto_tsquery(english, word) for word in parsed.words]
         phrase_queries = [func.phraseto_tsquery(english, typed) for typed in parsed.phrase_texts]
         if phrase_queries:
-            matching = _combine(phrase_queries, "&&")
+            matching = join_tsqueries(phrase_queries, "&&")
         else:
-            matching = _combine(word_queries, "||")
-        ranking = _combine([matching, *word_queries], "||") if phrase_queries else matching
+            matching = join_tsqueries(word_queries, "||")
+        ranking = join_tsqueries([matching, *word_queries], "||") if phrase_queries else matching
         vector: ColumnElement[Any] = literal_column("papers.search_vector")
         score = func.ts_rank_cd(vector, ranking).label("score")
         statement = (
@@ -365,7 +365,8 @@ class SqlCatalogStore:
         self.engine.dispose()
 
 
-def _combine(queries: list[Any], operator: str) -> Any:
+def join_tsqueries(queries: list[Any], operator: str = "||") -> Any:
+    """PostgreSQL tsqueries joined left to right: `||` any of them, `&&` all of them."""
     combined = queries[0]
     for query in queries[1:]:
         combined = combined.op(operator)(query)

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from likewise.store.digest_tables import outbox
 
@@ -70,6 +70,38 @@ def _outbox_from(row: Any) -> OutboxMessage:
     )
 
 
+def insert_pending(
+    connection: Connection,
+    *,
+    kind: str,
+    recipient: str,
+    subject: str,
+    message: str,
+    message_id: str,
+    subscriber_id: int | None,
+    now: datetime,
+    window_end: date | None = None,
+) -> int:
+    """Add one pending row, due at once, inside the caller's transaction; its id."""
+    key = connection.execute(
+        outbox.insert().values(
+            subscriber_id=subscriber_id,
+            kind=kind,
+            recipient=recipient,
+            subject=subject,
+            message=message,
+            message_id=message_id,
+            window_end=window_end,
+            state=PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    ).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 class OutboxRepository:
     """The outbox half of DigestRepository."""
 
@@ -85,24 +117,17 @@ class OutboxRepository:
         message_id: str,
         subscriber_id: int | None = None,
     ) -> int:
-        now = utc_now()
         with self.engine.begin() as connection:
-            key = connection.execute(
-                outbox.insert().values(
-                    subscriber_id=subscriber_id,
-                    kind=kind,
-                    recipient=recipient,
-                    subject=subject,
-                    message=message,
-                    message_id=message_id,
-                    state=PENDING,
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            ).inserted_primary_key
-        assert key is not None
-        return int(key[0])
+            return insert_pending(
+                connection,
+                kind=kind,
+                recipient=recipient,
+                subject=subject,
+                message=message,
+                message_id=message_id,
+                subscriber_id=subscriber_id,
+                now=utc_now(),
+            )
 
     def claim_due(
         self, now: datetime, *, lease: timedelta, limit: int = 100, only: Sequence[int] = ()

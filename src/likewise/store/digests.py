@@ -27,6 +27,7 @@ from likewise.store.digest_outbox import (
     OutboxMessage,
     OutboxRepository,
     as_utc,
+    insert_pending,
     utc_now,
 )
 from likewise.store.digest_tables import (
@@ -359,23 +360,17 @@ class DigestRepository(OutboxRepository):
             with self.engine.begin() as connection:
                 outbox_id: int | None = None
                 if picks:
-                    inserted = connection.execute(
-                        outbox.insert().values(
-                            subscriber_id=subscriber_id,
-                            kind="digest",
-                            recipient=recipient,
-                            subject=subject,
-                            message=message,
-                            message_id=message_id,
-                            window_end=window_end,
-                            state=PENDING,
-                            attempts=0,
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
-                    ).inserted_primary_key
-                    assert inserted is not None
-                    outbox_id = int(inserted[0])
+                    outbox_id = insert_pending(
+                        connection,
+                        kind="digest",
+                        recipient=recipient,
+                        subject=subject,
+                        message=message,
+                        message_id=message_id,
+                        subscriber_id=subscriber_id,
+                        now=now,
+                        window_end=window_end,
+                    )
                     connection.execute(
                         suggested.insert(),
                         [

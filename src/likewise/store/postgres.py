@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.url import URL
 
 from likewise.store import schema
-from likewise.store.catalog import SqlCatalogStore
+from likewise.store.catalog import SqlCatalogStore, join_tsqueries
 from likewise.store.lexical import ParsedQuery
 
 # Per worker process: a web worker serves a few requests at once; the digest and ingest
@@ -154,12 +154,12 @@ class PostgresCatalogStore(SqlCatalogStore):
         phrase_queries = [func.phraseto_tsquery(english, typed) for typed in parsed.phrase_texts]
         every_word = [func.plainto_tsquery(english, word) for word, _ in terms]
         if phrase_queries:
-            attempts = [_combine(phrase_queries, "&&")]
+            attempts = [join_tsqueries(phrase_queries, "&&")]
         elif selecting and len(selecting) < len(every_word):
             # Rare words first; if they find too few papers, the common words select too.
-            attempts = [_combine(selecting), _combine(every_word)]
+            attempts = [join_tsqueries(selecting), join_tsqueries(every_word)]
         else:
-            attempts = [_combine(every_word)]
+            attempts = [join_tsqueries(every_word)]
         labelled = score.label("score")
         hits: list[tuple[str, float]] = []
         for matching in attempts:
@@ -173,10 +173,3 @@ class PostgresCatalogStore(SqlCatalogStore):
             if len(hits) >= limit:
                 break
         return hits
-
-
-def _combine(queries: list[Any], operator: str = "||") -> Any:
-    combined = queries[0]
-    for query in queries[1:]:
-        combined = combined.op(operator)(query)
-    return combined

@@ -22,13 +22,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from likewise import __version__
 from likewise.library import Library
+from likewise.secret_key import load_secret_key
 from likewise.settings import Settings
 from likewise.web import feeds, subscriptions, views_accounts, views_lists, views_papers
 from likewise.web.security import (
     GuardMiddleware,
     SessionCodec,
     csrf_guard,
-    load_secret_key,
     refuse_nul_characters,
 )
 from likewise.web.templating import render

@@ -10,19 +10,14 @@ unsubscribe). Password hashing and log-in rate limits live in library_parts/site
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from likewise.settings import Settings
 
 SESSION_COOKIE = "likewise_session"
 SESSION_MAX_AGE = 30 * 24 * 3600
@@ -43,28 +38,6 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
 ]
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def load_secret_key(settings: Settings) -> str:
-    """The configured key, else one generated once under HOME (shared by all workers)."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = Path(settings.home) / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # O_EXCL: when several workers start at once, exactly one writes the key.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(50):
-            key = path.read_text(encoding="utf-8").strip()
-            if key:
-                return key
-            time.sleep(0.05)
-        raise RuntimeError(f"{path} is empty; delete it or set LIKEWISE_SECRET_KEY") from None
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(key)
-    return key
 
 
 @dataclass(slots=True)

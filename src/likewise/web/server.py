@@ -63,7 +63,7 @@ def serve(
     import uvicorn
 
     from likewise.library import Library
-    from likewise.web.security import load_secret_key
+    from likewise.secret_key import load_secret_key
 
     Library.open(settings).close()
     load_secret_key(settings)

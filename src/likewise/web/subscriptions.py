@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from likewise.digest.interests import CADENCES, STRICTNESS, InterestError, InterestForm
@@ -145,19 +145,51 @@ def manage_page(request: Request, token: Token) -> Response:
     return _show_manage(request, _manage_context(request, subscriber, action=request.url.path))
 
 
-def _update(request: Request, subscriber: Subscriber, form: InterestForm, cadence: str,
-            strictness: str, collection: str, action: str, bibtex: str = "") -> Response:
+@dataclasses.dataclass(frozen=True, slots=True)
+class SubmittedSettings:
+    """The settings form as posted, on the manage link's page and on the account's."""
+
+    interests: InterestForm
+    cadence: str
+    strictness: str
+    collection: str
+    bibtex: str
+
+
+def _submitted_settings(
+    categories: Text = "",
+    authors: Text = "",
+    searches: Text = "",
+    likes: Text = "",
+    trending: Annotated[str, Form(max_length=3)] = "",
+    collection: Annotated[str, Form(max_length=12)] = "",
+    cadence: Annotated[str, Form(max_length=16)] = "daily",
+    strictness: Annotated[str, Form(max_length=16)] = "balanced",
+    bibtex: Annotated[str, Form(max_length=60_000)] = "",
+) -> SubmittedSettings:
+    interests = InterestForm(categories, authors, searches, likes, trending)
+    return SubmittedSettings(interests, cadence, strictness, collection, bibtex)
+
+
+SettingsForm = Annotated[SubmittedSettings, Depends(_submitted_settings)]
+
+
+def _update(
+    request: Request, subscriber: Subscriber, submitted: SubmittedSettings, action: str
+) -> Response:
     library = library_of(request)
+    form = submitted.interests
     pairs = form.pairs()
+    collection = submitted.collection
     if collection.strip():
         pairs.append(("collection", collection.strip()))
     unmatched: list[str] = []
     try:
-        if bibtex.strip():
-            found, unmatched = library.likes_from_bibtex(bibtex)
+        if submitted.bibtex.strip():
+            found, unmatched = library.likes_from_bibtex(submitted.bibtex)
             pairs += [("like", arxiv_id) for arxiv_id in found]
         updated = library.update_subscription(
-            subscriber, pairs, cadence=cadence, strictness=strictness
+            subscriber, pairs, cadence=submitted.cadence, strictness=submitted.strictness
         )
     except InterestError as error:
         context = _manage_context(request, subscriber, form=form, error=str(error), action=action)
@@ -171,23 +203,9 @@ def _update(request: Request, subscriber: Subscriber, form: InterestForm, cadenc
 
 
 @router.post("/subscriptions/manage/{token}", summary="Change a subscriber's settings")
-def manage_save(
-    request: Request,
-    token: Token,
-    categories: Text = "",
-    authors: Text = "",
-    searches: Text = "",
-    likes: Text = "",
-    trending: Annotated[str, Form(max_length=3)] = "",
-    collection: Annotated[str, Form(max_length=12)] = "",
-    cadence: Annotated[str, Form(max_length=16)] = "daily",
-    strictness: Annotated[str, Form(max_length=16)] = "balanced",
-    bibtex: Annotated[str, Form(max_length=60_000)] = "",
-) -> Response:
+def manage_save(request: Request, token: Token, submitted: SettingsForm) -> Response:
     subscriber = _subscriber_for(request, token)
-    form = InterestForm(categories, authors, searches, likes, trending)
-    return _update(request, subscriber, form, cadence, strictness, collection, request.url.path,
-                   bibtex)
+    return _update(request, subscriber, submitted, request.url.path)
 
 
 @router.get("/subscriptions/unsubscribe/{token}", include_in_schema=False)
@@ -254,24 +272,11 @@ def account_digest(request: Request) -> Response:
 
 
 @router.post("/account/digest", include_in_schema=False)
-def account_digest_save(
-    request: Request,
-    categories: Text = "",
-    authors: Text = "",
-    searches: Text = "",
-    likes: Text = "",
-    trending: Annotated[str, Form(max_length=3)] = "",
-    collection: Annotated[str, Form(max_length=12)] = "",
-    cadence: Annotated[str, Form(max_length=16)] = "daily",
-    strictness: Annotated[str, Form(max_length=16)] = "balanced",
-    bibtex: Annotated[str, Form(max_length=60_000)] = "",
-) -> Response:
+def account_digest_save(request: Request, submitted: SettingsForm) -> Response:
     user = current_user(request)
     if user is None:
         raise HTTPException(401, "sign in to manage your digest")
     subscriber = library_of(request).subscription_of_user(user.id)
     if subscriber is None:
         raise HTTPException(404, "you have no digest yet")
-    form = InterestForm(categories, authors, searches, likes, trending)
-    return _update(request, subscriber, form, cadence, strictness, collection, "/account/digest",
-                   bibtex)
+    return _update(request, subscriber, submitted, "/account/digest")
