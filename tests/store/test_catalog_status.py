@@ -60,6 +60,8 @@ def test_status_counts_per_category_and_source_with_sync_state(store: Any) -> No
 
     assert status.papers == 3
     assert status.by_category == {"cs.AI": 2, "cs.CL": 1, "cs.LG": 1}
+    # cs.LG's only paper (from BibTeX) was never announced, so it has no newest day.
+    assert status.newest_by_category == {"cs.AI": date(2025, 3, 19), "cs.CL": date(2025, 3, 18)}
     by_source = {source.source: source for source in status.sources}
     assert set(by_source) == {"bibtex", "rss"}
     rss = by_source["rss"]

@@ -185,6 +185,10 @@ def status_as_json(status: CatalogStatus) -> dict[str, Any]:
         "newest_announcement": status.newest_announcement,
         "gaps": status.gaps,
         "by_category": status.by_category,
+        "categories": {
+            name: {"papers": count, "newest_announcement": status.newest_by_category.get(name)}
+            for name, count in status.by_category.items()
+        },
         "sources": [dataclasses.asdict(source) for source in status.sources],
     }
 
@@ -198,7 +202,10 @@ def _print_status(status: CatalogStatus) -> None:
         print(f"  {source.source}: {source.papers} papers, newest {newest_day}, last sync {last}")
     if status.by_category:
         top = list(status.by_category.items())[:15]
-        print("  by category: " + ", ".join(f"{name} {count}" for name, count in top))
+        print("  by category (papers, newest announcement day):")
+        for name, count in top:
+            newest_day = status.newest_by_category.get(name, "-")
+            print(f"    {name}: {count}, newest {newest_day}")
     if status.gaps:
         shown = ", ".join(str(day) for day in status.gaps[:10])
         more = f" (+{len(status.gaps) - 10} more)" if len(status.gaps) > 10 else ""

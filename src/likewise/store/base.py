@@ -49,6 +49,7 @@ class SourceStatus:
 class CatalogStatus:
     papers: int
     by_category: dict[str, int] = field(default_factory=dict)
+    newest_by_category: dict[str, date] = field(default_factory=dict)
     sources: list[SourceStatus] = field(default_factory=list)
     newest_announcement: date | None = None
     gaps: list[date] = field(default_factory=list)  # weekdays with no announcement stored

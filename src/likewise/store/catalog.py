@@ -279,6 +279,15 @@ class SqlCatalogStore:
                     .order_by(func.count().desc(), categories.c.category)
                 )
             }
+            newest_by_category = {
+                category: newest
+                for category, newest in connection.execute(
+                    select(categories.c.category, func.max(papers.c.announced))
+                    .join(papers, papers.c.key == categories.c.paper_key)
+                    .group_by(categories.c.category)
+                )
+                if newest is not None
+            }
             per_source = {
                 source: (int(count), newest)
                 for source, count, newest in connection.execute(
@@ -305,6 +314,7 @@ class SqlCatalogStore:
         return CatalogStatus(
             papers=total,
             by_category=by_category,
+            newest_by_category=newest_by_category,
             sources=sources,
             newest_announcement=days[-1] if days else None,
             gaps=weekday_gaps(days),
