@@ -17,7 +17,7 @@ from likewise.digest.interests import (
     check_interests,
     threshold_for,
 )
-from likewise.digest.plan import window_for
+from likewise.digest.plan import cut_at_word, window_for
 from likewise.digest.render import SubscriberLinks, render_confirmation
 from likewise.digest.runner import backoff
 from likewise.digest.scheduler import DailyJob, next_run, parse_digest_time
@@ -134,3 +134,10 @@ def test_the_daily_job_runs_at_the_configured_time_and_one_at_a_time(library: An
         parse_digest_time("half past six")
     job = DailyJob(library, at)
     assert job.run_once() and job.runs == 1
+
+
+def test_long_text_is_cut_at_a_word_and_short_text_is_only_tidied() -> None:
+    assert cut_at_word("  a   short\ntitle ", 80) == "a short title"
+    assert cut_at_word("graph neural networks for molecules", 20) == "graph neural…"
+    assert cut_at_word("graph neural networks, molecules", 23, " …") == "graph neural networks …"
+    assert cut_at_word("x" * 30, 10) == "x" * 10 + "…"

@@ -160,3 +160,21 @@ def test_pasted_bibtex_becomes_liked_papers_and_unknown_entries_are_named(
     assert after is not None
     assert sorted(i.value for i in after.interests if i.kind == "like") == [
         "2606.00002", "2606.00006"]
+
+
+def test_a_signed_in_account_saves_its_digest_settings_from_the_account_page(
+    client: TestClient, catalog: Library
+) -> None:
+    user = catalog.sign_up("digester", "correct horse")
+    subscriber = catalog.add_subscriber("digester@example.org", [("category", "cs.IR")])
+    catalog.digests.update_subscriber(subscriber.id, user_id=user.id)
+    signed_in = client.post("/signin", data={"username": "digester", "password": "correct horse",
+                                             "csrf_token": _csrf(client)},
+                            follow_redirects=False)
+    assert signed_in.status_code == 303
+    saved = client.post("/account/digest", data={"categories": "cs.CV", "cadence": "weekly",
+                                                 "csrf_token": _csrf(client)})
+    assert saved.status_code == 200
+    after = catalog.digests.find_by_email("digester@example.org")
+    assert after is not None and after.cadence == "weekly"
+    assert [i.value for i in after.interests if i.kind == "category"] == ["cs.CV"]

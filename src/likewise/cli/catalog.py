@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from likewise.cli.common import fail, open_library, print_json, settings_from
+from likewise.cli.common import fail, guarded, open_library, print_json, settings_from
 from likewise.ingest.base import IngestError, Source
 from likewise.ingest.factory import FILE_FORMATS, parse_day_argument
 from likewise.ingest.oai_pmh import FORMATS as OAI_FORMATS
@@ -32,19 +32,8 @@ _SHOWN_REJECTS = 50
 
 def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Turn expected failures into a clear message and exit code 2."""
-
-    def run(arguments: argparse.Namespace) -> int:
-        try:
-            return handler(arguments)
-        except (IngestError, StoreError, SettingsError, OSError, ValueError) as error:
-            fail(str(error))
-            return 2
-        except SQLAlchemyError as error:
-            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-            fail(f"database error: {reason}")
-            return 2
-
-    return run
+    expected = (IngestError, StoreError, SettingsError, OSError, ValueError, SQLAlchemyError)
+    return guarded(handler, expected)
 
 
 def _report(summary: IngestSummary) -> None:

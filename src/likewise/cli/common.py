@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from likewise.library import Library
 from likewise.models import Hit
 from likewise.settings import Settings, SettingsError, load_settings
@@ -33,6 +35,30 @@ def fail(message: str, code: int = 2) -> None:
     """Print a clear error (no stack trace) and exit non-zero."""
     print(f"likewise: error: {message}", file=sys.stderr)
     raise SystemExit(code)
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def guarded(handler: Handler, expected: tuple[type[Exception], ...]) -> Handler:
+    """The handler with the expected failures turned into one clear line and exit code 2."""
+
+    def run(arguments: argparse.Namespace) -> int:
+        try:
+            return handler(arguments)
+        except expected as error:
+            fail(_one_line(error))
+            return 2
+
+    return run
+
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, SQLAlchemyError):
+        # The driver's own message, without SQLAlchemy's statement dump and background link.
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        return f"database error: {reason}"
+    return str(error)
 
 
 def print_json(value: Any) -> None:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from likewise.cli.common import fail, open_library, print_json
+from likewise.cli.common import guarded, open_library, print_json
 from likewise.embed.onnx_minilm import EmbedderUnavailableError
 from likewise.settings import SettingsError
 from likewise.store.base import StoreError
@@ -17,15 +17,8 @@ _KINDS = {"ExactIndex": "exact", "UsearchIndex": "usearch", "PgvectorIndex": "pg
 
 def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Expected failures become one clear line and exit code 2."""
-
-    def run(arguments: argparse.Namespace) -> int:
-        try:
-            return handler(arguments)
-        except (EmbedderUnavailableError, StoreError, SettingsError, OSError, ValueError) as error:
-            fail(str(error))
-            return 2
-
-    return run
+    expected = (EmbedderUnavailableError, StoreError, SettingsError, OSError, ValueError)
+    return guarded(handler, expected)
 
 
 def _embed(arguments: argparse.Namespace) -> int:

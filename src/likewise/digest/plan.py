@@ -38,12 +38,18 @@ def window_for(subscriber: Subscriber, days: Sequence[date]) -> tuple[date, date
     return start, newest
 
 
-def short_title(title: str, limit: int = 80) -> str:
-    text = " ".join(title.split())
+def cut_at_word(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Whitespace collapsed, then cut to `limit` at a word (mid-word only when the last
+    space comes too early), ellipsis added when anything was cut."""
+    text = " ".join(text.split())
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + "…"
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + ellipsis
+
+
+def short_title(title: str, limit: int = 80) -> str:
+    return cut_at_word(title, limit)
 
 
 def search_reason(text: str) -> str:

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from likewise.digest.choose import DigestPlan
+from likewise.digest.plan import cut_at_word
 from likewise.digest.tokens import CONFIRM, MANAGE, UNSUBSCRIBE, LinkSigner
 from likewise.store.digests import Subscriber, utc_now
 
@@ -49,11 +50,7 @@ class SubscriberLinks:
 
 
 def _excerpt(text: str, limit: int = 320) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", 0, limit)
-    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:") + " …"
+    return cut_at_word(text, limit, " …")
 
 
 def _authors(names: list[str], shown: int = 6) -> str:

@@ -59,15 +59,22 @@ Index("ix_papers_doi_normalised", papers.c.doi_normalised)
 Index("ix_papers_title_hash", papers.c.title_hash)
 Index("ix_papers_listed_day", papers.c.listed_day)
 
-paper_authors = Table(
-    "paper_authors",
-    metadata,
-    Column(
+
+def _paper_key_column() -> Column[int]:
+    """The paper a row belongs to, as part of the row's primary key; dropped with the paper.
+    A fresh Column each call: a Column belongs to one Table."""
+    return Column(
         "paper_key",
         Integer,
         ForeignKey("papers.key", ondelete="CASCADE"),
         primary_key=True,
-    ),
+    )
+
+
+paper_authors = Table(
+    "paper_authors",
+    metadata,
+    _paper_key_column(),
     Column("position", Integer, primary_key=True, autoincrement=False),
     Column("name", Text, nullable=False),
     Column("name_normalised", Text, nullable=False),
@@ -78,12 +85,7 @@ Index("ix_paper_authors_name_normalised", paper_authors.c.name_normalised)
 paper_categories = Table(
     "paper_categories",
     metadata,
-    Column(
-        "paper_key",
-        Integer,
-        ForeignKey("papers.key", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _paper_key_column(),
     Column("category", Text, primary_key=True),
     Column("position", Integer, nullable=False),
     Column("is_primary", Boolean, nullable=False),
@@ -94,12 +96,7 @@ Index("ix_paper_categories_category", paper_categories.c.category, paper_categor
 versions = Table(
     "versions",
     metadata,
-    Column(
-        "paper_key",
-        Integer,
-        ForeignKey("papers.key", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _paper_key_column(),
     Column("number", Integer, primary_key=True, autoincrement=False),
     Column("submitted", DateTime(timezone=True)),
     Column("size", Text),
@@ -132,12 +129,7 @@ vectors = Table(
     "vectors",
     metadata,
     Column("model_id", Text, primary_key=True),
-    Column(
-        "paper_key",
-        Integer,
-        ForeignKey("papers.key", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _paper_key_column(),
     Column("content_hash", String(64), nullable=False),
     Column("vector", LargeBinary, nullable=False),  # float32, little-endian
 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request
@@ -32,6 +33,18 @@ def _require_page_user(request: Request, back: str) -> User | RedirectResponse:
     if user is None:
         return RedirectResponse(f"/signin?next={back}", status_code=303)
     return user
+
+
+def _paper_form(
+    request: Request, arxiv_id: str, next: str, act: Callable[[User], object]
+) -> Response:
+    """A paper page's form: sign in first if needed, act, then go back where the form was."""
+    back = safe_next(next, f"/papers/{arxiv_id}")
+    user = _require_page_user(request, back)
+    if isinstance(user, RedirectResponse):
+        return user
+    act(user)
+    return RedirectResponse(back, status_code=303)
 
 
 def _require_api_user(request: Request) -> User:
@@ -136,12 +149,8 @@ def _vote(request: Request, user: User, arxiv_id: str, up: bool) -> int:
 def vote_form(
     request: Request, arxiv_id: ArxivId, action: Annotated[str, Form()] = "up", next: Next = ""
 ) -> Response:
-    back = safe_next(next, f"/papers/{arxiv_id}")
-    user = _require_page_user(request, back)
-    if isinstance(user, RedirectResponse):
-        return user
-    _vote(request, user, arxiv_id, action != "down")
-    return RedirectResponse(back, status_code=303)
+    up = action != "down"
+    return _paper_form(request, arxiv_id, next, lambda user: _vote(request, user, arxiv_id, up))
 
 
 @router.post("/api/papers/{arxiv_id:path}/vote", summary="Upvote a paper", tags=["api"])
@@ -168,12 +177,8 @@ def _hide(request: Request, user: User, arxiv_id: str, hidden: bool) -> None:
 def not_interested_form(
     request: Request, arxiv_id: ArxivId, action: Annotated[str, Form()] = "hide", next: Next = ""
 ) -> Response:
-    back = safe_next(next, f"/papers/{arxiv_id}")
-    user = _require_page_user(request, back)
-    if isinstance(user, RedirectResponse):
-        return user
-    _hide(request, user, arxiv_id, action != "undo")
-    return RedirectResponse(back, status_code=303)
+    hidden = action != "undo"
+    return _paper_form(request, arxiv_id, next, lambda user: _hide(request, user, arxiv_id, hidden))
 
 
 @router.post("/api/papers/{arxiv_id:path}/not-interested", summary="Not interested",
@@ -209,12 +214,9 @@ def save_form(
     new_name: Annotated[str, Form(max_length=100)] = "",
     next: Next = "",
 ) -> Response:
-    back = safe_next(next, f"/papers/{arxiv_id}")
-    user = _require_page_user(request, back)
-    if isinstance(user, RedirectResponse):
-        return user
-    _save(request, user, arxiv_id, collection, new_name)
-    return RedirectResponse(back, status_code=303)
+    return _paper_form(
+        request, arxiv_id, next, lambda user: _save(request, user, arxiv_id, collection, new_name)
+    )
 
 
 @router.post("/api/papers/{arxiv_id:path}/save", summary="Save to a collection", tags=["api"])
