@@ -153,8 +153,9 @@ def _run(arguments: argparse.Namespace) -> int:
     _print_status(status)
     if not arguments.no_serve and importlib.util.find_spec("likewise.web.server") is not None:
         server = importlib.import_module("likewise.web.server")
-        print(f"serving on http://{settings.host}:{settings.port} (Ctrl-C stops)", flush=True)
-        server.serve(settings)
+        host, port = arguments.host or settings.host, arguments.port or settings.port
+        print(f"serving on http://{host}:{port} (Ctrl-C stops)", flush=True)
+        server.serve(settings, host=host, port=port)
     return code
 
 
@@ -246,6 +247,8 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     run.add_argument("--source", help="ingest this JSON-lines/snapshot file instead of arXiv")
     run.add_argument("--days", type=int, help="announcement days to take (0: the whole file)")
     run.add_argument("--no-serve", action="store_true", help="stop after ingesting")
+    run.add_argument("--host", help="address to serve on (default: LIKEWISE_HOST)")
+    run.add_argument("--port", type=int, help="port to serve on (default: LIKEWISE_PORT)")
     run.set_defaults(handler=_guarded(_run))
 
     ingest = commands.add_parser("ingest", help="bring papers in from a file or from arXiv")
