@@ -142,12 +142,30 @@ class SqliteCatalogStore(SqlCatalogStore):
             literal_column(repr(ABSTRACT_WEIGHT)),
             literal_column(repr(AUTHORS_WEIGHT)),
         )
-        statement = (
-            select(papers.c.arxiv_id, bm25.label("rank"))
-            .select_from(_FULL_TEXT.join(papers, papers.c.key == _FULL_TEXT.c.rowid))
-            .where(fts.op("MATCH")(fts5_expression(parsed)), *conditions)
-            .order_by(bm25, papers.c.key)
-            .limit(limit)
-        )
+        match = fts.op("MATCH")(fts5_expression(parsed))
+        if conditions:
+            statement = (
+                select(papers.c.arxiv_id, bm25.label("rank"))
+                .select_from(_FULL_TEXT.join(papers, papers.c.key == _FULL_TEXT.c.rowid))
+                .where(match, *conditions)
+                .order_by(bm25, papers.c.key)
+                .limit(limit)
+            )
+        else:
+            # Unfiltered: rank inside the FTS5 table first and join only the top rows; joining
+            # every match before sorting doubled the latency on 75k papers.
+            best = (
+                select(_FULL_TEXT.c.rowid.label("key"), bm25.label("rank"))
+                .select_from(_FULL_TEXT)
+                .where(match)
+                .order_by(bm25, _FULL_TEXT.c.rowid)
+                .limit(limit)
+                .subquery()
+            )
+            statement = (
+                select(papers.c.arxiv_id, best.c.rank)
+                .select_from(best.join(papers, papers.c.key == best.c.key))
+                .order_by(best.c.rank, best.c.key)
+            )
         # FTS5's bm25() is lower-is-better; the protocol's score is higher-is-better.
         return [(arxiv_id, -float(rank)) for arxiv_id, rank in connection.execute(statement)]
