@@ -203,7 +203,9 @@ def usearch_backend(catalog: Matrix) -> tuple[SearchFunction, float, int, Any]:
     return index.search, build, size, index
 
 
-def pgvector_backend(catalog: Matrix, database_url: str) -> tuple[SearchFunction, float, int, Any]:
+def pgvector_backend(
+    catalog: Matrix, database_url: str, graph_degree: int, construction_breadth: int
+) -> tuple[SearchFunction, float, int, Any]:
     from sqlalchemy import create_engine, text
 
     from likewise.index.pgvector_index import PgvectorIndex
@@ -218,7 +220,9 @@ def pgvector_backend(catalog: Matrix, database_url: str) -> tuple[SearchFunction
                 "NOT NULL, embedding vector NOT NULL, PRIMARY KEY (model_id, paper_key))"
             )
         )
-    index = PgvectorIndex(engine, "bench", catalog.shape[1])
+    index = PgvectorIndex(
+        engine, "bench", catalog.shape[1], m=graph_degree, ef_construction=construction_breadth
+    )
     started = time.perf_counter()
     block = 100_000
     for start in range(0, len(catalog), block):
@@ -227,7 +231,10 @@ def pgvector_backend(catalog: Matrix, database_url: str) -> tuple[SearchFunction
     loaded = time.perf_counter()
     index.build(maintenance_memory="6GB", workers=2)
     build = time.perf_counter() - started
-    print(f"    pgvector: load {loaded - started:.0f} s, graph {build - (loaded - started):.0f} s")
+    print(
+        f"    pgvector (m {graph_degree}, ef_construction {construction_breadth}): "
+        f"load {loaded - started:.0f} s, graph {build - (loaded - started):.0f} s"
+    )
     return index.search, build, index.size_bytes(), index
 
 
@@ -260,6 +267,7 @@ def run_size(
     mixture: Mixture,
     database_url: str | None,
     rng: np.random.Generator,
+    arguments: argparse.Namespace,
 ) -> None:
     started = time.perf_counter()
     catalog = build_catalog(real, mixture, size, rng)
@@ -279,11 +287,13 @@ def run_size(
         if backend == "usearch":
             search, build, size_bytes, holder = usearch_backend(catalog)
         elif database_url is not None:
-            search, build, size_bytes, holder = pgvector_backend(catalog, database_url)
+            search, build, size_bytes, holder = pgvector_backend(
+                catalog, database_url, arguments.pgvector_m, arguments.pgvector_ef_construction
+            )
         else:
             continue
         print(f"  {backend}: build {build:.0f} s, {size_bytes / size:.0f} bytes/paper")
-        for effort in SEARCH_EFFORTS:
+        for effort in iterate_sizes(arguments.efforts):
             set_search_effort(backend, holder, effort)
             knob = "expansion_search" if backend == "usearch" else "hnsw.ef_search"
             print(f"   {knob} = {effort}")
@@ -322,6 +332,15 @@ def main(argv: list[str] | None = None) -> int:
         "--database-url", default="", help="PostgreSQL with pgvector; empty starts a pgserver"
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--efforts",
+        default=",".join(map(str, SEARCH_EFFORTS)),
+        help="search breadths to sweep (hnsw.ef_search / expansion_search), comma-separated",
+    )
+    parser.add_argument("--pgvector-m", type=int, default=16, help="HNSW graph degree m")
+    parser.add_argument(
+        "--pgvector-ef-construction", type=int, default=64, help="HNSW build breadth"
+    )
     arguments = parser.parse_args(argv)
     rng = np.random.default_rng(arguments.seed)
     real, origin = load_real_vectors()
@@ -342,10 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         server, database_url = start_postgres(folder)
     try:
         for size in iterate_sizes(arguments.sizes):
-            run_size(size, backends, real, queries, mixture, database_url, rng)
+            run_size(size, backends, real, queries, mixture, database_url, rng, arguments)
         for size in iterate_sizes(arguments.vectors_only_sizes):
             in_process = [name for name in backends if name != "pgvector"]
-            run_size(size, in_process, real, queries, mixture, None, rng)
+            run_size(size, in_process, real, queries, mixture, None, rng, arguments)
     finally:
         if server is not None:
             server.cleanup()

@@ -107,3 +107,27 @@ def test_ties_are_broken_by_the_smaller_key() -> None:
     vectors = np.tile(np.eye(4, dtype=np.float32)[0], (4, 1))
     keys, _ = top_k_exact(np.array([9, 2, 7, 4], dtype=np.int64), vectors, vectors[0], 3)
     assert keys.tolist() == [2, 4, 7]
+
+
+def test_a_filter_of_many_keys_after_removals_and_additions_stays_exact() -> None:
+    # Over 4,096 allowed keys takes the sorted-key lookup; it must follow every change.
+    index, vectors = _filled(count=12_000)
+    keys = np.arange(12_000, dtype=np.int64) * 7 + 3
+    rng = np.random.default_rng(8)
+    allowed = keys[rng.choice(12_000, size=5_000, replace=False)]
+    query = random_unit_vectors(1, 32, seed=9)[0]
+    index.search(query, 10, allowed=allowed)  # builds the sorted view before the changes
+    removed = allowed[:2_000]
+    index.remove(removed)
+    found, _ = index.search(query, 10, allowed=allowed)
+    kept = allowed[2_000:]
+    assert found.tolist() == brute_force_top_k(kept, vectors[(kept - 3) // 7], query, 10)
+    extra = random_unit_vectors(50, 32, seed=10)
+    extra_keys = np.arange(50, dtype=np.int64) * 7 + 1_000_000
+    index.add(extra_keys, extra)
+    # Unknown keys and duplicates in the filter are ignored.
+    asked = np.concatenate([allowed, extra_keys, extra_keys[:5], np.array([5, 6], np.int64)])
+    found, _ = index.search(query, 10, allowed=asked)
+    live = np.concatenate([allowed[2_000:], extra_keys])
+    live_vectors = np.concatenate([vectors[(allowed[2_000:] - 3) // 7], extra])
+    assert found.tolist() == brute_force_top_k(live, live_vectors, query, 10)

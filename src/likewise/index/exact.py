@@ -93,6 +93,7 @@ class ExactIndex:
         self._matrix: npt.NDArray[np.floating[Any]] = np.zeros((0, dimension), dtype=storage)
         self._size = 0
         self._row_of: dict[int, int] = {}
+        self._sorted: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
     def __len__(self) -> int:
         return self._size
@@ -112,6 +113,7 @@ class ExactIndex:
                 self._matrix[row] = vectors[position]
         if not fresh:
             return
+        self._sorted = None
         self._reserve(self._size + len(fresh))
         start, stop = self._size, self._size + len(fresh)
         self._keys[start:stop] = keys[fresh]
@@ -121,6 +123,7 @@ class ExactIndex:
         self._size = stop
 
     def remove(self, keys: npt.NDArray[np.int64]) -> None:
+        self._sorted = None
         for key in np.asarray(keys, dtype=np.int64).reshape(-1).tolist():
             row = self._row_of.pop(key, None)
             if row is None:
@@ -143,7 +146,13 @@ class ExactIndex:
         query = np.asarray(query, dtype=np.float32).reshape(-1)
         if allowed is None:
             return top_k_exact(self._keys[: self._size], self._matrix[: self._size], query, k)
-        rows = self.rows_for(allowed)
+        return self.search_rows(query, k, self.rows_for(allowed))
+
+    def search_rows(
+        self, query: npt.NDArray[np.float32], k: int, rows: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The exact top k among the given matrix rows (from `rows_for`)."""
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
         if len(rows) * _GATHER_SHARE < self._size:
             return top_k_exact(self._keys[rows], self._matrix[rows], query, k)
         # Scoring every contiguous row beats gathering a large share of the matrix.
@@ -157,7 +166,23 @@ class ExactIndex:
             row_of = self._row_of
             rows = {row_of[key] for key in allowed.tolist() if key in row_of}
             return np.fromiter(rows, dtype=np.int64, count=len(rows))
-        return np.flatnonzero(np.isin(self._keys[: self._size], allowed)).astype(np.int64)
+        # Binary search in a sorted copy of the keys: O(m log n), where isin over every key
+        # sorted the whole key array per query (50 ms for 5,000 keys among 1M).
+        sorted_keys, rows_by_key = self._sorted_keys()
+        if len(sorted_keys) == 0:
+            return np.zeros(0, dtype=np.int64)
+        slots = np.searchsorted(sorted_keys, allowed).clip(max=len(sorted_keys) - 1)
+        present = sorted_keys[slots] == allowed
+        return np.unique(rows_by_key[slots[present]]).astype(np.int64)
+
+    def _sorted_keys(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(keys in ascending order, the row of each); rebuilt after any add or remove."""
+        cached = self._sorted
+        if cached is None:
+            order = np.argsort(self._keys[: self._size], kind="stable").astype(np.int64)
+            cached = (self._keys[order], order)
+            self._sorted = cached
+        return cached
 
     def keys_at(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """The keys stored in the given matrix rows."""

@@ -102,9 +102,9 @@ class UsearchIndex:
         matching = len(rows)
         if matching == 0:
             return _empty()
-        allowed_keys = self._mirror.keys_at(rows)
         if matching <= max(self.exact_limit, k) or matching**2 <= 2 * k * total:
-            return self._mirror.search(query, k, allowed_keys)
+            return self._mirror.search_rows(query, k, rows)
+        allowed_keys = self._mirror.keys_at(rows)
         # Expect matching/total of the graph's answers to pass; ask for twice that many.
         count = math.ceil(2 * k * total / matching) + 16
         while count <= _MAX_OVERSAMPLED_SHARE * total:
@@ -113,7 +113,7 @@ class UsearchIndex:
             if int(passing.sum()) >= k:
                 return keys[passing][:k], scores[passing][:k]
             count *= 4
-        return self._mirror.search(query, k, allowed_keys)
+        return self._mirror.search_rows(query, k, rows)
 
     def vector(self, key: int) -> npt.NDArray[np.float32] | None:
         return self._mirror.vector(key)
