@@ -116,6 +116,17 @@ def test_saving_and_loading_gives_the_same_answers(tmp_path: Path) -> None:
     assert [item.name for item in tmp_path.iterdir()] == ["index.usearch"]
 
 
+def test_a_loaded_index_searches_as_broadly_as_a_built_one(tmp_path: Path) -> None:
+    # usearch's file does not keep the search breadth; a restored index must not fall back
+    # to the library's narrower default.
+    index = UsearchIndex(16, expansion_search=300)
+    index.add(np.arange(100, dtype=np.int64), random_unit_vectors(100, 16, seed=19))
+    index.save(tmp_path / "index.usearch")
+    assert UsearchIndex.load(tmp_path / "index.usearch")._index.expansion_search == 400
+    narrow = UsearchIndex.load(tmp_path / "index.usearch", expansion_search=50)
+    assert narrow._index.expansion_search == 50
+
+
 def test_added_keys_are_found_and_removed_keys_are_gone() -> None:
     vectors = random_unit_vectors(1200, 32, seed=19)
     index = UsearchIndex(32)

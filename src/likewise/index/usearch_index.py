@@ -23,6 +23,9 @@ from likewise.index.persisted import publish_file
 # choice is by cost: exact scoring reads m rows, oversampled graph search visits about
 # 2*k*n/m candidates at a similar cost per item (measured), so exact wins while m*m <= 2*k*n.
 DEFAULT_EXACT_LIMIT = 256
+# Search breadth: over 1M vectors, 96 gave recall@10 0.91, 200 gave 0.93 and 400 gave 0.96
+# at p95 10 ms (bench/scale.py, docs/operations.md); below 100k even 96 recalls over 0.99.
+DEFAULT_EXPANSION_SEARCH = 400
 # Oversampled ANN is abandoned for exact scoring once it would visit this share of the index.
 _MAX_OVERSAMPLED_SHARE = 0.25
 
@@ -37,7 +40,7 @@ class UsearchIndex:
         dtype: str = "f16",
         connectivity: int = 16,
         expansion_add: int = 128,
-        expansion_search: int = 96,
+        expansion_search: int = DEFAULT_EXPANSION_SEARCH,
         exact_limit: int = DEFAULT_EXACT_LIMIT,
         index: Any = None,
     ) -> None:
@@ -141,12 +144,21 @@ class UsearchIndex:
             raise
 
     @classmethod
-    def load(cls, path: Path, *, exact_limit: int = DEFAULT_EXACT_LIMIT) -> UsearchIndex:
+    def load(
+        cls,
+        path: Path,
+        *,
+        exact_limit: int = DEFAULT_EXACT_LIMIT,
+        expansion_search: int = DEFAULT_EXPANSION_SEARCH,
+    ) -> UsearchIndex:
         from usearch.index import Index
 
         restored = Index.restore(str(path))
         if restored is None:
             raise ValueError(f"{path} is not a usearch index")
+        # The file does not keep the search breadth: a restored index would search with
+        # usearch's default of 64.
+        restored.expansion_search = expansion_search  # type: ignore[misc]  # has a setter
         return cls(int(restored.ndim), exact_limit=exact_limit, index=restored)
 
     def _stored_keys(self) -> npt.NDArray[np.uint64]:
