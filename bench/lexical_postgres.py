@@ -2,7 +2,8 @@
 
 SciFact train claims (qrels from `cited_doc_ids`) over the 5,183 SciFact abstracts: nDCG@10,
 Recall@100 and mean latency for SQLite's FTS5 BM25 (the baseline), the plain ts_rank_cd
-ranking of store/catalog.py, and the IDF-weighted ranking of store/postgres.py.
+ranking of store/catalog.py, the IDF-weighted ranking of store/postgres.py, and the
+in-process BM25 index (index/inverted.py, rank/bm25.py) that search uses on both backends.
 
     nice -n 19 /tmp/venv/bin/python bench/lexical_postgres.py [--queries 809]
 """
@@ -20,7 +21,12 @@ from pathlib import Path
 
 from ranx import Qrels, Run, evaluate
 
+from likewise.embed.fake import FakeEmbedder
+from likewise.library import Library
 from likewise.models import Paper
+from likewise.rank.lexical import lexical_candidates
+from likewise.settings import Settings
+from likewise.store.base import CatalogStore
 from likewise.store.catalog import SqlCatalogStore
 from likewise.store.factory import open_store
 
@@ -62,6 +68,22 @@ def score(label: str, search: Search, claims: list[dict[str, object]], qrels: Qr
     return milliseconds
 
 
+def in_process(store: CatalogStore, home: Path) -> Search:
+    """Search through the in-process index over this store's papers (built here, timed)."""
+    library = Library(Settings(home=home, embedder="fake"), store, FakeEmbedder())
+    started = time.perf_counter()
+    index = library.rebuild_lexical_index()
+    print(
+        f"{'':44} in-process index over {index:,} papers built in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+
+    def search(text: str, limit: int) -> list[tuple[str, float]]:
+        return lexical_candidates(store, text, limit, lexical_index=library.lexical_index).hits
+
+    return search
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=809, help="first N train claims")
@@ -80,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
         sqlite = open_store(f"sqlite:///{folder / 'likewise.db'}")
         sqlite.upsert_papers(papers, source="scifact")
         baseline = score("SQLite FTS5 BM25 (baseline)", sqlite.lexical_search, claims, qrels)
+        taken = score(
+            "in-process BM25 over SQLite", in_process(sqlite, folder / "sqlite-home"), claims, qrels
+        )
+        print(f"{'':44} latency {taken / baseline:.2f}x the SQLite baseline")
         sqlite.close()
 
         import pgserver
@@ -92,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, search in (
             ("PostgreSQL ts_rank_cd (store/catalog.py)", plain.lexical_search),
             ("PostgreSQL IDF-weighted (store/postgres.py)", postgres.lexical_search),
+            ("in-process BM25 over PostgreSQL", in_process(postgres, folder / "postgres-home")),
         ):
             taken = score(label, search, claims, qrels)
             print(f"{'':44} latency {taken / baseline:.2f}x the SQLite baseline")

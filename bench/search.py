@@ -3,13 +3,16 @@
 For each query, in the same process and interleaved: the bare path (embed the query, search
 the vector index for the top 10) and the full `Library.search` (embedding, lexical BM25 and
 dense retrieval, fusion, calibration, fetching the hits). Prints p50/p95 per stage and the
-full/bare ratio (target <= 1.3x), plus index build time and bytes per paper.
+full/bare ratio (target <= 1.3x), plus index build time and bytes per paper. BM25 comes from
+the in-process index (rank/bm25.py); --store-lexical times SQLite FTS5 instead, and
+--serial-lexical runs it after the query embedding rather than in a thread beside it.
 
 Corpus: ../shared/data/arxiv-daily-cs/papers.jsonl.gz (74,728 papers). Vectors come from the
 cache written by bench/embed_corpus.py (~/.cache/likewise/arxiv-daily-cs.int8.npy); while that
 is incomplete, only the papers embedded so far are used (the output says how many).
 
     nice -n 19 /tmp/venv/bin/python bench/search.py [--queries 60] [--ann] [--fusion rrf]
+        [--store-lexical] [--serial-lexical] [--compare]
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +37,9 @@ from likewise.index.base import VectorIndex
 from likewise.index.persisted import index_paths
 from likewise.ingest.jsonl import paper_from_record
 from likewise.library import Library
+from likewise.library_parts import search as library_search
 from likewise.models import Announcement, Paper
+from likewise.rank import search as search_module
 from likewise.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,59 +102,79 @@ def read_papers(wanted: set[str]) -> tuple[list[Paper], list[Announcement]]:
     return papers, announcements
 
 
+def without_lexical_index(search: Callable[..., Any]) -> Callable[..., Any]:
+    """The search, always answered by the store's full-text search (the earlier path)."""
+
+    def store_only(*args: Any, **options: Any) -> Any:
+        options["lexical_index"] = None
+        return search(*args, **options)
+
+    return store_only
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+@dataclass
+class Timed:
+    """One search variant's seconds per query, per stage, and hits shown."""
+
+    fusion: str
+    store_lexical: bool
+    parallel: bool
+    full: list[float] = field(default_factory=list)
+    stages: dict[str, list[float]] = field(
+        default_factory=lambda: {
+            "embedding": [],
+            "retrieval": [],
+            "bm25 (own time)": [],
+            "fusion": [],
+            "fetch": [],
+        }
+    )
+    shown: list[int] = field(default_factory=list)
+
+
 def time_queries(
-    library: Library, index: VectorIndex, queries: list[str], fusion: str
-) -> tuple[list[float], list[float], dict[str, list[float]]]:
-    """Seconds per query of the bare path and the full search, and the search's stages."""
+    library: Library, index: VectorIndex, queries: list[str], variants: list[Timed]
+) -> list[float]:
+    """Seconds per query of the bare path; each variant's times go into it. Per query the
+    bare path and every variant run back to back, in a rotating order, so that load and
+    warm caches fall on all of them alike."""
     embedder = library.embedder
     bare: list[float] = []
-    full: list[float] = []
-    stages: dict[str, list[float]] = {
-        "embedding": [],
-        "retrieval": [],
-        "bm25 (parallel)": [],
-        "fusion": [],
-        "fetch": [],
-    }
-    shown: list[int] = []
 
     def run_bare(query: str) -> None:
         start = time.perf_counter()
         index.search(embedder.embed_query(query), 10)
         bare.append(time.perf_counter() - start)
 
-    def run_full(query: str) -> None:
+    def run_variant(variant: Timed, query: str) -> None:
+        configure(variant.store_lexical, variant.parallel)
         start = time.perf_counter()
-        result = library.search(query, fusion=fusion)
-        full.append(time.perf_counter() - start)
-        shown.append(len(result.hits))
-        timing = result.timings
+        result = library.search(query, fusion=variant.fusion)
+        variant.full.append(time.perf_counter() - start)
+        variant.shown.append(len(result.hits))
+        timing, stages = result.timings, variant.stages
         stages["embedding"].append(timing.get("embed", 0.0))
         # BM25 runs in a worker thread during the embedding; only the wait after the dense
-        # search adds to the wall time ("bm25 (parallel)" shows its own duration).
+        # search adds to the wall time ("bm25 (own time)" shows its own duration).
         stages["retrieval"].append(
             timing.get("dense", 0.0) + timing.get("lexical wait", 0.0) + timing.get("filter", 0.0)
         )
-        stages["bm25 (parallel)"].append(timing.get("lexical", 0.0))
+        stages["bm25 (own time)"].append(timing.get("lexical", 0.0))
         stages["fusion"].append(timing.get("fusion", 0.0) + timing.get("calibrate", 0.0))
         stages["fetch"].append(timing.get("fetch", 0.0))
 
+    runs: list[Callable[[str], None]] = [run_bare]
+    runs += [partial(run_variant, variant) for variant in variants]
     for number, query in enumerate(queries):
-        # Alternate the order so neither path always runs on warmer caches.
-        first, second = (run_bare, run_full) if number % 2 else (run_full, run_bare)
-        first(query)
-        second(query)
-    empty = sum(1 for count in shown if count == 0)
-    print(
-        f"relevance cut-off: {empty}/{len(shown)} queries had no good matches; median "
-        f"{statistics.median(shown):.0f} of 10 hits shown"
-    )
-    return bare, full, stages
+        turn = number % len(runs)
+        for run in runs[turn:] + runs[:turn]:
+            run(query)
+    return bare
 
 
 def main() -> int:
@@ -155,6 +184,21 @@ def main() -> int:
     parser.add_argument("--fusion", default=None, help="fusion to time (default: the setting)")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")
     parser.add_argument("--threshold", type=float, help="relevance cut-off (default: setting)")
+    parser.add_argument(
+        "--serial-lexical",
+        action="store_true",
+        help="run BM25 after the query embedding instead of beside it",
+    )
+    parser.add_argument(
+        "--store-lexical",
+        action="store_true",
+        help="rank with the store's full-text search (FTS5) instead of the in-process index",
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also time BM25 after the embedding, from FTS5, and dense alone, in one run",
+    )
     arguments = parser.parse_args()
 
     ids, matrix, described = cached_vectors()
@@ -185,6 +229,12 @@ def main() -> int:
             )
         library.store.lexical_search("warm up the full-text index", 1)
         ingest_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        lexical_papers = library.rebuild_lexical_index()
+        lexical_seconds = time.perf_counter() - started
+        lexical_bytes = sum(
+            path.stat().st_size for path in (Path(folder) / "lexical").rglob("*") if path.is_file()
+        )
         model_id = library.embedder.model_id
         started = time.perf_counter()
         library.store.put_vectors(
@@ -204,7 +254,9 @@ def main() -> int:
         kind = type(index).__name__
         print(
             f"catalog: ingest + full-text index {ingest_seconds:.1f} s, vectors stored in "
-            f"{store_seconds:.1f} s; {kind} built in {build_seconds:.2f} s"
+            f"{store_seconds:.1f} s; {kind} built in {build_seconds:.2f} s; in-process BM25 "
+            f"index over {lexical_papers:,} papers built in {lexical_seconds:.1f} s "
+            f"({lexical_bytes / max(lexical_papers, 1):,.0f} bytes per paper)"
         )
         per_paper = index_bytes / len(papers)
         print(
@@ -219,13 +271,44 @@ def main() -> int:
         for query in queries[:5]:  # warm-up: sessions, caches, page cache
             library.search(query, fusion=fusion)
             index.search(embedder.embed_query(query), 10)
-        bare, full, stages = time_queries(library, index, queries, fusion)
+        variants = [Timed(fusion, arguments.store_lexical, not arguments.serial_lexical)]
+        if arguments.compare:
+            # Dense alone shows what the rest of the pipeline costs under the same load.
+            variants = [
+                Timed(fusion, False, True),
+                Timed(fusion, False, False),
+                Timed(fusion, True, True),
+                Timed("dense", False, True),
+            ]
+        bare = time_queries(library, index, queries, variants)
+        for variant in variants:
+            lexical_path = "SQLite FTS5" if variant.store_lexical else "in-process index"
+            overlap = "beside" if variant.parallel else "after"
+            described = f"fusion={variant.fusion}, top 10"
+            if variant.fusion != "dense":
+                described += f"; BM25 from the {lexical_path}, run {overlap} the query embedding"
+            empty = sum(1 for count in variant.shown if count == 0)
+            print(
+                f"\n{len(queries)} queries ({len(KEYWORD_QUERIES)} keyword queries, rest paper "
+                f"titles), {described}; {empty} had no good matches"
+            )
+            report(bare, variant.full, variant.stages)
         library.close()
+    return 0
 
-    print(
-        f"\n{len(queries)} queries ({len(KEYWORD_QUERIES)} keyword queries, rest paper "
-        f"titles), fusion={fusion}, top 10"
+
+_ORIGINAL_SEARCH = search_module.hybrid_search
+
+
+def configure(store_lexical: bool, parallel: bool) -> None:
+    """Where Library.search takes BM25 from, and whether beside the query embedding."""
+    search_module.LEXICAL_IN_PARALLEL = parallel
+    library_search.hybrid_search = (
+        without_lexical_index(_ORIGINAL_SEARCH) if store_lexical else _ORIGINAL_SEARCH
     )
+
+
+def report(bare: list[float], full: list[float], stages: dict[str, list[float]]) -> None:
     print(f"{'stage':<30}{'p50 ms':>9}{'p95 ms':>9}")
     rows = [(f"  search: {name}", values) for name, values in stages.items()]
     rows += [("search (whole call)", full), ("bare embed + index search", bare)]
@@ -237,7 +320,6 @@ def main() -> int:
     ratio_95 = percentile(full, 0.95) / percentile(bare, 0.95)
     print(f"ratio search / bare: p50 {ratio_50:.2f}x, p95 {ratio_95:.2f}x (target <= 1.3x)")
     print(f"mean {statistics.mean(full) * 1e3:.1f} ms vs {statistics.mean(bare) * 1e3:.1f} ms")
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,18 +1,26 @@
-"""Fitting the search calibration on training queries only: the convex fusion weight and one
-Cosine Adapter per search method, plus precision/recall of the global cut-off on held-out
-queries. The adapters are the method of Rossi et al., CIKM 2024 (rank/cosine_adapter.py).
+"""Fitting the search calibration on training queries only: the convex fusion weight (SciFact)
+and one Cosine Adapter per search method over several judged sources, plus precision/recall of
+the global cut-off on each source's held-out queries. The adapters are the method of Rossi et
+al., CIKM 2024 (rank/cosine_adapter.py); the CS sources are built in evaluate_cutoff_sources.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from likewise.collections import RetrievalCollection
-from likewise.evaluate import RUN_DEPTH, EvaluationError, doc_id_of, mean_scores, per_query_scores
+from likewise.evaluate import (
+    RUN_DEPTH,
+    EvaluationError,
+    doc_id_of,
+    mean_scores,
+    paper_id,
+    per_query_scores,
+)
 from likewise.library import Library
 from likewise.rank.cosine_adapter import (
     FEATURE_SETS,
@@ -20,39 +28,82 @@ from likewise.rank.cosine_adapter import (
     JudgedQuery,
     RelevanceCalibration,
     fit_cosine_adapter,
+    needs_dense,
 )
 from likewise.rank.query import QueryError, validate_query
 from likewise.rank.search import METHODS, SearchPlan, fuse_candidates, retrieve_candidates
 
 JUDGED_DEPTH = 20  # candidates per query the cut-off is fit and judged on (what people see)
 ALPHAS = tuple(round(step * 0.1, 1) for step in range(11))
+L2_STRENGTHS = (1e-2, 1e-1, 0.3, 1.0, 3.0)
 _RRF_K = SearchPlan(method="rrf").rrf_k
 
 
 @dataclass(frozen=True, slots=True)
 class Retrieved:
-    """One query's candidates from both retrievers, as the search pipeline sees them."""
+    """One query's candidates from both retrievers, as the search pipeline sees them, and what
+    is known about them: `relevant` catalog ids; `non_relevant` ids, or None when every other
+    candidate counts as non-relevant (complete judgments); candidates in neither set are left
+    out of the loss (weak labels)."""
 
     query_id: str
     vector: npt.NDArray[np.float32]
     dense: dict[str, float]
     lexical: dict[str, float]
+    relevant: frozenset[str] = frozenset()
+    non_relevant: frozenset[str] | None = None
+
+
+@dataclass(slots=True)
+class JudgedSource:
+    """One source of judged queries, split by query into a fit part and a held-out part."""
+
+    name: str
+    fit: list[Retrieved]
+    heldout: list[Retrieved]
+    weight: float = 1.0  # loss weight of each of its queries
+    description: str = ""
+    relevant_total: dict[str, int] = field(default_factory=dict)  # per query, when known
+
+
+def retrieve_one(
+    library: Library,
+    query_id: str,
+    text: str,
+    relevant: frozenset[str] = frozenset(),
+    non_relevant: frozenset[str] | None = None,
+    exclude: str | None = None,
+) -> Retrieved | None:
+    """Retrieve a query (top 100 of each side) as Library.search would; `exclude` drops one
+    catalog paper (the query paper of a query by example). None when the text is unusable."""
+    try:
+        clean = validate_query(text)
+    except QueryError:
+        return None
+    vector, dense, lexical = retrieve_candidates(
+        clean,
+        "convex",
+        RUN_DEPTH,
+        store=library.store,
+        index=library.vector_index(),
+        embedder=library.embedder,
+    )
+    if exclude is not None:
+        dense.pop(exclude, None)
+        lexical.pop(exclude, None)
+    return Retrieved(query_id, vector, dense, lexical, relevant, non_relevant)
 
 
 def retrieve_all(library: Library, collection: RetrievalCollection) -> list[Retrieved]:
-    """Retrieve every query once (top 100 of each side); each fusion is then computed from
-    these candidates exactly as Library.search would, without searching again."""
-    index = library.vector_index()
+    """Retrieve every query of a fully judged collection (anything unjudged is non-relevant);
+    each fusion is then computed from these candidates without searching again."""
     retrieved = []
     for query_id, text in collection.queries.items():
-        try:
-            clean = validate_query(text)
-        except QueryError:
-            continue
-        vector, dense, lexical = retrieve_candidates(
-            clean, "convex", RUN_DEPTH, store=library.store, index=index, embedder=library.embedder
-        )
-        retrieved.append(Retrieved(query_id, vector, dense, lexical))
+        judged = collection.qrels.get(query_id, {})
+        relevant = frozenset(paper_id(doc) for doc, grade in judged.items() if grade > 0)
+        found = retrieve_one(library, query_id, text, relevant)
+        if found is not None:
+            retrieved.append(found)
     return retrieved
 
 
@@ -79,41 +130,56 @@ def tune_convex_alpha(
 
 
 def judged_queries(
-    retrieved: Sequence[Retrieved],
-    qrels: Mapping[str, Mapping[str, int]],
-    method: str,
-    alpha: float,
+    retrieved: Sequence[Retrieved], method: str, alpha: float, weight: float = 1.0
 ) -> list[JudgedQuery]:
-    """Each query's top JUDGED_DEPTH raw scores with relevance labels from the qrels."""
+    """Each query's top JUDGED_DEPTH raw scores with their labels (and which are labelled)."""
     judged = []
     for query in retrieved:
         top = _ranked(query, method, alpha)[:JUDGED_DEPTH]
-        relevant = qrels.get(query.query_id, {})
         scores = np.array([score for _, score in top], dtype=np.float64)
-        labels = np.array([relevant.get(doc_id_of(d), 0) > 0 for d, _ in top], dtype=bool)
-        judged.append(JudgedQuery(query.vector.astype(np.float64), scores, labels))
+        labels = np.array([doc in query.relevant for doc, _ in top], dtype=bool)
+        labelled = None
+        if query.non_relevant is not None:
+            excluded = query.non_relevant
+            labelled = np.array([doc in query.relevant or doc in excluded for doc, _ in top])
+        cosines = np.fromiter(query.dense.values(), dtype=np.float64, count=len(query.dense))
+        vector = query.vector.astype(np.float64)
+        judged.append(JudgedQuery(vector, scores, labels, cosines, labelled, weight))
     return judged
 
 
 def _log_loss(adapter: CosineAdapter, judged: Sequence[JudgedQuery]) -> float:
-    total, count = 0.0, 0
+    total, count = 0.0, 0.0
     for query in judged:
-        if not query.scores.size:
+        mask = query.label_mask()
+        if not np.any(mask):
             continue
-        p = np.clip(adapter.probabilities(query.query_vector, query.scores), 1e-9, 1 - 1e-9)
-        total -= float(np.sum(np.where(query.relevant, np.log(p), np.log(1 - p))))
-        count += query.scores.size
-    return total / max(count, 1)
+        p = adapter.probabilities(query.query_vector, query.scores, query.dense_cosines)
+        p = np.clip(p[mask], 1e-9, 1 - 1e-9)
+        y = query.relevant[mask]
+        total -= query.weight * float(np.sum(np.where(y, np.log(p), np.log(1 - p))))
+        count += query.weight * int(mask.sum())
+    return total / max(count, 1.0)
 
 
 def choose_and_fit_adapter(
-    judged: Sequence[JudgedQuery], *, model_id: str, score_kind: str
+    judged: Sequence[JudgedQuery],
+    *,
+    model_id: str,
+    score_kind: str,
+    fold_of: Sequence[int] | None = None,
 ) -> tuple[CosineAdapter, str]:
-    """Pick feature set and L2 strength by 2-fold cross-validated log loss, then fit on all."""
-    folds = (judged[0::2], judged[1::2])
+    """Pick feature set and L2 strength by 2-fold cross-validated log loss, then fit on all.
+    `fold_of` gives each query's fold (0 or 1; default: alternate positions). BM25 alone
+    retrieves no dense cosines at search time, so its features cannot use them."""
+    folds_of = list(fold_of) if fold_of is not None else [i % 2 for i in range(len(judged))]
+    folds = tuple(
+        [q for q, fold in zip(judged, folds_of, strict=True) if fold == f] for f in (0, 1)
+    )
     best: tuple[float, str, float] | None = None
-    for feature_set in FEATURE_SETS:
-        for l2 in (1e-3, 1e-2, 1e-1):
+    usable = [fs for fs in FEATURE_SETS if score_kind != "bm25" or not needs_dense(fs)]
+    for feature_set in usable or ["scores"]:
+        for l2 in L2_STRENGTHS:
             loss = 0.0
             for train, test in ((folds[0], folds[1]), (folds[1], folds[0])):
                 try:
@@ -141,43 +207,114 @@ def choose_and_fit_adapter(
     return adapter, f"{feature_set}, l2={l2}, cv log loss {best[0] / 2:.4f}"
 
 
-def fit_relevance_calibration(
-    library: Library, fit: RetrievalCollection, *, vectors_note: str = ""
+def _with_folds(
+    sources: Sequence[JudgedSource], method: str, alpha: float
+) -> tuple[list[JudgedQuery], list[int]]:
+    """Every source's fit queries and their CV folds: alternate queries within each source, so
+    that both folds hold half of every source."""
+    merged: list[JudgedQuery] = []
+    folds: list[int] = []
+    for source in sources:
+        judged = judged_queries(source.fit, method, alpha, source.weight)
+        merged.extend(judged)
+        folds.extend(position % 2 for position in range(len(judged)))
+    return merged, folds
+
+
+def fit_from_sources(
+    sources: Sequence[JudgedSource], alpha: float, model_id: str, alpha_note: str
 ) -> tuple[RelevanceCalibration, list[str]]:
-    """Tune the convex weight, then fit one Cosine Adapter per search method, on `fit` only."""
-    model_id = library.embedder.model_id
-    retrieved = retrieve_all(library, fit)
-    alpha, ndcg = tune_convex_alpha(retrieved, fit.qrels)
-    notes = [f"convex alpha {alpha} (nDCG@10 {ndcg:.4f} on {fit.name})"]
+    """One Cosine Adapter per search method over the fit parts of all sources."""
+    notes = [alpha_note]
     adapters = {}
     for method in METHODS:
+        judged, folds = _with_folds(sources, method, alpha)
         adapter, note = choose_and_fit_adapter(
-            judged_queries(retrieved, fit.qrels, method, alpha),
-            model_id=model_id,
-            score_kind=method,
+            judged, model_id=model_id, score_kind=method, fold_of=folds
         )
         adapters[method] = adapter
         notes.append(f"{method}: {note}")
+    parts = "; ".join(
+        f"{s.name}: {len(s.fit)} fit / {len(s.heldout)} held-out queries, weight {s.weight:g}"
+        f"{' (' + s.description + ')' if s.description else ''}"
+        for s in sources
+    )
     provenance = (
-        f"fit by `likewise eval --fit-calibration` on the {len(fit.queries)} SciFact training "
-        f"claims of {fit.name} only; queries embedded by {model_id}; {vectors_note}; "
-        + "; ".join(notes)
+        f"fit by `likewise eval --fit-calibration` on the fit parts only of: {parts}; "
+        f"queries embedded by {model_id}; " + "; ".join(notes)
     )
     return RelevanceCalibration(model_id, alpha, adapters, provenance), notes
+
+
+def fit_relevance_calibration(
+    library: Library, fit: RetrievalCollection, *, vectors_note: str = ""
+) -> tuple[RelevanceCalibration, list[str]]:
+    """Tune the convex weight and fit the adapters on one fully judged collection."""
+    retrieved = retrieve_all(library, fit)
+    alpha, ndcg = tune_convex_alpha(retrieved, fit.qrels)
+    source = JudgedSource(fit.name, retrieved, [], description=vectors_note)
+    note = f"convex alpha {alpha} (nDCG@10 {ndcg:.4f} on {fit.name})"
+    return fit_from_sources([source], alpha, library.embedder.model_id, note)
 
 
 @dataclass(frozen=True, slots=True)
 class CutoffReport:
     """How the global threshold behaves on held-out queries (top JUDGED_DEPTH of each)."""
 
+    source: str
     method: str
     threshold: float
-    precision: float  # relevant among the hits kept
+    queries: int
+    precision: float  # relevant among the labelled hits kept
     recall_shown: float  # kept among the relevant hits the ranking had in its top 20
-    recall: float  # kept among all relevant documents
+    recall: float  # kept among all relevant documents known for the queries
     no_match_share: float  # queries left with "no good matches"
     mean_probability: float  # calibration: should be close to observed_rate
     observed_rate: float
+
+
+def reports_for(
+    source: str,
+    retrieved: Sequence[Retrieved],
+    calibration: RelevanceCalibration,
+    thresholds: Sequence[float] = (0.3, 0.5, 0.7),
+    methods: Sequence[str] = METHODS,
+) -> list[CutoffReport]:
+    """The cut-off's precision/recall on these (held-out) queries, per method and threshold."""
+    reports: list[CutoffReport] = []
+    if not retrieved:
+        return reports
+    total_relevant = sum(len(query.relevant) for query in retrieved)
+    for method in methods:
+        adapter = calibration.adapter_for(method)
+        if adapter is None:
+            continue
+        judged = judged_queries(retrieved, method, calibration.convex_alpha)
+        probabilities = [
+            adapter.probabilities(q.query_vector, q.scores, q.dense_cosines) for q in judged
+        ]
+        masks = [q.label_mask() for q in judged]
+        labelled_p = np.concatenate([p[m] for p, m in zip(probabilities, masks, strict=True)])
+        labelled_y = np.concatenate([q.relevant[m] for q, m in zip(judged, masks, strict=True)])
+        for threshold in thresholds:
+            kept = labelled_p >= threshold
+            true_positive = int(np.count_nonzero(kept & labelled_y))
+            empty = sum(1 for p in probabilities if not np.any(p >= threshold))
+            reports.append(
+                CutoffReport(
+                    source,
+                    method,
+                    threshold,
+                    len(judged),
+                    true_positive / max(int(kept.sum()), 1),
+                    true_positive / max(int(labelled_y.sum()), 1),
+                    true_positive / max(total_relevant, 1),
+                    empty / len(judged),
+                    float(labelled_p.mean()) if labelled_p.size else 0.0,
+                    float(labelled_y.mean()) if labelled_y.size else 0.0,
+                )
+            )
+    return reports
 
 
 def cutoff_reports(
@@ -186,33 +323,5 @@ def cutoff_reports(
     calibration: RelevanceCalibration,
     thresholds: Sequence[float] = (0.3, 0.5, 0.7),
 ) -> list[CutoffReport]:
-    retrieved = retrieve_all(library, heldout)
-    reports = []
-    for method in METHODS:
-        adapter = calibration.adapter_for(method)
-        if adapter is None:
-            continue
-        judged = judged_queries(retrieved, heldout.qrels, method, calibration.convex_alpha)
-        probabilities = [adapter.probabilities(q.query_vector, q.scores) for q in judged]
-        all_p = np.concatenate(probabilities)
-        all_y = np.concatenate([q.relevant for q in judged])
-        total_relevant = sum(
-            sum(1 for r in heldout.qrels[q].values() if r > 0) for q in heldout.queries
-        )
-        for threshold in thresholds:
-            kept = all_p >= threshold
-            true_positive = int(np.count_nonzero(kept & all_y))
-            empty = sum(1 for p in probabilities if not np.any(p >= threshold))
-            reports.append(
-                CutoffReport(
-                    method,
-                    threshold,
-                    true_positive / max(int(kept.sum()), 1),
-                    true_positive / max(int(all_y.sum()), 1),
-                    true_positive / max(total_relevant, 1),
-                    empty / max(len(judged), 1),
-                    float(all_p.mean()),
-                    float(all_y.mean()),
-                )
-            )
-    return reports
+    """The cut-off on a fully judged held-out collection."""
+    return reports_for(heldout.name, retrieve_all(library, heldout), calibration, thresholds)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from likewise.embed.base import Embedder
 from likewise.library_parts.catalog import CatalogOps
 from likewise.library_parts.digests import DigestOps
+from likewise.library_parts.lexical import LexicalOps
 from likewise.library_parts.search import SearchOps
 from likewise.library_parts.similar import SimilarOps
 from likewise.library_parts.site import SiteOps
@@ -17,7 +18,7 @@ from likewise.settings import Settings
 from likewise.store.base import CatalogStore
 
 
-class Library(CatalogOps, VectorOps, SearchOps, SimilarOps, SiteOps, DigestOps):
+class Library(CatalogOps, VectorOps, LexicalOps, SearchOps, SimilarOps, SiteOps, DigestOps):
     """Everything likewise can do over one catalog."""
 
     @classmethod

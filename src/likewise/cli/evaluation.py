@@ -55,8 +55,20 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "--fit-calibration",
         type=Path,
         metavar="OUT",
-        help="fit the convex weight and the relevance cut-off on scifact-fit, write OUT, and "
-        "report the cut-off on scifact-heldout",
+        help="fit the convex weight (SciFact fit claims) and the relevance cut-off (fit parts "
+        "of SciFact, CSFCube, arXiv title phrases, off-topic queries), write OUT, and report "
+        "the cut-off on every held-out part (see docs/search.md)",
+    )
+    parser.add_argument(
+        "--csfcube-vectors",
+        type=Path,
+        help="--fit-calibration: precomputed CSFCube paper vectors (.npy + .ids.txt)",
+    )
+    parser.add_argument(
+        "--arxiv-vectors",
+        type=Path,
+        help="--fit-calibration: cached vectors of the arXiv CS corpus (default: "
+        "the cache bench/embed_corpus.py writes, arxiv-daily-cs.int8.npy)",
     )
     parser.set_defaults(handler=run_eval)
 
@@ -208,36 +220,34 @@ def _report(
 
 
 def _fit(arguments: argparse.Namespace) -> int:
-    from likewise.collections import load_scifact
-    from likewise.evaluate import document_vectors, throwaway_library
-    from likewise.evaluate_cutoff import cutoff_reports, fit_relevance_calibration
+    from likewise.evaluate_cutoff_fit import FitInputs, fit_and_report
 
     if arguments.collection not in (None, "scifact", "scifact-fit"):
-        fail("--fit-calibration fits on the SciFact training claims only (scifact-fit)")
-    settings = settings_from(arguments)
-    fit = load_scifact(arguments.data / "scifact", "fit")
-    heldout = load_scifact(arguments.data / "scifact", "heldout")
-    embedder = _embedder(arguments)
-    vectors = document_vectors(fit.documents, embedder, arguments.doc_vectors, cache_dir())
-    with throwaway_library(fit, settings, embedder, vectors) as library:
-        source = arguments.doc_vectors.name if arguments.doc_vectors else "embedded here"
-        calibration, notes = fit_relevance_calibration(
-            library, fit, vectors_note=f"document vectors: {source}"
-        )
-        calibration.save(arguments.fit_calibration)
-        for note in notes:
-            print(note)
-        print(f"wrote {arguments.fit_calibration}")
-        reports = cutoff_reports(library, heldout, calibration)
-    print(f"cut-off on {heldout.name} ({len(heldout.queries)} claims, top 20 per claim):")
+        fail("--fit-calibration fits on the fit parts of its own sources (see docs/search.md)")
+    arxiv_vectors = arguments.arxiv_vectors or cache_dir().parent / "arxiv-daily-cs.int8.npy"
+    inputs = FitInputs(
+        arguments.data,
+        cache_dir(),
+        arguments.doc_vectors,
+        arguments.csfcube_vectors,
+        arxiv_vectors,
+    )
+    _, notes, reports = fit_and_report(
+        settings_from(arguments), _embedder(arguments), inputs, arguments.fit_calibration
+    )
+    for note in notes:
+        print(note)
+    print(f"wrote {arguments.fit_calibration}")
+    print("cut-off on the held-out queries of each source (top 20 per query):")
     print(
-        f"{'method':<8}{'thr':>6}{'precision':>11}{'recall@20':>11}{'recall':>9}"
-        f"{'no-match':>10}{'mean p':>9}{'rate':>7}"
+        f"{'source':<14}{'method':<8}{'thr':>5}{'queries':>8}{'precision':>10}{'recall@20':>10}"
+        f"{'recall':>8}{'no-match':>9}{'mean p':>8}{'rate':>7}"
     )
     for report in reports:
         print(
-            f"{report.method:<8}{report.threshold:>6.2f}{report.precision:>11.3f}"
-            f"{report.recall_shown:>11.3f}{report.recall:>9.3f}{report.no_match_share:>10.3f}"
-            f"{report.mean_probability:>9.3f}{report.observed_rate:>7.3f}"
+            f"{report.source:<14}{report.method:<8}{report.threshold:>5.2f}{report.queries:>8}"
+            f"{report.precision:>10.3f}{report.recall_shown:>10.3f}{report.recall:>8.3f}"
+            f"{report.no_match_share:>9.3f}{report.mean_probability:>8.3f}"
+            f"{report.observed_rate:>7.3f}"
         )
     return 0

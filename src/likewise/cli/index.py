@@ -47,14 +47,26 @@ def _reindex(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
         started = time.perf_counter()
         count = library.reindex()
+        lexical = library.rebuild_lexical_index()
         seconds = time.perf_counter() - started
         index_class = type(library.vector_index()).__name__
         kind = _KINDS.get(index_class, index_class)
         model_id = library.embedder.model_id
     if arguments.json:
-        print_json({"model": model_id, "indexed": count, "index": kind, "seconds": seconds})
+        print_json(
+            {
+                "model": model_id,
+                "indexed": count,
+                "index": kind,
+                "lexical_indexed": lexical,
+                "seconds": seconds,
+            }
+        )
     else:
-        print(f"rebuilt the {kind} index of {model_id} over {count} vectors in {seconds:.1f} s")
+        print(
+            f"rebuilt the {kind} index of {model_id} over {count} vectors and the BM25 index "
+            f"over {lexical} papers in {seconds:.1f} s"
+        )
     return 0
 
 
@@ -70,9 +82,10 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     embed.set_defaults(handler=_guarded(_embed))
     reindex = commands.add_parser(
         "reindex",
-        help="rebuild the vector index from the stored vectors",
+        help="rebuild the vector and BM25 indexes from the catalog",
         description="Rebuild the vector index (exact or usearch, by catalog size) of the "
-        "configured model from the vectors in the catalog; nothing is re-embedded.",
+        "configured model from the vectors in the catalog (nothing is re-embedded), and the "
+        "in-process BM25 index from the papers.",
     )
     reindex.add_argument("--json", action="store_true", help="print one JSON object")
     reindex.set_defaults(handler=_guarded(_reindex))

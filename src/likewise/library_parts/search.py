@@ -11,6 +11,7 @@ from likewise.rank.search import MIN_DEPTH, SearchPlan, SearchResult, hybrid_sea
 
 if TYPE_CHECKING:
     from likewise.index.base import VectorIndex
+    from likewise.index.inverted import InvertedIndex
 
 _CALIBRATION = "search.calibration"
 
@@ -21,6 +22,9 @@ class SearchOps(LibraryBase):
     if TYPE_CHECKING:
         # Provided by VectorOps in the assembled Library.
         def vector_index(self) -> VectorIndex: ...
+
+        # Provided by LexicalOps in the assembled Library.
+        def lexical_index(self) -> InvertedIndex: ...
 
     def search(
         self,
@@ -56,6 +60,7 @@ class SearchOps(LibraryBase):
             index=self.vector_index(),
             embedder=self.embedder,
             calibration=self.relevance_calibration(),
+            lexical_index=self.lexical_index,
         )
 
     def relevance_calibration(self) -> RelevanceCalibration | None:

@@ -123,13 +123,20 @@ def _category_mask(
     names = sorted({name for column in columns.tolist() for name in window.categories[column]})
     position = {name: index for index, name in enumerate(names)}
     papers = np.zeros((len(columns), len(names)), dtype=np.float32)
-    pairs = [(place, position[name]) for place, column in enumerate(columns.tolist())
-             for name in window.categories[column]]
+    pairs = [
+        (place, position[name])
+        for place, column in enumerate(columns.tolist())
+        for name in window.categories[column]
+    ]
     if pairs:
         papers[tuple(np.array(pairs).T)] = 1.0
     wanted = np.zeros((len(members), len(names)), dtype=np.float32)
-    pairs = [(slot, position[name]) for slot, member in enumerate(members)
-             for name in member.categories if name in position]
+    pairs = [
+        (slot, position[name])
+        for slot, member in enumerate(members)
+        for name in member.categories
+        if name in position
+    ]
     if pairs:
         wanted[tuple(np.array(pairs).T)] = 1.0
     allowed: npt.NDArray[np.bool_] = (wanted @ papers.T) > 0
@@ -146,13 +153,15 @@ class _Cells:
 
     def add(self, member: Any, place: Any, score: Any, kind: int, detail: Any) -> None:
         member = np.asarray(member, dtype=np.int64)
-        self.parts.append((
-            member,
-            np.asarray(place, dtype=np.int64),
-            np.asarray(score, dtype=np.float64),
-            np.full(len(member), kind, dtype=np.int64),
-            np.asarray(detail, dtype=np.int64),
-        ))
+        self.parts.append(
+            (
+                member,
+                np.asarray(place, dtype=np.int64),
+                np.asarray(score, dtype=np.float64),
+                np.full(len(member), kind, dtype=np.int64),
+                np.asarray(detail, dtype=np.int64),
+            )
+        )
 
     def merged(self) -> tuple[npt.NDArray[Any], ...]:
         if not self.parts:
@@ -230,8 +239,9 @@ def _match_block(
                 excluded.append(slot * len(columns) + int(place_of[dropped]))
     if authors:
         pairs = np.array(list(authors), dtype=np.int64)
-        cells.add(pairs[:, 0], pairs[:, 1], np.full(len(pairs), _AUTHOR_SCORE), 2,
-                  np.zeros(len(pairs)))
+        cells.add(
+            pairs[:, 0], pairs[:, 1], np.full(len(pairs), _AUTHOR_SCORE), 2, np.zeros(len(pairs))
+        )
     return _selections(members, columns, cells.merged(), excluded, authors)
 
 

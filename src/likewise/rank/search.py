@@ -22,6 +22,7 @@ from likewise.models import Hit, SearchFilters
 from likewise.rank.cosine_adapter import RelevanceCalibration
 from likewise.rank.fusion_convex import dense_lexical_fusion
 from likewise.rank.fusion_rrf import reciprocal_rank_fusion
+from likewise.rank.lexical import LexicalCandidates, LexicalSource, lexical_candidates
 from likewise.rank.query import QueryError, arxiv_id_in, validate_query
 from likewise.store.base import CatalogStore
 
@@ -30,6 +31,9 @@ DEFAULT_ALPHA = 0.5  # convex weight on the dense side when no calibration was f
 MIN_DEPTH = 100  # candidates each retriever contributes; Recall@100 needs at least 100
 MAX_LIMIT = 1_000
 _Result = TypeVar("_Result")
+# Run BM25 in a worker thread while the query is embedded (bench/search.py --serial-lexical
+# measures the alternative).
+LEXICAL_IN_PARALLEL = True
 
 
 @dataclass(slots=True)
@@ -89,8 +93,11 @@ def hybrid_search(
     index: VectorIndex,
     embedder: Embedder,
     calibration: RelevanceCalibration | None,
+    lexical_index: LexicalSource | None = None,
 ) -> SearchResult:
-    """Run one search; raises QueryError (a clear message) for unusable input."""
+    """Run one search; raises QueryError (a clear message) for unusable input. BM25 runs
+    over `lexical_index` when given (the store's full-text search handles quoted phrases
+    and arXiv ids, and everything when no index is given)."""
     text = validate_query(query)
     _check_plan(plan)
     clock = _Clock()
@@ -125,6 +132,7 @@ def hybrid_search(
         allowed=allowed,
         filters=filters,
         timings=clock.timings,
+        lexical_index=lexical_index,
     )
     ranked = clock.run(
         "fusion", lambda: fuse_candidates(plan.method, dense, lexical, alpha, plan.rrf_k)
@@ -133,7 +141,8 @@ def hybrid_search(
     adapter = calibration.adapter_for(plan.method) if calibration is not None and matched else None
     notice: str | None = None
     if adapter is not None:
-        shown = clock.run("calibrate", lambda: adapter.probabilities(query_vector, raw))
+        cosines = list(dense.values())  # absolute query features (the adapter's dense set)
+        shown = clock.run("calibrate", lambda: adapter.probabilities(query_vector, raw, cosines))
     else:
         shown = raw
         notice = (
@@ -179,32 +188,49 @@ def retrieve_candidates(
     allowed: npt.NDArray[np.int64] | None = None,
     filters: SearchFilters | None = None,
     timings: dict[str, float] | None = None,
+    lexical_index: LexicalSource | None = None,
 ) -> tuple[npt.NDArray[np.float32], dict[str, float], dict[str, float]]:
     """(query vector, dense cosines, BM25 scores) of the top `depth` of each side the method
     uses; for the hybrids, lexical-only candidates also get their exact cosine."""
     clock = _Clock()
-    lexical_future: Future[tuple[list[tuple[str, float]], float]] | None = None
-    if method != "dense":
+    lexical_future: Future[LexicalCandidates] | None = None
+    found: LexicalCandidates | None = None
+    if method != "dense" and not LEXICAL_IN_PARALLEL:
+        found = clock.run(
+            "lexical wait",
+            lambda: _timed_lexical(store, text, depth, filters, allowed, lexical_index),
+        )
+    elif method != "dense":
         # BM25 needs no query vector: it runs in a worker thread while the query is embedded
         # (ONNX Runtime and the database drivers release the GIL).
-        lexical_future = _workers().submit(_timed_lexical, store, text, depth, filters)
+        lexical_future = _workers().submit(
+            _timed_lexical, store, text, depth, filters, allowed, lexical_index
+        )
     query_vector = clock.run("embed", lambda: embedder.embed_query(text))
     dense: dict[str, float] = {}
     lexical: dict[str, float] = {}
+    keys: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+    similarities: npt.NDArray[np.float32] = np.zeros(0, dtype=np.float32)
     if method != "bm25":
         keys, similarities = clock.run("dense", lambda: index.search(query_vector, depth, allowed))
-        names = clock.run("dense", lambda: store.arxiv_ids_for_keys([int(k) for k in keys]))
+    if lexical_future is not None:
+        found = clock.run("lexical wait", lexical_future.result)
+    if found is not None:
+        lexical = dict(found.hits)
+        clock.timings["lexical"] = found.seconds
+    if method != "bm25":
+        names = clock.run("dense", lambda: _names_of(keys, store, found))
         dense = {
             names[int(k)]: float(s)
             for k, s in zip(keys, similarities, strict=True)
             if int(k) in names
         }
-    if lexical_future is not None:
-        found, seconds = clock.run("lexical wait", lexical_future.result)
-        lexical = dict(found)
-        clock.timings["lexical"] = seconds
     if method in ("rrf", "convex"):
-        clock.run("dense", lambda: _add_missing_cosines(dense, lexical, query_vector, store, index))
+        known = found.keys if found is not None else {}
+        clock.run(
+            "dense",
+            lambda: _add_missing_cosines(dense, lexical, query_vector, store, index, known),
+        )
     if timings is not None:
         timings.update(clock.timings)
     return query_vector, dense, lexical
@@ -241,11 +267,17 @@ def _workers() -> ThreadPoolExecutor:
 
 
 def _timed_lexical(
-    store: CatalogStore, text: str, depth: int, filters: SearchFilters | None
-) -> tuple[list[tuple[str, float]], float]:
+    store: CatalogStore,
+    text: str,
+    depth: int,
+    filters: SearchFilters | None,
+    allowed: npt.NDArray[np.int64] | None,
+    lexical_index: LexicalSource | None,
+) -> LexicalCandidates:
     start = time.perf_counter()
-    found = store.lexical_search(text, depth, filters)
-    return found, time.perf_counter() - start
+    found = lexical_candidates(store, text, depth, filters, allowed, lexical_index)
+    found.seconds = time.perf_counter() - start
+    return found
 
 
 def _exact_id_hit(
@@ -265,19 +297,37 @@ def _exact_id_hit(
     return Hit(arxiv_id, 1.0, paper, {"exact_id": 1.0}, reason="arXiv id")
 
 
+def _names_of(
+    keys: npt.NDArray[np.int64], store: CatalogStore, found: LexicalCandidates | None
+) -> dict[int, str]:
+    """arXiv ids of dense hits: from the in-process lexical index when one answered (no
+    database round trip), else (and for any key it lacks) from the store."""
+    wanted = [int(key) for key in keys]
+    names = found.index.arxiv_ids_for_keys(wanted) if found and found.index else {}
+    unnamed = [key for key in wanted if key not in names]
+    if unnamed:
+        names.update(store.arxiv_ids_for_keys(unnamed))
+    return names
+
+
 def _add_missing_cosines(
     dense: dict[str, float],
     lexical: dict[str, float],
     query_vector: npt.NDArray[np.float32],
     store: CatalogStore,
     index: VectorIndex,
+    known_keys: dict[str, int],
 ) -> None:
     """Exact cosine for lexical candidates dense retrieval did not return, so fusion and the
     calibrated score see every candidate's similarity rather than a missing value."""
     missing = [doc_id for doc_id in lexical if doc_id not in dense]
     if not missing:
         return
-    for doc_id, key in store.paper_keys(missing).items():
+    keys = {doc_id: known_keys[doc_id] for doc_id in missing if doc_id in known_keys}
+    unknown = [doc_id for doc_id in missing if doc_id not in keys]
+    if unknown:
+        keys.update(store.paper_keys(unknown))
+    for doc_id, key in keys.items():
         vector = index.vector(key)
         if vector is not None:
             dense[doc_id] = float(np.dot(vector, query_vector))
