@@ -125,6 +125,7 @@ class Timed:
     store_lexical: bool
     parallel: bool
     full: list[float] = field(default_factory=list)
+    ranking: list[float] = field(default_factory=list)  # the whole call minus the fetch
     stages: dict[str, list[float]] = field(
         default_factory=lambda: {
             "embedding": [],
@@ -156,6 +157,7 @@ def time_queries(
         start = time.perf_counter()
         result = library.search(query, fusion=variant.fusion)
         variant.full.append(time.perf_counter() - start)
+        variant.ranking.append(variant.full[-1] - result.timings.get("fetch", 0.0))
         variant.shown.append(len(result.hits))
         timing, stages = result.timings, variant.stages
         stages["embedding"].append(timing.get("embed", 0.0))
@@ -292,7 +294,7 @@ def main() -> int:
                 f"\n{len(queries)} queries ({len(KEYWORD_QUERIES)} keyword queries, rest paper "
                 f"titles), {described}; {empty} had no good matches"
             )
-            report(bare, variant.full, variant.stages)
+            report(bare, variant.full, variant.ranking, variant.stages)
         library.close()
     return 0
 
@@ -308,17 +310,29 @@ def configure(store_lexical: bool, parallel: bool) -> None:
     )
 
 
-def report(bare: list[float], full: list[float], stages: dict[str, list[float]]) -> None:
+def report(
+    bare: list[float], full: list[float], ranking: list[float], stages: dict[str, list[float]]
+) -> None:
     print(f"{'stage':<30}{'p50 ms':>9}{'p95 ms':>9}")
     rows = [(f"  search: {name}", values) for name, values in stages.items()]
-    rows += [("search (whole call)", full), ("bare embed + index search", bare)]
+    rows += [
+        ("search without the fetch", ranking),
+        ("search (whole call)", full),
+        ("bare embed + index search", bare),
+    ]
     for name, values in rows:
         print(
             f"{name:<30}{percentile(values, 0.5) * 1e3:>9.1f}{percentile(values, 0.95) * 1e3:>9.1f}"
         )
-    ratio_50 = percentile(full, 0.5) / percentile(bare, 0.5)
-    ratio_95 = percentile(full, 0.95) / percentile(bare, 0.95)
-    print(f"ratio search / bare: p50 {ratio_50:.2f}x, p95 {ratio_95:.2f}x (target <= 1.3x)")
+    # The bare path ends with ranked keys; the search's equal is the ranked, calibrated and
+    # cut-off ids and scores, before the page's papers are read for display.
+    for label, values in (("ranked ids + scores", ranking), ("whole call, with the fetch", full)):
+        ratio_50 = percentile(values, 0.5) / percentile(bare, 0.5)
+        ratio_95 = percentile(values, 0.95) / percentile(bare, 0.95)
+        print(
+            f"ratio search / bare, {label}: p50 {ratio_50:.2f}x, p95 {ratio_95:.2f}x "
+            "(target <= 1.3x)"
+        )
     print(f"mean {statistics.mean(full) * 1e3:.1f} ms vs {statistics.mean(bare) * 1e3:.1f} ms")
 
 

@@ -131,3 +131,12 @@ def test_a_filter_of_many_keys_after_removals_and_additions_stays_exact() -> Non
     live = np.concatenate([allowed[2_000:], extra_keys])
     live_vectors = np.concatenate([vectors[(allowed[2_000:] - 3) // 7], extra])
     assert found.tolist() == brute_force_top_k(live, live_vectors, query, 10)
+
+
+def test_similarities_for_given_keys_skip_unknown_keys_and_match_inner_products() -> None:
+    index, vectors = _filled(count=300)
+    query = random_unit_vectors(1, 32, seed=12)[0]
+    found, similarities = index.similarities_for(query, np.array([3, 11, 3 + 7 * 299, 4]))
+    assert sorted(found.tolist()) == [3, 3 + 7 * 299]
+    for key, similarity in zip(found.tolist(), similarities.tolist(), strict=True):
+        assert similarity == pytest.approx(float(vectors[(key - 3) // 7] @ query), abs=1e-5)

@@ -236,3 +236,15 @@ def test_building_the_graph_raises_maintenance_memory_but_never_lowers_it(store:
     assert kept == configured
     assert raised == "3GB"
     assert index.has_graph()
+
+
+@needs_postgres
+def test_similarities_for_given_keys_are_the_exact_inner_products(filled: Any) -> None:
+    index, keys, matrix = filled
+    query = unit_vectors(1, seed=31)[0]
+    asked = np.array([keys[5], keys[300], 999_999, keys[5]], dtype=np.int64)
+    found, similarities = index.similarities_for(query, asked)
+    assert sorted(found.tolist()) == sorted([int(keys[5]), int(keys[300])])
+    expected = {int(keys[row]): float(matrix[row] @ query) for row in (5, 300)}
+    for key, similarity in zip(found.tolist(), similarities.tolist(), strict=True):
+        assert similarity == pytest.approx(expected[key], abs=1e-5)

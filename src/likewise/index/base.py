@@ -35,4 +35,11 @@ class VectorIndex(Protocol):
 
     def vector(self, key: int) -> npt.NDArray[np.float32] | None: ...
 
+    def similarities_for(
+        self, query: npt.NDArray[np.float32], keys: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """(keys, inner products with the query) for those of `keys` that are indexed, in
+        one pass: what fusion needs for candidates the graph search did not return."""
+        ...
+
     def save(self, path: Path) -> None: ...

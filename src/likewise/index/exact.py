@@ -184,6 +184,13 @@ class ExactIndex:
             self._sorted = cached
         return cached
 
+    def similarities_for(
+        self, query: npt.NDArray[np.float32], keys: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        rows = self.rows_for(keys)
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        return self._keys[rows].copy(), inner_products(self._matrix[rows], query)
+
     def keys_at(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         """The keys stored in the given matrix rows."""
         return self._keys[rows].copy()

@@ -143,6 +143,16 @@ class PgvectorIndex:
             return None
         return np.array([float(item) for item in value.strip("[]").split(",")], dtype=np.float32)
 
+    def similarities_for(
+        self, query: npt.NDArray[np.float32], keys: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """Scored in the database in one round trip; no vector travels."""
+        wanted = unique_keys(keys)
+        if len(wanted) == 0:
+            return _empty()
+        query = np.asarray(query, dtype=np.float32).reshape(-1)
+        return self._exact_search(query, len(wanted), wanted)
+
     # -- writes ---------------------------------------------------------------------------------
     def add(self, keys: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]) -> None:
         """Upsert vectors; bulk loads go through binary COPY into a staging table."""

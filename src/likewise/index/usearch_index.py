@@ -121,6 +121,11 @@ class UsearchIndex:
     def vector(self, key: int) -> npt.NDArray[np.float32] | None:
         return self._mirror.vector(key)
 
+    def similarities_for(
+        self, query: npt.NDArray[np.float32], keys: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        return self._mirror.similarities_for(query, keys)
+
     def vectors_for(
         self, keys: npt.NDArray[np.int64]
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:

@@ -327,7 +327,8 @@ def _add_missing_cosines(
     unknown = [doc_id for doc_id in missing if doc_id not in keys]
     if unknown:
         keys.update(store.paper_keys(unknown))
-    for doc_id, key in keys.items():
-        vector = index.vector(key)
-        if vector is not None:
-            dense[doc_id] = float(np.dot(vector, query_vector))
+    name_of = {key: doc_id for doc_id, key in keys.items()}
+    wanted = np.fromiter(name_of, dtype=np.int64, count=len(name_of))
+    found, similarities = index.similarities_for(query_vector, wanted)
+    for key, similarity in zip(found.tolist(), similarities.tolist(), strict=True):
+        dense[name_of[key]] = float(similarity)
