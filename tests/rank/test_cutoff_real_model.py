@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
+from likewise.evaluate_cutoff_sources import OFF_TOPIC_FIT, OFF_TOPIC_HELDOUT
 from likewise.ingest.jsonl import paper_from_record
 from likewise.library import Library
 from likewise.models import Paper
@@ -52,11 +53,17 @@ def real_library(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
     library.close()
 
 
+# Held-out everyday queries (evaluate_cutoff_sources.OFF_TOPIC_HELDOUT): none was fit on.
+@pytest.mark.parametrize(
+    "query",
+    ["inheritance tax rules for farmland", "how to grow basil indoors", "beginner crochet blanket"],
+)
 @pytest.mark.parametrize("fusion", ["convex", "dense"])
 def test_an_everyday_query_over_cs_papers_has_no_good_matches(
-    real_library: Library, fusion: str
+    real_library: Library, fusion: str, query: str
 ) -> None:
-    result = real_library.search("chocolate cake recipe", fusion=fusion)
+    assert query in OFF_TOPIC_HELDOUT and query not in OFF_TOPIC_FIT
+    result = real_library.search(query, fusion=fusion)
     assert result.no_good_matches and not result.hits
     assert result.notice is not None and "no good matches" in result.notice
 

@@ -93,7 +93,10 @@ class ExactIndex:
         self._matrix: npt.NDArray[np.floating[Any]] = np.zeros((0, dimension), dtype=storage)
         self._size = 0
         self._row_of: dict[int, int] = {}
-        self._sorted: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
+        # (version, sorted keys, their rows): a search thread may build it while another
+        # thread adds or removes, so it is only trusted for the version it was built from.
+        self._version = 0
+        self._sorted: tuple[int, npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = None
 
     def __len__(self) -> int:
         return self._size
@@ -113,7 +116,6 @@ class ExactIndex:
                 self._matrix[row] = vectors[position]
         if not fresh:
             return
-        self._sorted = None
         self._reserve(self._size + len(fresh))
         start, stop = self._size, self._size + len(fresh)
         self._keys[start:stop] = keys[fresh]
@@ -121,9 +123,9 @@ class ExactIndex:
         for offset, key in enumerate(keys[fresh].tolist()):
             self._row_of[key] = start + offset
         self._size = stop
+        self._version += 1
 
     def remove(self, keys: npt.NDArray[np.int64]) -> None:
-        self._sorted = None
         for key in np.asarray(keys, dtype=np.int64).reshape(-1).tolist():
             row = self._row_of.pop(key, None)
             if row is None:
@@ -136,6 +138,7 @@ class ExactIndex:
                 self._matrix[row] = self._matrix[last]
                 self._row_of[moved_key] = row
             self._size = last
+        self._version += 1
 
     def search(
         self,
@@ -178,11 +181,12 @@ class ExactIndex:
     def _sorted_keys(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """(keys in ascending order, the row of each); rebuilt after any add or remove."""
         cached = self._sorted
-        if cached is None:
+        if cached is None or cached[0] != self._version:
+            version = self._version  # read first: a change during the sort makes it stale
             order = np.argsort(self._keys[: self._size], kind="stable").astype(np.int64)
-            cached = (self._keys[order], order)
+            cached = (version, self._keys[order], order)
             self._sorted = cached
-        return cached
+        return cached[1], cached[2]
 
     def similarities_for(
         self, query: npt.NDArray[np.float32], keys: npt.NDArray[np.int64]

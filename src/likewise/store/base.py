@@ -34,6 +34,19 @@ class UpsertCounts:
     unchanged: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class StoredText:
+    """What the in-process lexical index reads of one paper: its key, a fingerprint of the
+    indexed text (changes whenever title, abstract or authors change) and the text itself."""
+
+    key: int
+    fingerprint: int
+    title: str
+    abstract: str
+    authors: str
+    arxiv_id: str
+
+
 @dataclass(slots=True)
 class SourceStatus:
     """What `likewise status` shows for one source."""
@@ -117,6 +130,29 @@ class CatalogStore(Protocol):
         papers to this call: ingest calls it once after its batches, and lexical_search /
         author-filtered queries call it when papers are waiting, so results are never stale.
         """
+        ...
+
+    # -- text for the in-process lexical index ------------------------------------------------
+    def newest_paper_key(self) -> int:
+        """The largest paper key (0 for an empty catalog); keys only grow."""
+        ...
+
+    def paper_text_fingerprints(
+        self, after_key: int | None = None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
+        """(keys, text fingerprints) of every paper, or of those with keys above after_key."""
+        ...
+
+    def paper_texts(
+        self, keys: Sequence[int] | None = None, *, after_key: int | None = None
+    ) -> list[StoredText]:
+        """Indexed text of these papers (all for None; only keys above after_key if given),
+        in key order."""
+        ...
+
+    def change_token(self) -> object | None:
+        """A value that changes whenever anything is committed, cheap to read without a
+        query; None when the store cannot tell (then the caller asks the database)."""
         ...
 
     # -- announcements and sync state ---------------------------------------------------------
