@@ -1,16 +1,24 @@
 """Library's in-process BM25 index: follows the catalog (new, changed, deleted papers), is
-shared by processes on one home, is rebuilt when its files are damaged, and serves search."""
+shared by processes on one home, is rebuilt when its files are damaged, and serves search
+without writing anything (the store answers until an index is published)."""
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import delete
 
 from likewise.embed.fake import FakeEmbedder
+from likewise.index import inverted_files
 from likewise.index.inverted_files import lexical_folder, read_stamp, stamp_path
+from likewise.ingest.base import Batch, IngestError
 from likewise.library import Library
+from likewise.library_parts import lexical as library_lexical
 from likewise.models import Paper, SearchFilters
 from likewise.rank.bm25 import bm25_scores
 from likewise.settings import Settings
@@ -49,24 +57,90 @@ def bm25_ids(library: Any, query: str, **options: Any) -> list[str]:
     return [hit.arxiv_id for hit in result.hits]
 
 
+class ListSource:
+    """Papers handed to Library.ingest in one batch; optionally fails after it."""
+
+    def __init__(self, papers: list[Paper], *, fail_after: bool = False) -> None:
+        self.name = "test-list"
+        self.papers = papers
+        self.fail_after = fail_after
+
+    def batches(self, checkpoint: str | None, batch_size: int) -> Iterator[Batch]:
+        yield Batch(papers=self.papers)
+        if self.fail_after:
+            raise IngestError("the source broke off")
+
+
+def lexical_files(home: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the published index with its modification time and size."""
+    found = {}
+    for path in [stamp_path(home), *lexical_folder(home).rglob("*")]:
+        if path.is_file():
+            status = path.stat()
+            found[str(path)] = (status.st_mtime_ns, status.st_size)
+    return found
+
+
 def another_process(settings: Settings, database_url: str) -> Library:
     """A Library with its own connection and caches, as a second worker would have."""
     return Library(settings, open_store(database_url), FakeEmbedder())
 
 
-def test_search_uses_the_saved_index_and_finds_papers_stored_since(library: Any) -> None:
-    library.store.upsert_papers(make_papers(12), source="test")
-    assert len(bm25_ids(library, "graph")) == 6
+def test_ingest_publishes_the_index_and_search_adds_papers_stored_since(library: Any) -> None:
+    library.ingest(ListSource(make_papers(12)))
     assert read_stamp(library.settings.home) is not None
+    assert len(bm25_ids(library, "graph")) == 6
     library.store.upsert_papers(make_papers(2, start=12), source="test")
-    # No explicit update: the search notices keys above the newest indexed one.
+    # No update: the search adds keys above the newest indexed one, in memory.
     assert "2502.00012" in bm25_ids(library, "graph molecules")
     assert len(library.lexical_index()) == 14
 
 
+def test_a_search_writes_nothing_while_it_adds_another_process_s_paper(
+    library: Any, database_url: str
+) -> None:
+    library.ingest(ListSource(make_papers(12)))
+    other = another_process(library.settings, database_url)
+    try:
+        assert "2502.00012" not in bm25_ids(other, "graph molecules")
+        other.ingest(ListSource(make_papers(1, start=12)))
+        library.store.upsert_papers(make_papers(1, start=13), source="test")  # no update
+        before = lexical_files(library.settings.home)
+        found = bm25_ids(library, "graph molecules")
+        assert "2502.00012" in found
+        assert lexical_files(library.settings.home) == before
+    finally:
+        other.close()
+
+
+def test_without_a_published_index_the_store_answers_and_nothing_is_written(
+    library: Any,
+) -> None:
+    library.store.upsert_papers(make_papers(12), source="test")
+    found = bm25_ids(library, "graph speech")
+    assert found == [arxiv_id for arxiv_id, _ in library.store.lexical_search("graph speech", 50)]
+    assert found
+    assert library.lexical_index() is None
+    home = library.settings.home
+    assert not stamp_path(home).exists()
+    assert not lexical_folder(home).exists()
+    assert not (home / "lexical.lock").exists()
+
+
+def test_the_store_and_the_published_index_find_the_same_papers(library: Any) -> None:
+    library.store.upsert_papers(make_papers(30), source="test")
+    from_store = bm25_ids(library, "graph images")
+    library.update_lexical_index()
+    assert library.lexical_index() is not None
+    from_index = bm25_ids(library, "graph images")
+    assert set(from_index) == set(from_store)
+    if library.store.dialect == "sqlite":  # FTS5 scores exactly as the index does
+        assert from_index == from_store
+
+
 def test_changed_and_deleted_papers_are_reindexed_by_an_update(library: Any) -> None:
     library.store.upsert_papers(make_papers(12), source="test")
-    library.lexical_index()
+    assert library.update_lexical_index() == 12
     changed = make_papers(1, start=1, version=2)[0]
     changed.abstract = "A rewritten abstract about protein folding."
     library.store.upsert_papers([changed], source="test")
@@ -78,39 +152,82 @@ def test_changed_and_deleted_papers_are_reindexed_by_an_update(library: Any) -> 
     assert library.update_lexical_index() == 0
 
 
-def test_a_second_library_on_the_same_home_sees_an_update_by_the_first(
+def test_a_paper_changed_by_an_ingest_is_found_by_its_new_words_from_another_library(
     library: Any, database_url: str
 ) -> None:
-    library.store.upsert_papers(make_papers(12), source="test")
+    library.ingest(ListSource(make_papers(12)))
     other = another_process(library.settings, database_url)
     try:
-        assert "2502.00004" not in bm25_ids(other, "protein")
+        before = bm25_ids(other, "protein diffusion")
+        assert other.lexical_index() is not None
         changed = make_papers(1, start=4, version=2)[0]
-        changed.title = "Protein design with diffusion"
-        library.store.upsert_papers([changed], source="test")
-        library.update_lexical_index()
-        assert bm25_ids(other, "protein") == ["2502.00004"]
+        changed.abstract = "Protein design with diffusion."
+        library.ingest(ListSource([changed]))
+        assert "2502.00004" not in before
+        assert bm25_ids(other, "protein diffusion") == ["2502.00004"]
     finally:
         other.close()
 
 
-def test_a_stale_saved_index_is_brought_up_to_date_when_loaded(
-    library: Any, database_url: str
+def test_papers_committed_before_an_ingest_fails_are_indexed(library: Any) -> None:
+    changed = make_papers(1, start=3, version=2)[0]
+    changed.abstract = "Quantum annealing schedules."
+    library.ingest(ListSource(make_papers(12)))
+    summary = library.ingest(ListSource([changed], fail_after=True))
+    assert summary.error
+    index = library.lexical_index()
+    assert index is not None and index.published_main is not None
+    assert bm25_ids(library, "quantum annealing") == ["2502.00003"]
+
+
+def test_a_read_only_home_answers_searches_without_reloading_each_time(
+    library: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    library.store.upsert_papers(make_papers(12), source="test")
-    library.lexical_index()
-    changed = make_papers(1, start=7, version=2)[0]
-    changed.authors = ["Grace Hopper"]
-    library.store.upsert_papers([changed], source="test")  # no update call
+    home = library.settings.home
+    library.ingest(ListSource(make_papers(12)))
+    changed = make_papers(1, start=5, version=2)[0]
+    changed.abstract = "Coral reef acoustics."
+    library.store.upsert_papers([changed], source="test")  # waits for an update
+    loads = []
+    real_load = inverted_files.load_index
+
+    def counted_load(where: Path) -> Any:
+        loads.append(where)
+        return real_load(where)
+
+    def refused(*arguments: Any) -> None:  # what saving meets where permissions bind
+        raise PermissionError("read-only home")
+
+    monkeypatch.setattr(library_lexical, "load_index", counted_load)
+    monkeypatch.setattr(library_lexical, "save_index", refused)
+    paths = [home, home / "lexical.lock", lexical_folder(home), *lexical_folder(home).iterdir()]
+    modes = {path: path.stat().st_mode for path in paths}
+    for path in paths:
+        path.chmod(0o555 if path.is_dir() else 0o444)
     other = another_process(library.settings, database_url)
     try:
-        assert bm25_ids(other, "hopper") == ["2502.00007"]
+        assert other.update_lexical_index() == 1  # cannot be saved: kept in memory
+        for _ in range(3):
+            assert bm25_ids(other, "coral reef") == ["2502.00005"]
+        assert len(bm25_ids(other, "graph")) == 6
+        assert len(loads) == 1
+        fresh = another_process(library.settings, database_url)
+        try:
+            for _ in range(3):
+                assert len(bm25_ids(fresh, "graph speech")) == 10
+            assert len(loads) == 2
+        finally:
+            fresh.close()
     finally:
         other.close()
+        for path, mode in modes.items():
+            path.chmod(mode)
 
 
-def test_a_damaged_index_file_is_rebuilt(library: Any, database_url: str) -> None:
-    library.store.upsert_papers(make_papers(12), source="test")
+def test_a_damaged_index_file_is_answered_by_the_store_and_rebuilt_by_an_update(
+    library: Any, database_url: str
+) -> None:
+    library.ingest(ListSource(make_papers(12)))
     expected = bm25_ids(library, "graph speech")
     stamp = read_stamp(library.settings.home)
     assert stamp is not None
@@ -118,8 +235,13 @@ def test_a_damaged_index_file_is_rebuilt(library: Any, database_url: str) -> Non
     damaged.write_bytes(b"not an array")
     other = another_process(library.settings, database_url)
     try:
+        from_store = [arxiv_id for arxiv_id, _ in other.store.lexical_search("graph speech", 50)]
+        assert bm25_ids(other, "graph speech") == from_store
+        assert other.lexical_index() is None
+        assert other.update_lexical_index() == 12
+        rebuilt = other.lexical_index()
+        assert rebuilt is not None and len(rebuilt) == 12
         assert bm25_ids(other, "graph speech") == expected
-        assert len(other.lexical_index()) == 12
     finally:
         other.close()
     stamp_path(library.settings.home).write_text("{broken", encoding="utf-8")
@@ -127,8 +249,21 @@ def test_a_damaged_index_file_is_rebuilt(library: Any, database_url: str) -> Non
     assert bm25_ids(library, "graph speech") == expected
 
 
+def test_cleanup_removes_folders_a_crashed_writer_left_long_ago(library: Any) -> None:
+    library.ingest(ListSource(make_papers(6)))
+    folder = lexical_folder(library.settings.home)
+    abandoned, in_progress = folder / ".writing-abandoned", folder / ".writing-in-progress"
+    abandoned.mkdir()
+    in_progress.mkdir()
+    long_ago = time.time() - 2 * inverted_files.ABANDONED_SECONDS
+    os.utime(abandoned, (long_ago, long_ago))
+    library.rebuild_lexical_index()
+    assert not abandoned.exists()
+    assert in_progress.exists()
+
+
 def test_filtered_search_returns_the_true_top_k_among_allowed_papers(library: Any) -> None:
-    library.store.upsert_papers(make_papers(30), source="test")
+    library.ingest(ListSource(make_papers(30)))
     filters = SearchFilters(categories=("cs.CV",))
     found = bm25_ids(library, "graph images", filters=filters)
     index = library.lexical_index()

@@ -168,6 +168,7 @@ def throwaway_library(
                 embedder.model_id,
                 [(p.arxiv_id, p.content_hash(), v) for p, v in zip(papers, vectors, strict=True)],
             )
+            library.update_lexical_index()  # searches read the published BM25 index
             yield library
         finally:
             library.close()

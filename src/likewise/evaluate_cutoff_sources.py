@@ -268,6 +268,7 @@ def fill_arxiv_catalog(
         library.embedder.model_id,
         [(p.arxiv_id, p.content_hash(), matrix[row_of[p.arxiv_id]]) for p in papers],
     )
+    library.update_lexical_index()  # searches read the published BM25 index
     return {paper.arxiv_id: (paper.title, paper.abstract) for paper in papers}
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from likewise.index.inverted import InvertedIndex, PaperText, build_segment
+from likewise.index.inverted import InvertedIndex, PaperText, Segment, build_segment
 from likewise.index.inverted_files import lexical_folder, load_index, read_stamp, save_index
 from likewise.index.tokens import Tokeniser
 from likewise.rank.bm25 import bm25_scores, bm25_top
@@ -126,3 +126,40 @@ def test_a_damaged_segment_file_is_not_loaded(tmp_path: Path) -> None:
     assert load_index(tmp_path) is None
     np.save(rows, np.full(10, 10**6, dtype=np.int32))  # readable, but wrong
     assert load_index(tmp_path) is None
+
+
+def test_appending_new_papers_scores_like_a_fresh_build_without_compacting() -> None:
+    generator = random.Random(7)
+    tokeniser = Tokeniser()
+    papers = _corpus(generator, range(1, 101))
+    index = InvertedIndex.built(papers, tokeniser)
+    index.published_main = "main-saved"
+    added = _corpus(generator, range(101, 131))  # beyond the compaction share on purpose
+    for start in (0, 15):
+        index = index.appended(added[start : start + 15], tokeniser)
+    fresh = InvertedIndex.built(papers + added, tokeniser)
+    assert index.main.row_count == 100 and index.delta.row_count == 30
+    assert index.published_main == "main-saved"  # saving it again reuses the main files
+    for terms in (["topic1", "common"], ["author3", "topic9"]):
+        assert bm25_top(index, terms, 15) == bm25_top(fresh, terms, 15)
+    with pytest.raises(ValueError, match="above the newest"):
+        index.appended(_corpus(generator, range(130, 131)), tokeniser)
+
+
+def test_a_row_number_out_of_range_is_caught_anywhere_in_the_postings() -> None:
+    postings = 300_000  # far more than a sample of every hundred-thousandth row would read
+    rows = np.zeros(postings, dtype=np.int32)
+    segment = Segment(
+        terms=["word"],
+        offsets=np.asarray([0, postings], dtype=np.int64),
+        rows=rows,
+        frequencies=np.ones((postings, 3), dtype=np.uint16),
+        keys=np.asarray([1], dtype=np.int64),
+        lengths=np.ones((1, 3), dtype=np.int32),
+        fingerprints=np.zeros(1, dtype=np.uint64),
+        names=np.asarray([b"2501.00001"]),
+    )
+    segment.check()
+    rows[postings // 2 + 1] = 1
+    with pytest.raises(ValueError, match="inconsistent"):
+        segment.check()

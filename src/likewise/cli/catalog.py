@@ -67,8 +67,6 @@ def _ingest_all(library: Library, sources: Sequence[Source]) -> list[IngestSumma
         summaries.append(summary)
         if summary.error:
             break
-    # Changed papers reach the in-process BM25 index here (new ones also on the next search).
-    library.update_lexical_index()
     return summaries
 
 

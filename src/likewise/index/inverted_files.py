@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,7 @@ from likewise.index.inverted import InvertedIndex, Segment
 from likewise.index.persisted import publish_file
 
 FORMAT = 2
+ABANDONED_SECONDS = 3600.0  # a .writing- folder this old was left by a crashed writer
 _ARRAYS = ("offsets", "rows", "frequencies", "keys", "lengths", "fingerprints", "names")
 
 
@@ -76,9 +78,24 @@ def save_index(home: Path, index: InvertedIndex, previous: dict[str, object] | N
     }
     _write_json(stamp_path(home), stamp)
     index.published_main = main_name
+    abandoned_before = time.time() - ABANDONED_SECONDS
     for stale in folder.iterdir():
-        if stale.name not in (main_name, delta_name) and not stale.name.startswith("."):
-            shutil.rmtree(stale, ignore_errors=True)
+        if stale.name in (main_name, delta_name):
+            continue
+        if stale.name.startswith(".writing-"):
+            # Another writer's folder in progress, unless a crash left it behind long ago.
+            if _modified(stale) > abandoned_before:
+                continue
+        elif stale.name.startswith("."):
+            continue
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return float("inf")  # already gone
 
 
 def _reused_main(index: InvertedIndex, previous: dict[str, object] | None) -> str | None:

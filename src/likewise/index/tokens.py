@@ -75,6 +75,14 @@ class Tokeniser:
         return stem
 
 
+_SHARED = Tokeniser()
+
+
+def shared_tokeniser() -> Tokeniser:
+    """One tokeniser (and stem cache) for the process: queries and indexed papers alike."""
+    return _SHARED
+
+
 def _measure(stem: str) -> int:
     """Porter's m: the number of vowel-consonant sequences (y is a vowel after a consonant)."""
     count, previous_vowel = 0, False

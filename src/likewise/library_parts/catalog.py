@@ -6,11 +6,13 @@ what it committed and the next run resumes from the stored checkpoint.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -32,6 +34,7 @@ from likewise.models import IngestSummary, Paper
 from likewise.store.base import CatalogStatus
 
 DEFAULT_BATCH_SIZE = 2000
+_log = logging.getLogger(__name__)
 
 
 def _short(label: str, width: int = 28) -> str:
@@ -88,6 +91,10 @@ class _IngestProgress:
 class CatalogOps(LibraryBase):
     """Bring papers in and see what is there."""
 
+    if TYPE_CHECKING:
+        # Provided by LexicalOps in the assembled Library.
+        def update_lexical_index(self) -> int: ...
+
     def ingest(
         self, source: Source, *, progress: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> IngestSummary:
@@ -95,8 +102,20 @@ class CatalogOps(LibraryBase):
 
         A fatal source problem (unreachable host, unreadable file) ends the run with
         ``summary.error`` set; batches committed before it stay, and no sync is recorded.
+        Whenever papers were stored (even before a failure), the published lexical index is
+        brought up to date afterwards.
         """
         summary = IngestSummary(source=source.name)
+        try:
+            return self._ingest_batches(source, summary, progress, batch_size)
+        finally:
+            # Also after a failure: the batches committed before it are searchable too.
+            if summary.inserted or summary.updated:
+                self._index_stored_text(source.name)
+
+    def _ingest_batches(
+        self, source: Source, summary: IngestSummary, progress: bool, batch_size: int
+    ) -> IngestSummary:
         checkpoint = self.store.get_checkpoint(source.name)
         with _IngestProgress(progress, source.name, total_of(source)) as bar:
             try:
@@ -113,6 +132,13 @@ class CatalogOps(LibraryBase):
             rejected=len(summary.rejected),
         )
         return summary
+
+    def _index_stored_text(self, source_name: str) -> None:
+        """New and changed papers into the published lexical index (library_parts/lexical.py)."""
+        try:
+            self.update_lexical_index()
+        except Exception as error:  # stored all the same; `likewise reindex` catches up
+            _log.warning("ingested %s; the lexical index is not updated: %s", source_name, error)
 
     def _store_batch(self, source: Source, batch: Batch, summary: IngestSummary) -> None:
         summary.read += len(batch.papers) + len(batch.rejected) + batch.matched

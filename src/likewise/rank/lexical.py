@@ -14,15 +14,15 @@ import numpy as np
 import numpy.typing as npt
 
 from likewise.index.inverted import InvertedIndex
-from likewise.index.tokens import Tokeniser
+from likewise.index.tokens import shared_tokeniser
 from likewise.models import SearchFilters
 from likewise.rank.bm25 import bm25_top
 from likewise.store.base import CatalogStore
 from likewise.store.lexical import parse_query
 
-# The in-process BM25 index, or how to get it (Library brings it up to date on the way).
-LexicalSource = InvertedIndex | Callable[[], InvertedIndex]
-_QUERY_TERMS = Tokeniser()
+# The in-process BM25 index, or how to get it: None when there is no usable one yet, and
+# the store's full-text search (same scores) answers instead.
+LexicalSource = InvertedIndex | Callable[[], InvertedIndex | None]
 
 
 @dataclass(slots=True)
@@ -47,6 +47,8 @@ def lexical_candidates(
     if terms is None or lexical_index is None:
         return LexicalCandidates(store.lexical_search(text, depth, filters))
     index = lexical_index() if callable(lexical_index) else lexical_index
+    if index is None:
+        return LexicalCandidates(store.lexical_search(text, depth, filters))
     if filters is not None and allowed is None:
         allowed = store.keys_matching(filters)
     best = bm25_top(index, terms, depth, allowed)
@@ -67,8 +69,9 @@ def plain_terms(text: str) -> list[str] | None:
     if parsed.phrases or parsed.arxiv_ids:
         return None
     terms = []
+    tokeniser = shared_tokeniser()
     for word in parsed.words:
-        found = _QUERY_TERMS.terms(word)
+        found = tokeniser.terms(word)
         if len(found) != 1:
             return None
         terms.extend(found)

@@ -133,10 +133,6 @@ class CatalogStore(Protocol):
         ...
 
     # -- text for the in-process lexical index ------------------------------------------------
-    def newest_paper_key(self) -> int:
-        """The largest paper key (0 for an empty catalog); keys only grow."""
-        ...
-
     def paper_text_fingerprints(
         self, after_key: int | None = None
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:

@@ -25,8 +25,14 @@ from likewise.models import (
     normalise_name,
     normalise_title,
 )
-from likewise.store import schema
-from likewise.store.base import CatalogStatus, SourceStatus, UnknownPaperError, UpsertCounts
+from likewise.store import indexed_text, schema
+from likewise.store.base import (
+    CatalogStatus,
+    SourceStatus,
+    StoredText,
+    UnknownPaperError,
+    UpsertCounts,
+)
 from likewise.store.lexical import ParsedQuery, parse_query
 from likewise.store.rows import normalise_doi, row_to_paper, title_hash
 from likewise.store.upsert import BatchWriter, chunks, load_versions
@@ -239,6 +245,23 @@ class SqlCatalogStore:
             .limit(limit)
         )
         return [(arxiv_id, float(value)) for arxiv_id, value in connection.execute(statement)]
+
+    # -- text for the in-process lexical index (queries in store/indexed_text.py) ---------------
+    def paper_text_fingerprints(
+        self, after_key: int | None = None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint64]]:
+        with self.reading() as connection:
+            return indexed_text.paper_text_fingerprints(connection, after_key)
+
+    def paper_texts(
+        self, keys: Sequence[int] | None = None, *, after_key: int | None = None
+    ) -> list[StoredText]:
+        with self.reading() as connection:
+            return indexed_text.paper_texts(connection, keys, after_key)
+
+    def change_token(self) -> object | None:
+        """Unknown here (PostgreSQL has no cheap commit counter): callers ask the database."""
+        return None
 
     # -- announcements and sync state ----------------------------------------------------------
     def announcement_days(self) -> list[date]:

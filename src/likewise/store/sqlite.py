@@ -4,6 +4,7 @@ transactions) and lexical search with FTS5's BM25.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,8 +75,24 @@ def create_sqlite_engine(url: str, *, in_memory: bool = False) -> Engine:
     return engine
 
 
+def _file_identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (status.st_ino, status.st_mtime_ns, status.st_size)
+
+
 class SqliteCatalogStore(SqlCatalogStore):
     """The catalog in one SQLite file."""
+
+    def change_token(self) -> object | None:
+        """The identity of the database file and its write-ahead log, which change with every
+        commit; None for an in-memory database."""
+        database = self.engine.url.database
+        if database in (None, "", ":memory:"):
+            return None
+        return (_file_identity(Path(str(database))), _file_identity(Path(f"{database}-wal")))
 
     def _search_backlog(self, connection: Connection) -> tuple[int, int]:
         indexed = connection.exec_driver_sql(
