@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from likewise.index.inverted import InvertedIndex, PaperText, Segment, build_segment
+from likewise.index.inverted import InvertedIndex
 from likewise.index.inverted_files import lexical_folder, load_index, read_stamp, save_index
+from likewise.index.segments import PaperText, Segment, build_segment
 from likewise.index.tokens import Tokeniser
 from likewise.rank.bm25 import bm25_scores, bm25_top
 

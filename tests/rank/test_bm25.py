@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from likewise.embed.fake import FakeEmbedder
-from likewise.index.inverted import InvertedIndex, PaperText
+from likewise.index.inverted import InvertedIndex
+from likewise.index.segments import PaperText
 from likewise.index.tokens import Tokeniser
 from likewise.ingest.jsonl import paper_from_record
 from likewise.library import Library

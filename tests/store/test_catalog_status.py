@@ -8,7 +8,7 @@ from typing import Any
 from catalog_helpers import make_paper
 
 from likewise.models import Announcement
-from likewise.store.catalog import weekday_gaps
+from likewise.store.catalog_status import weekday_gaps
 
 
 def test_an_empty_catalog_reports_nothing(store: Any) -> None:

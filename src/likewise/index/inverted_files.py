@@ -21,8 +21,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from likewise.index.inverted import InvertedIndex, Segment
+from likewise.index.inverted import InvertedIndex
 from likewise.index.persisted import publish_file
+from likewise.index.segments import Segment
 
 FORMAT = 2
 ABANDONED_SECONDS = 3600.0  # a .writing- folder this old was left by a crashed writer

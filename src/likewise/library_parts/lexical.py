@@ -19,9 +19,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from likewise.index.inverted import InvertedIndex, PaperText
+from likewise.index.inverted import InvertedIndex
 from likewise.index.inverted_files import load_index, read_stamp, save_index, stamp_path
 from likewise.index.persisted import stamp_identity
+from likewise.index.segments import PaperText
 from likewise.index.tokens import shared_tokeniser
 from likewise.library_parts.base import LibraryBase
 from likewise.store.base import StoredText

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -28,11 +28,11 @@ from likewise.models import (
 from likewise.store import indexed_text, schema
 from likewise.store.base import (
     CatalogStatus,
-    SourceStatus,
     StoredText,
     UnknownPaperError,
     UpsertCounts,
 )
+from likewise.store.catalog_status import read_catalog_status
 from likewise.store.lexical import ParsedQuery, parse_query
 from likewise.store.rows import normalise_doi, row_to_paper, title_hash
 from likewise.store.upsert import BatchWriter, chunks, load_versions
@@ -290,58 +290,9 @@ class SqlCatalogStore:
             self._writer.record_sync(connection, source, finished, stored, rejected)
 
     def status(self) -> CatalogStatus:
-        categories = schema.paper_categories
-        sync = schema.sync_state
-        with self.reading() as connection:
-            total = int(connection.scalar(select(func.count()).select_from(papers)) or 0)
-            by_category = {
-                category: int(count)
-                for category, count in connection.execute(
-                    select(categories.c.category, func.count())
-                    .group_by(categories.c.category)
-                    .order_by(func.count().desc(), categories.c.category)
-                )
-            }
-            newest_by_category = {
-                category: newest
-                for category, newest in connection.execute(
-                    select(categories.c.category, func.max(papers.c.announced))
-                    .join(papers, papers.c.key == categories.c.paper_key)
-                    .group_by(categories.c.category)
-                )
-                if newest is not None
-            }
-            per_source = {
-                source: (int(count), newest)
-                for source, count, newest in connection.execute(
-                    select(papers.c.source, func.count(), func.max(papers.c.announced)).group_by(
-                        papers.c.source
-                    )
-                )
-            }
-            syncs = {row.source: row for row in connection.execute(select(sync))}
         days = self.announcement_days()
-        sources = []
-        for source in sorted(set(per_source) | set(syncs)):
-            count, newest = per_source.get(source, (0, None))
-            sync_row = syncs.get(source)
-            sources.append(
-                SourceStatus(
-                    source=source,
-                    papers=count,
-                    last_sync=sync_row.last_sync if sync_row is not None else None,
-                    checkpoint=sync_row.checkpoint if sync_row is not None else None,
-                    newest_announcement=newest,
-                )
-            )
-        return CatalogStatus(
-            papers=total,
-            by_category=by_category,
-            newest_by_category=newest_by_category,
-            sources=sources,
-            newest_announcement=days[-1] if days else None,
-            gaps=weekday_gaps(days),
-        )
+        with self.reading() as connection:
+            return read_catalog_status(connection, days)
 
     # -- vectors -------------------------------------------------------------------------------
     def stale_for_model(self, model_id: str, limit: int | None = None) -> list[Paper]:
@@ -404,19 +355,3 @@ def join_tsqueries(queries: list[Any], operator: str = "||") -> Any:
     for query in queries[1:]:
         combined = combined.op(operator)(query)
     return combined
-
-
-def weekday_gaps(days: Sequence[date]) -> list[date]:
-    """Weekdays between the first and the last day with nothing announced (arXiv announces
-    nothing on Saturdays and Sundays)."""
-    if not days:
-        return []
-    present = set(days)
-    gaps = []
-    day = min(present)
-    last = max(present)
-    while day < last:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in present:
-            gaps.append(day)
-    return gaps
