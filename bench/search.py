@@ -39,6 +39,7 @@ from likewise.ingest.jsonl import paper_from_record
 from likewise.library import Library
 from likewise.library_parts import search as library_search
 from likewise.models import Announcement, Paper
+from likewise.rank import retrieval as retrieval_module
 from likewise.rank import search as search_module
 from likewise.settings import Settings
 
@@ -304,7 +305,7 @@ _ORIGINAL_SEARCH = search_module.hybrid_search
 
 def configure(store_lexical: bool, parallel: bool) -> None:
     """Where Library.search takes BM25 from, and whether beside the query embedding."""
-    search_module.LEXICAL_IN_PARALLEL = parallel
+    retrieval_module.LEXICAL_IN_PARALLEL = parallel
     library_search.hybrid_search = (
         without_lexical_index(_ORIGINAL_SEARCH) if store_lexical else _ORIGINAL_SEARCH
     )

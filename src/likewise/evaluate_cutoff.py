@@ -31,7 +31,8 @@ from likewise.rank.cosine_adapter import (
     needs_dense,
 )
 from likewise.rank.query import QueryError, validate_query
-from likewise.rank.search import METHODS, SearchPlan, fuse_candidates, retrieve_candidates
+from likewise.rank.retrieval import retrieve_candidates
+from likewise.rank.search import METHODS, SearchPlan, fuse_candidates
 
 JUDGED_DEPTH = 20  # candidates per query the cut-off is fit and judged on (what people see)
 ALPHAS = tuple(round(step * 0.1, 1) for step in range(11))
@@ -80,7 +81,7 @@ def retrieve_one(
         clean = validate_query(text)
     except QueryError:
         return None
-    vector, dense, lexical = retrieve_candidates(
+    found = retrieve_candidates(
         clean,
         "convex",
         RUN_DEPTH,
@@ -88,6 +89,10 @@ def retrieve_one(
         index=library.vector_index(),
         embedder=library.embedder,
     )
+    names = found.arxiv_ids(list(found.dense.keys() | found.lexical.keys()), library.store)
+    vector = found.query_vector
+    dense = {names[key]: value for key, value in found.dense.items() if key in names}
+    lexical = {names[key]: value for key, value in found.lexical.items() if key in names}
     if exclude is not None:
         dense.pop(exclude, None)
         lexical.pop(exclude, None)

@@ -12,21 +12,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 # Lowest value each score function can take: BM25 is non-negative, cosine is bounded by -1.
 BM25_MINIMUM = 0.0
 COSINE_MINIMUM = -1.0
+# Documents are named by arXiv id or by store key; ties are broken by that name.
+Doc = TypeVar("Doc", str, int)
 
 
 @dataclass(frozen=True, slots=True)
-class Component:
+class Component(Generic[Doc]):
     """One retriever's scores for a query, with the theoretical minimum of its scale."""
 
-    scores: Mapping[str, float]
+    scores: Mapping[Doc, float]
     minimum: float
 
 
-def theoretical_min_max(scores: Mapping[str, float], minimum: float) -> dict[str, float]:
+def theoretical_min_max(scores: Mapping[Doc, float], minimum: float) -> dict[Doc, float]:
     """TMM-normalise scores to [0, 1]: (s - minimum) / (max_q - minimum)."""
     if not scores:
         return {}
@@ -39,8 +42,8 @@ def theoretical_min_max(scores: Mapping[str, float], minimum: float) -> dict[str
 
 
 def convex_combination(
-    components: Mapping[str, Component], weights: Mapping[str, float]
-) -> list[tuple[str, float]]:
+    components: Mapping[str, Component[Doc]], weights: Mapping[str, float]
+) -> list[tuple[Doc, float]]:
     """(id, fused score) best first over the union of the components' documents.
 
     `weights` must be non-negative and sum to 1 (a convex combination); ties are broken by id.
@@ -51,7 +54,7 @@ def convex_combination(
         raise ValueError("convex weights must be non-negative")
     if abs(sum(weights.values()) - 1.0) > 1e-9:
         raise ValueError("convex weights must sum to 1")
-    fused: dict[str, float] = {}
+    fused: dict[Doc, float] = {}
     for name, component in components.items():
         normalised = theoretical_min_max(component.scores, component.minimum)
         for doc_id, value in normalised.items():
@@ -60,8 +63,8 @@ def convex_combination(
 
 
 def dense_lexical_fusion(
-    dense: Mapping[str, float], lexical: Mapping[str, float], alpha: float
-) -> list[tuple[str, float]]:
+    dense: Mapping[Doc, float], lexical: Mapping[Doc, float], alpha: float
+) -> list[tuple[Doc, float]]:
     """The hybrid used by search: alpha on cosine similarity, 1 - alpha on BM25."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError("alpha must lie in [0, 1]")

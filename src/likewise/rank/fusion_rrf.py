@@ -8,16 +8,18 @@ ranks counted from 1, k = 60.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 DEFAULT_K = 60
+Doc = TypeVar("Doc", str, int)  # documents named by arXiv id or by store key
 
 
 def reciprocal_rank_fusion(
-    rankings: Mapping[str, Sequence[str]],
+    rankings: Mapping[str, Sequence[Doc]],
     *,
     k: int = DEFAULT_K,
     weights: Mapping[str, float] | None = None,
-) -> list[tuple[str, float]]:
+) -> list[tuple[Doc, float]]:
     """Fuse named rankings (ids best first) into (id, fused score) best first.
 
     A document missing from a ranking contributes nothing for it. Ties in the fused score are
@@ -25,11 +27,11 @@ def reciprocal_rank_fusion(
     """
     if k < 0:
         raise ValueError("k must be non-negative")
-    fused: dict[str, float] = {}
-    best_rank: dict[str, int] = {}
+    fused: dict[Doc, float] = {}
+    best_rank: dict[Doc, int] = {}
     for name, ranking in rankings.items():
         weight = 1.0 if weights is None else float(weights.get(name, 0.0))
-        seen: set[str] = set()
+        seen: set[Doc] = set()
         for position, doc_id in enumerate(ranking, start=1):
             if doc_id in seen:  # a ranking lists a document once; later copies are noise
                 continue

@@ -7,11 +7,7 @@ the global threshold are dropped, and an empty result says "no good matches".
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -20,20 +16,20 @@ from likewise.embed.base import Embedder
 from likewise.index.base import VectorIndex
 from likewise.models import Hit, SearchFilters
 from likewise.rank.cosine_adapter import RelevanceCalibration
-from likewise.rank.fusion_convex import dense_lexical_fusion
+from likewise.rank.fusion_convex import Doc, dense_lexical_fusion
 from likewise.rank.fusion_rrf import reciprocal_rank_fusion
-from likewise.rank.lexical import LexicalCandidates, LexicalSource, lexical_candidates
+from likewise.rank.lexical import LexicalSource
 from likewise.rank.query import QueryError, arxiv_id_in, validate_query
+from likewise.rank.retrieval import Candidates, StageClock, retrieve_candidates
 from likewise.store.base import CatalogStore
 
 METHODS = ("bm25", "dense", "rrf", "convex")
 DEFAULT_ALPHA = 0.5  # convex weight on the dense side when no calibration was fit for the model
 MIN_DEPTH = 100  # candidates each retriever contributes; Recall@100 needs at least 100
 MAX_LIMIT = 1_000
-_Result = TypeVar("_Result")
-# Run BM25 in a worker thread while the query is embedded (bench/search.py --serial-lexical
-# measures the alternative).
-LEXICAL_IN_PARALLEL = True
+# Papers of the best lexical candidates read ahead beyond the page (rank/retrieval.py): the
+# lexical top 30 hold about 80% of a first page's hits on the arXiv catalog.
+PREFETCH_EXTRA = 20
 
 
 @dataclass(slots=True)
@@ -73,18 +69,6 @@ def _check_plan(plan: SearchPlan) -> None:
         raise QueryError(f"the offset cannot be negative ({plan.offset})")
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-
-    def run(self, stage: str, work: Callable[[], _Result]) -> _Result:
-        start = time.perf_counter()
-        try:
-            return work()
-        finally:
-            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - start
-
-
 def hybrid_search(
     query: str,
     plan: SearchPlan,
@@ -100,7 +84,7 @@ def hybrid_search(
     and arXiv ids, and everything when no index is given)."""
     text = validate_query(query)
     _check_plan(plan)
-    clock = _Clock()
+    clock = StageClock()
     allowed: npt.NDArray[np.int64] | None = None
     if not plan.filters.is_empty:
         allowed = clock.run("filter", lambda: store.keys_matching(plan.filters))
@@ -122,7 +106,7 @@ def hybrid_search(
     alpha = calibration.convex_alpha if calibration is not None and matched else DEFAULT_ALPHA
     depth = max(plan.depth, plan.offset + plan.limit)
     filters = None if plan.filters.is_empty else plan.filters
-    query_vector, dense, lexical = retrieve_candidates(
+    found = retrieve_candidates(
         text,
         plan.method,
         depth,
@@ -133,7 +117,9 @@ def hybrid_search(
         filters=filters,
         timings=clock.timings,
         lexical_index=lexical_index,
+        prefetch=plan.offset + plan.limit + PREFETCH_EXTRA,
     )
+    query_vector, dense, lexical = found.query_vector, found.dense, found.lexical
     ranked = clock.run(
         "fusion", lambda: fuse_candidates(plan.method, dense, lexical, alpha, plan.rrf_k)
     )
@@ -162,88 +148,57 @@ def hybrid_search(
             f"no good matches: the best candidate's relevance probability is {best:.2f}, "
             f"below the cut-off of {plan.threshold:.2f}"
         )
-    page = ranked[plan.offset : min(keep, plan.offset + plan.limit)]
-    papers = clock.run("fetch", lambda: store.get_papers([doc_id for doc_id, _ in page]))
+    page = clock.run("fetch", lambda: _named_page(ranked, plan, keep, found, store))
+    papers = found.papers
+    unread = [doc_id for _, doc_id, _ in page if doc_id not in papers]
+    if unread:
+        papers = {**papers, **clock.run("fetch", lambda: store.get_papers(unread))}
     hits = []
-    for position, (doc_id, fused_score) in enumerate(page, start=plan.offset):
-        components = {"fused": fused_score}
-        if doc_id in dense:
-            components["dense"] = dense[doc_id]
-        if doc_id in lexical:
-            components["lexical"] = lexical[doc_id]
+    for position, doc_id, key in page:
+        components = {"fused": ranked[position][1]}
+        if key in dense:
+            components["dense"] = dense[key]
+        if key in lexical:
+            components["lexical"] = lexical[key]
         hits.append(Hit(doc_id, float(shown[position]), papers.get(doc_id), components))
     return SearchResult(
         text, plan.method, hits, keep, no_good, notice, adapter is not None, clock.timings
     )
 
 
-def retrieve_candidates(
-    text: str,
-    method: str,
-    depth: int,
-    *,
+def _named_page(
+    ranked: list[tuple[int, float]],
+    plan: SearchPlan,
+    keep: int,
+    found: Candidates,
     store: CatalogStore,
-    index: VectorIndex,
-    embedder: Embedder,
-    allowed: npt.NDArray[np.int64] | None = None,
-    filters: SearchFilters | None = None,
-    timings: dict[str, float] | None = None,
-    lexical_index: LexicalSource | None = None,
-) -> tuple[npt.NDArray[np.float32], dict[str, float], dict[str, float]]:
-    """(query vector, dense cosines, BM25 scores) of the top `depth` of each side the method
-    uses; for the hybrids, lexical-only candidates also get their exact cosine."""
-    clock = _Clock()
-    lexical_future: Future[LexicalCandidates] | None = None
-    found: LexicalCandidates | None = None
-    if method != "dense" and not LEXICAL_IN_PARALLEL:
-        found = clock.run(
-            "lexical wait",
-            lambda: _timed_lexical(store, text, depth, filters, allowed, lexical_index),
-        )
-    elif method != "dense":
-        # BM25 needs no query vector: it runs in a worker thread while the query is embedded
-        # (ONNX Runtime and the database drivers release the GIL).
-        lexical_future = _workers().submit(
-            _timed_lexical, store, text, depth, filters, allowed, lexical_index
-        )
-    query_vector = clock.run("embed", lambda: embedder.embed_query(text))
-    dense: dict[str, float] = {}
-    lexical: dict[str, float] = {}
-    keys: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-    similarities: npt.NDArray[np.float32] = np.zeros(0, dtype=np.float32)
-    if method != "bm25":
-        keys, similarities = clock.run("dense", lambda: index.search(query_vector, depth, allowed))
-    if lexical_future is not None:
-        found = clock.run("lexical wait", lexical_future.result)
-    if found is not None:
-        lexical = dict(found.hits)
-        clock.timings["lexical"] = found.seconds
-    if method != "bm25":
-        names = clock.run("dense", lambda: _names_of(keys, store, found))
-        dense = {
-            names[int(k)]: float(s)
-            for k, s in zip(keys, similarities, strict=True)
-            if int(k) in names
-        }
-    if method in ("rrf", "convex"):
-        known = found.keys if found is not None else {}
-        clock.run(
-            "dense",
-            lambda: _add_missing_cosines(dense, lexical, query_vector, store, index, known),
-        )
-    if timings is not None:
-        timings.update(clock.timings)
-    return query_vector, dense, lexical
+) -> list[tuple[int, str, int]]:
+    """(position in the ranking, arXiv id, key) of the page's hits. A key without a paper
+    (deleted since the vector index was updated) is passed over, as if never retrieved."""
+    page: list[tuple[int, str, int]] = []
+    start = plan.offset
+    while len(page) < plan.limit and start < keep:
+        stop = min(keep, start + plan.limit - len(page))
+        keys = [key for key, _ in ranked[start:stop]]
+        names = found.arxiv_ids(keys, store)
+        page += [
+            (position, names[key], key)
+            for position, key in enumerate(keys, start=start)
+            if key in names
+        ]
+        start = stop
+    return page
 
 
-def _best_first(scores: dict[str, float]) -> list[tuple[str, float]]:
+def _best_first(scores: dict[Doc, float]) -> list[tuple[Doc, float]]:
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
 def fuse_candidates(
-    method: str, dense: dict[str, float], lexical: dict[str, float], alpha: float, rrf_k: int
-) -> list[tuple[str, float]]:
-    """(id, raw score) best first for one method over retrieved candidates."""
+    method: str, dense: dict[Doc, float], lexical: dict[Doc, float], alpha: float, rrf_k: int
+) -> list[tuple[Doc, float]]:
+    """(id or key, raw score) best first for one method over retrieved candidates (ties go
+    to the smaller id or key)."""
     if method == "bm25":
         return _best_first(lexical)
     if method == "dense":
@@ -255,29 +210,6 @@ def fuse_candidates(
         }
         return reciprocal_rank_fusion(rankings, k=rrf_k)
     return dense_lexical_fusion(dense, lexical, alpha)
-
-
-_WORKERS: list[ThreadPoolExecutor] = []
-
-
-def _workers() -> ThreadPoolExecutor:
-    if not _WORKERS:
-        _WORKERS.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="likewise-bm25"))
-    return _WORKERS[0]
-
-
-def _timed_lexical(
-    store: CatalogStore,
-    text: str,
-    depth: int,
-    filters: SearchFilters | None,
-    allowed: npt.NDArray[np.int64] | None,
-    lexical_index: LexicalSource | None,
-) -> LexicalCandidates:
-    start = time.perf_counter()
-    found = lexical_candidates(store, text, depth, filters, allowed, lexical_index)
-    found.seconds = time.perf_counter() - start
-    return found
 
 
 def _exact_id_hit(
@@ -295,40 +227,3 @@ def _exact_id_hit(
         if key is None or not np.isin(key, allowed):
             return None
     return Hit(arxiv_id, 1.0, paper, {"exact_id": 1.0}, reason="arXiv id")
-
-
-def _names_of(
-    keys: npt.NDArray[np.int64], store: CatalogStore, found: LexicalCandidates | None
-) -> dict[int, str]:
-    """arXiv ids of dense hits: from the in-process lexical index when one answered (no
-    database round trip), else (and for any key it lacks) from the store."""
-    wanted = [int(key) for key in keys]
-    names = found.index.arxiv_ids_for_keys(wanted) if found and found.index else {}
-    unnamed = [key for key in wanted if key not in names]
-    if unnamed:
-        names.update(store.arxiv_ids_for_keys(unnamed))
-    return names
-
-
-def _add_missing_cosines(
-    dense: dict[str, float],
-    lexical: dict[str, float],
-    query_vector: npt.NDArray[np.float32],
-    store: CatalogStore,
-    index: VectorIndex,
-    known_keys: dict[str, int],
-) -> None:
-    """Exact cosine for lexical candidates dense retrieval did not return, so fusion and the
-    calibrated score see every candidate's similarity rather than a missing value."""
-    missing = [doc_id for doc_id in lexical if doc_id not in dense]
-    if not missing:
-        return
-    keys = {doc_id: known_keys[doc_id] for doc_id in missing if doc_id in known_keys}
-    unknown = [doc_id for doc_id in missing if doc_id not in keys]
-    if unknown:
-        keys.update(store.paper_keys(unknown))
-    name_of = {key: doc_id for doc_id, key in keys.items()}
-    wanted = np.fromiter(name_of, dtype=np.int64, count=len(name_of))
-    found, similarities = index.similarities_for(query_vector, wanted)
-    for key, similarity in zip(found.tolist(), similarities.tolist(), strict=True):
-        dense[name_of[key]] = float(similarity)

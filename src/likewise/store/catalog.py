@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from likewise.models import (
@@ -38,6 +38,8 @@ from likewise.store.rows import normalise_doi, row_to_paper, title_hash
 from likewise.store.upsert import BatchWriter, chunks, load_versions
 
 papers = schema.papers
+# Built once: SQLAlchemy then reuses the compiled form (an expanding IN list per call).
+_PAPERS_BY_ID = select(papers).where(papers.c.arxiv_id.in_(bindparam("ids", expanding=True)))
 _KIND_ORDER = {kind.value: position for position, kind in enumerate(AnnouncementKind)}
 
 
@@ -93,7 +95,7 @@ class SqlCatalogStore:
         found: dict[str, Paper] = {}
         with self.reading() as connection:
             for chunk in chunks(list(dict.fromkeys(arxiv_ids))):
-                rows = connection.execute(select(papers).where(papers.c.arxiv_id.in_(chunk))).all()
+                rows = connection.execute(_PAPERS_BY_ID, {"ids": chunk}).all()
                 for paper in self._papers_from_rows(connection, rows):
                     found[paper.arxiv_id] = paper
         return found

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.engine import Connection
 
 from likewise.models import Announcement, AnnouncementKind, Paper, Version, normalise_name
@@ -377,16 +377,23 @@ def _needs_no_preparing(paper: Paper, listed: date | None) -> bool:
     return (paper.submitted if paper.latest_version == 1 else paper.updated) is None
 
 
+# Built once: SQLAlchemy then reuses the compiled form (an expanding IN list per call).
+_VERSIONS_OF = (
+    select(
+        schema.versions.c.paper_key,
+        schema.versions.c.number,
+        schema.versions.c.submitted,
+        schema.versions.c.size,
+    )
+    .where(schema.versions.c.paper_key.in_(bindparam("keys", expanding=True)))
+    .order_by(schema.versions.c.paper_key, schema.versions.c.number)
+)
+
+
 def load_versions(connection: Connection, ids: dict[int, str]) -> dict[int, list[Version]]:
     """Version history per paper key (ids maps key to arXiv id), oldest first."""
-    table = schema.versions
     by_key: dict[int, list[Version]] = {}
     for chunk in chunks(list(ids)):
-        query = (
-            select(table.c.paper_key, table.c.number, table.c.submitted, table.c.size)
-            .where(table.c.paper_key.in_(chunk))
-            .order_by(table.c.paper_key, table.c.number)
-        )
-        for key, number, submitted, size in connection.execute(query):
+        for key, number, submitted, size in connection.execute(_VERSIONS_OF, {"keys": chunk}):
             by_key.setdefault(key, []).append(Version(ids[key], number, utc(submitted), size))
     return by_key
