@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -166,3 +167,31 @@ def test_fusion_by_store_key_ranks_as_fusion_by_arxiv_id() -> None:
     # b: 0.5 * (1.5 / 1.9) + 0.5 * 1.0; a: 0.5 * 1.0; d: 0.5 * 0.5; c: 0.5 * 1.1/1.9 + 0.5 * 0.25
     assert [doc for doc, _ in by_id] == ["b", "a", "c", "d"]
     assert by_id[0][1] == pytest.approx(0.5 * 1.5 / 1.9 + 0.5)
+
+
+class SlowIndex(ExactIndex):
+    """An exact index whose search takes as long as a large graph search might."""
+
+    def search(
+        self,
+        query: npt.NDArray[np.float32],
+        k: int,
+        allowed: npt.NDArray[np.int64] | None = None,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        time.sleep(0.3)
+        return super().search(query, k, allowed)
+
+
+def test_the_best_lexical_papers_are_read_while_the_dense_search_runs(
+    catalog: tuple[Any, ExactIndex, FakeEmbedder],
+) -> None:
+    store, index, embedder = catalog
+    slow = SlowIndex(embedder.dimension)
+    keys, vectors = index.export()
+    slow.add(keys, vectors)
+    found = retrieve_candidates(
+        "graph molecule", "convex", 10, store=store, index=slow, embedder=embedder, prefetch=1
+    )
+    best_lexical = max(found.lexical, key=lambda key: found.lexical[key])
+    named = found.arxiv_ids([best_lexical], store)[best_lexical]
+    assert found.papers == {named: store.get_paper(named)}

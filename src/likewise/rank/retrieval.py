@@ -8,6 +8,7 @@ with the query, so little work is left once the vector search returns.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -102,6 +103,7 @@ def retrieve_candidates(
     uses_lexical, uses_dense = method != "dense", method != "bm25"
     wants_cosines = method in FUSED_METHODS
     vector_ready: Future[npt.NDArray[np.float32]] = Future()
+    dense_done = threading.Event()
     lexical_future: Future[_LexicalSide] | None = None
     side: _LexicalSide | None = None
     if uses_lexical and LEXICAL_IN_PARALLEL:
@@ -116,6 +118,7 @@ def retrieve_candidates(
             prefetch,
             index,
             vector_ready if wants_cosines else None,
+            dense_done,
         )
     try:
         query_vector = clock.run("embed", lambda: embedder.embed_query(text))
@@ -133,6 +136,7 @@ def retrieve_candidates(
                     0,
                     index,
                     vector_ready if wants_cosines else None,
+                    dense_done,
                 ),
             )
         keys: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
@@ -141,6 +145,7 @@ def retrieve_candidates(
             keys, similarities = clock.run(
                 "dense", lambda: index.search(query_vector, depth, allowed)
             )
+        dense_done.set()
         if lexical_future is not None:
             side = clock.run("lexical wait", lexical_future.result)
     finally:
@@ -186,6 +191,7 @@ def _lexical_side(
     prefetch: int,
     index: VectorIndex,
     query_vector: Future[npt.NDArray[np.float32]] | None,
+    dense_done: threading.Event,
 ) -> _LexicalSide:
     """BM25, then (while the dense side is still running) the best candidates' papers and,
     once the query vector is ready, every candidate's cosine."""
@@ -197,7 +203,9 @@ def _lexical_side(
     if unknown:  # the store's full-text search names papers, not keys
         keys.update(store.paper_keys(unknown))
     papers: dict[str, Paper] = {}
-    if prefetch > 0 and found.hits:
+    if prefetch > 0 and found.hits and not dense_done.is_set():
+        # Once the dense side is done the search waits on this thread: reading ahead would
+        # only delay it (the page's papers are read afterwards either way).
         papers = store.get_papers([doc_id for doc_id, _ in found.hits[:prefetch]])
     cosines: dict[int, float] = {}
     if query_vector is not None and keys:
