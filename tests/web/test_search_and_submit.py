@@ -99,6 +99,19 @@ def test_submitting_an_arxiv_url_fetches_and_stores_the_paper(
     assert requested == ["2503.11677"]  # a stored paper is not fetched again
 
 
+def test_a_submitted_paper_is_found_by_words_before_the_lexical_index_is_republished(
+    client: TestClient, catalog: Library
+) -> None:
+    catalog.update_lexical_index()  # the published in-process BM25 index, without the paper
+    stamp = (catalog.settings.home / "lexical.stamp.json").read_bytes()
+    catalog.use_transport(recorded_arxiv([]))
+    sign_up(client)
+    assert post_form(client, "/submit", {"paper": "2503.11677"}).status_code == 303
+    found = catalog.search("prosthetic vision simulation", fusion="bm25", apply_cutoff=False)
+    assert found.hits and found.hits[0].arxiv_id == "2503.11677"
+    assert (catalog.settings.home / "lexical.stamp.json").read_bytes() == stamp
+
+
 def test_submitting_an_unknown_or_malformed_id_says_what_is_wrong(
     client: TestClient, catalog: Library
 ) -> None:

@@ -328,12 +328,9 @@ class SiteOps(AccountOps):
                 update_vectors()
             except Exception as error:  # the paper is stored; its vector comes with the next run
                 _log.warning("submitted %s but could not embed it yet: %s", arxiv_id, error)
-        update_lexical_index = getattr(self, "update_lexical_index", None)
-        if callable(update_lexical_index):
-            try:
-                update_lexical_index()
-            except Exception as error:  # searches add it in memory meanwhile
-                _log.warning("submitted %s but could not index its text: %s", arxiv_id, error)
+        # The lexical index is not republished here (that compares every paper's text and
+        # takes seconds on a large catalog): a new paper has the newest key, which every
+        # search process adds to its in-memory index; the next ingest publishes it.
         return arxiv_id, True
 
     def _fetch_from_arxiv(self, arxiv_id: str) -> list[Paper]:
