@@ -67,8 +67,9 @@ def read_day(day: str | None) -> tuple[str, list[str], dict[str, dict[str, Any]]
     return day, listings[day], papers
 
 
-def vectors_for(ids: list[str], texts: dict[str, str], queries: list[str],
-                fake: bool) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], str]:
+def vectors_for(
+    ids: list[str], texts: dict[str, str], queries: list[str], fake: bool
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], str]:
     """(document vectors of ids, query vectors of queries, where they came from)."""
     settings = Settings(embedder="fake" if fake else "minilm-int8", embed_threads=2)
     embedder = make_embedder(settings)
@@ -92,8 +93,9 @@ def vectors_for(ids: list[str], texts: dict[str, str], queries: list[str],
     return documents, query_vectors, source
 
 
-def calibration_for(vectors: npt.NDArray[np.float32], window: WindowPapers,
-                    source: str) -> npt.NDArray[np.float64]:
+def calibration_for(
+    vectors: npt.NDArray[np.float32], window: WindowPapers, source: str
+) -> npt.NDArray[np.float64]:
     """Each interest's Cosine Adapter (a(q), b(q)) from the bundled calibration when it was
     fit for this model (features from its top-10 scores over the day), else the fallback."""
     model_id = source.split(" ")[0]
@@ -104,20 +106,28 @@ def calibration_for(vectors: npt.NDArray[np.float32], window: WindowPapers,
         return fallback_calibration(len(vectors))
     print(f"calibration: bundled Cosine Adapter for {model_id}", file=sys.stderr)
     top = np.sort(vectors @ window.vectors.T, axis=1)[:, ::-1][:, :10]
-    return np.array([adapter.parameters(vector, scores) for vector, scores in zip(
-        vectors, top, strict=True)], dtype=np.float64)
+    return np.array(
+        [adapter.parameters(vector, scores) for vector, scores in zip(vectors, top, strict=True)],
+        dtype=np.float64,
+    )
 
 
-def synthetic_requests(count: int, window: WindowPapers, pool: dict[str, Any],
-                       generator: np.random.Generator, since: date) -> list[MatchRequest]:
+def synthetic_requests(
+    count: int,
+    window: WindowPapers,
+    pool: dict[str, Any],
+    generator: np.random.Generator,
+    since: date,
+) -> list[MatchRequest]:
     category_counts = Counter(c for cats in window.categories for c in cats)
     categories = sorted(category_counts)
     weights = np.array([category_counts[c] for c in categories], dtype=np.float64)
     weights /= weights.sum()
     requests = []
     for number in range(count):
-        picked = generator.choice(len(categories), size=int(generator.integers(0, 3)),
-                                  replace=False, p=weights)
+        picked = generator.choice(
+            len(categories), size=int(generator.integers(0, 3)), replace=False, p=weights
+        )
         rows: list[int] = []
         reasons: list[str] = []
         for _ in range(int(generator.integers(0, 3))):  # saved searches
@@ -132,20 +142,22 @@ def synthetic_requests(count: int, window: WindowPapers, pool: dict[str, Any],
             pool["authors"][int(i)]
             for i in generator.integers(0, len(pool["authors"]), size=int(generator.integers(0, 3)))
         )
-        requests.append(MatchRequest(
-            subscriber_id=number,
-            query_vectors=pool["vectors"][rows],
-            query_reasons=reasons,
-            query_calibration=pool["calibration"][rows],
-            query_ids=rows,  # one saved search or liked paper: the same row for everyone
-            categories=frozenset(categories[int(i)] for i in picked),
-            authors=authors,
-            since=since,
-            threshold=float(generator.choice([0.3, 0.5, 0.7])),
-            exclude=frozenset(generator.choice(window.ids, size=int(generator.integers(0, 4)))),
-            trending=5 if generator.random() < 0.1 else 0,
-            limit=25,
-        ))
+        requests.append(
+            MatchRequest(
+                subscriber_id=number,
+                query_vectors=pool["vectors"][rows],
+                query_reasons=reasons,
+                query_calibration=pool["calibration"][rows],
+                query_ids=rows,  # one saved search or liked paper: the same row for everyone
+                categories=frozenset(categories[int(i)] for i in picked),
+                authors=authors,
+                since=since,
+                threshold=float(generator.choice([0.3, 0.5, 0.7])),
+                exclude=frozenset(generator.choice(window.ids, size=int(generator.integers(0, 4)))),
+                trending=5 if generator.random() < 0.1 else 0,
+                limit=25,
+            )
+        )
     return requests
 
 
@@ -177,8 +189,10 @@ def main() -> int:
     search_titles = [" ".join(papers[i]["title"].split()) for i in sample[:POOL]]
     liked = sample[POOL:]
     texts = {i: f"{papers[i]['title']}. {papers[i]['abstract']}" for i in day_ids + liked}
-    print(f"day {day}: {len(day_ids)} papers; embedding the window and {2 * POOL} interests ...",
-          file=sys.stderr)
+    print(
+        f"day {day}: {len(day_ids)} papers; embedding the window and {2 * POOL} interests ...",
+        file=sys.stderr,
+    )
     documents, queries, source = vectors_for(day_ids + liked, texts, search_titles, arguments.fake)
     window = WindowPapers(
         ids=day_ids,
@@ -190,7 +204,7 @@ def main() -> int:
     )
     everyone = sorted({a.casefold() for i in earlier[-20000:] for a in papers[i]["authors"]})
     today = sorted({a for names in window.authors for a in names})
-    vectors = np.concatenate([queries, documents[len(day_ids):]]).astype(np.float32)
+    vectors = np.concatenate([queries, documents[len(day_ids) :]]).astype(np.float32)
     pool = {
         "search_titles": search_titles,
         "liked_titles": [papers[i]["title"] for i in liked],
@@ -199,8 +213,9 @@ def main() -> int:
         "vectors": vectors,
         "calibration": calibration_for(vectors, window, source),
     }
-    requests = synthetic_requests(arguments.subscribers, window, pool, generator,
-                                  date.fromisoformat(day))
+    requests = synthetic_requests(
+        arguments.subscribers, window, pool, generator, date.fromisoformat(day)
+    )
     partitions = len({r.since for r in requests})
     category_sets = len({r.categories for r in requests})
     # The corpus loaded above is millions of live objects: without this, every full garbage
@@ -219,9 +234,11 @@ def main() -> int:
     batch_time, naive_time = min(batch_times), min(naive_times)
     picks = sum(len(selection.picks) for selection in batch)
     print(f"vectors: {source}")
-    print(f"{len(requests)} subscribers, {len(day_ids)} papers on {day}, {partitions} date "
-          f"partition(s), {category_sets} distinct category sets, "
-          f"{sum(len(r.query_reasons) for r in requests)} interest vectors, {picks} picks")
+    print(
+        f"{len(requests)} subscribers, {len(day_ids)} papers on {day}, {partitions} date "
+        f"partition(s), {category_sets} distinct category sets, "
+        f"{sum(len(r.query_reasons) for r in requests)} interest vectors, {picks} picks"
+    )
     print(f"naive per-subscriber loop: {naive_time:.3f} s")
     print(f"batched (HQI partitions):  {batch_time:.3f} s (best of 3)")
     print(f"speed-up: {naive_time / batch_time:.1f}x (target >= 10x)")

@@ -93,10 +93,21 @@ def free_port() -> int:
 
 def start_server(home: Path, embedder: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     environment = {**os.environ, "LIKEWISE_HOME": str(home), "LIKEWISE_EMBEDDER": embedder}
-    command = [sys.executable, "-m", "likewise.cli.main", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers)]
-    return subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    command = [
+        sys.executable,
+        "-m",
+        "likewise.cli.main",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+    return subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def wait_until_up(base: str, server: subprocess.Popen[bytes], timeout: float = 300) -> None:
@@ -186,8 +197,10 @@ def main() -> None:
             for _ in range(arguments.workers):
                 httpx.get(base + warm, timeout=600)
         print(f"warm-up (index load, first search) {time.perf_counter() - started:.1f} s")
-        print(f"\n{clients} concurrent clients, {seconds:.0f} s per endpoint, "
-              f"{arguments.workers} worker(s), embedder {embedder}\n")
+        print(
+            f"\n{clients} concurrent clients, {seconds:.0f} s per endpoint, "
+            f"{arguments.workers} worker(s), embedder {embedder}\n"
+        )
         results: dict[str, tuple[float, float, float, int, int]] = {}
         for name, next_path in endpoints.items():
             latencies, errors = asyncio.run(drive(base, next_path, seconds, clients, 100_000))
@@ -197,14 +210,23 @@ def main() -> None:
                 print(f"{name}: no successful requests ({errors} errors)")
                 continue
             rate = len(latencies) / seconds
-            results[name] = (rate, statistics.median(latencies), percentile(latencies, 0.99),
-                             len(latencies), errors)
+            results[name] = (
+                rate,
+                statistics.median(latencies),
+                percentile(latencies, 0.99),
+                len(latencies),
+                errors,
+            )
         base_rate, base_p50, base_p99, _, _ = results["static /healthz"]
-        print(f"{'endpoint':20} {'req/s':>8} {'x static':>9} {'p50 ms':>8} {'x static':>9} "
-              f"{'p99 ms':>8} {'x static':>9} {'errors':>7}")
+        print(
+            f"{'endpoint':20} {'req/s':>8} {'x static':>9} {'p50 ms':>8} {'x static':>9} "
+            f"{'p99 ms':>8} {'x static':>9} {'errors':>7}"
+        )
         for name, (rate, p50, p99, _count, errors) in results.items():
-            print(f"{name:20} {rate:8.1f} {rate / base_rate:9.3f} {p50 * 1e3:8.1f} "
-                  f"{p50 / base_p50:9.1f} {p99 * 1e3:8.1f} {p99 / base_p99:9.1f} {errors:7d}")
+            print(
+                f"{name:20} {rate:8.1f} {rate / base_rate:9.3f} {p50 * 1e3:8.1f} "
+                f"{p50 / base_p50:9.1f} {p99 * 1e3:8.1f} {p99 / base_p99:9.1f} {errors:7d}"
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -33,9 +33,7 @@ def load_secret_key(settings: Settings) -> str:
             if key:
                 return key
             time.sleep(0.05)  # another process is writing it right now
-        raise SecretKeyError(
-            f"{path} is empty; delete it or set LIKEWISE_SECRET_KEY"
-        ) from None
+        raise SecretKeyError(f"{path} is empty; delete it or set LIKEWISE_SECRET_KEY") from None
     key = secrets.token_urlsafe(48)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.write(key)

@@ -42,9 +42,7 @@ def _window(generator: np.random.Generator, size: int = 60) -> WindowPapers:
             )
             for _ in range(size)
         ],
-        authors=[
-            frozenset(generator.choice(AUTHORS, size=3, replace=False)) for _ in range(size)
-        ],
+        authors=[frozenset(generator.choice(AUTHORS, size=3, replace=False)) for _ in range(size)],
         announced=[date(2026, 6, 28 + number % 3) for number in range(size)],
         trending_rank=np.array(
             [rank if rank < size // 2 else -1 for rank in generator.permutation(size)],

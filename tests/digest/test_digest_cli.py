@@ -22,9 +22,25 @@ def environment(catalog: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 def test_operators_add_list_and_remove_subscribers(
     environment: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["subscribers", "add", "Op@Example.org", "--category", "cs.IR",
-                 "--author", "Grace Hopper", "--search", "dense retrieval",
-                 "--like", "2606.00001v2", "--weekly"]) == 0
+    assert (
+        main(
+            [
+                "subscribers",
+                "add",
+                "Op@Example.org",
+                "--category",
+                "cs.IR",
+                "--author",
+                "Grace Hopper",
+                "--search",
+                "dense retrieval",
+                "--like",
+                "2606.00001v2",
+                "--weekly",
+            ]
+        )
+        == 0
+    )
     assert "subscribed op@example.org (weekly, 4 interests)" in capsys.readouterr().out
     assert main(["subscribers", "list", "--json"]) == 0
     (listed,) = json.loads(capsys.readouterr().out)

@@ -66,8 +66,12 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 def _mailing_library(library: Library, port: int, **more: Any) -> Library:
     settings = library.settings.with_overrides(
-        smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False, base_url=BASE,
-        mail_from="digest@likewise.test", **more,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_starttls=False,
+        base_url=BASE,
+        mail_from="digest@likewise.test",
+        **more,
     )
     return Library.open(settings, store=library.store, embedder=library.embedder)
 
@@ -110,9 +114,11 @@ def test_a_digest_arrives_as_multipart_mail_whose_links_work_in_the_app(
         assert feed.headers["content-type"].startswith("application/atom+xml")
         assert "2606.00003" in feed.text
         # RFC 8058: the mail client POSTs one-click, with no session and no CSRF token.
-        one_click = client.post(urlsplit(unsubscribe[1:-1]).path,
-                                content=b"List-Unsubscribe=One-Click",
-                                headers={"content-type": "application/x-www-form-urlencoded"})
+        one_click = client.post(
+            urlsplit(unsubscribe[1:-1]).path,
+            content=b"List-Unsubscribe=One-Click",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
         assert one_click.status_code == 200
         assert one_click.text == "reader@example.org is unsubscribed"
     assert library.digests.find_by_email("reader@example.org") is None
@@ -169,8 +175,9 @@ def test_subscribing_sends_a_confirmation_whose_link_confirms(
         page = client.get("/search")  # a session and its CSRF token first
         csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
         assert csrf is not None
-        response = client.post("/subscribe", data={"email": "new@example.org",
-                                                   "csrf_token": csrf.group(1)})
+        response = client.post(
+            "/subscribe", data={"email": "new@example.org", "csrf_token": csrf.group(1)}
+        )
         assert response.status_code == 200 and "confirmation link" in response.text
         (message,) = handler.messages
         body = message.get_body(("plain",))
@@ -188,10 +195,26 @@ def test_subscribing_sends_a_confirmation_whose_link_confirms(
 def _certificate(folder: Path) -> tuple[Path, Path]:
     key, cert = folder / "key.pem", folder / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-         "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
     )
     return key, cert
 
@@ -204,8 +227,9 @@ def test_starttls_and_auth_are_used_and_a_wrong_password_is_permanent(
     server_context.load_cert_chain(cert, key)
     seen: list[tuple[bytes, bool]] = []
 
-    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
-                      data: Any) -> AuthResult:
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         assert isinstance(data, LoginPassword)
         seen.append((data.login, session.ssl is not None))
         accepted = data.login == b"robot" and data.password == b"s3cret"
@@ -214,23 +238,31 @@ def test_starttls_and_auth_are_used_and_a_wrong_password_is_permanent(
 
     handler = Inbox()
     port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port,
-                            tls_context=server_context, require_starttls=True,
-                            authenticator=authenticator, auth_require_tls=True)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=server_context,
+        require_starttls=True,
+        authenticator=authenticator,
+        auth_require_tls=True,
+    )
     controller.start()
     try:
         client_context = ssl.create_default_context(cafile=str(cert))
         settings = library.settings.with_overrides(
-            smtp_host="127.0.0.1", smtp_port=port, smtp_user="robot", smtp_password="s3cret")
+            smtp_host="127.0.0.1", smtp_port=port, smtp_user="robot", smtp_password="s3cret"
+        )
         raw = "To: someone@example.org\nFrom: likewise@localhost\nSubject: hi\n\nhello\n"
         with SmtpMailer(settings, ssl_context=client_context) as mailer:
             mailer.send(raw)
         assert [str(m["Subject"]) for m in handler.messages] == ["hi"]
         assert seen[0] == (b"robot", True)  # logged in, over TLS
         wrong = settings.with_overrides(smtp_password="nope")
-        with pytest.raises(PermanentMailError, match="log-in refused"), SmtpMailer(
-            wrong, ssl_context=client_context
-        ) as mailer:
+        with (
+            pytest.raises(PermanentMailError, match="log-in refused"),
+            SmtpMailer(wrong, ssl_context=client_context) as mailer,
+        ):
             mailer.send(raw)
     finally:
         controller.stop()

@@ -29,18 +29,28 @@ from likewise.store.digests import Subscriber
 
 def _subscriber(cadence: str = "daily", last: date | None = None) -> Subscriber:
     now = datetime(2026, 7, 1, tzinfo=UTC)
-    return Subscriber(1, "s@example.org", True, cadence, "balanced", "secret-token", "feed",
-                      None, now, now, last)
+    return Subscriber(
+        1, "s@example.org", True, cadence, "balanced", "secret-token", "feed", None, now, now, last
+    )
 
 
-DAYS = [date(2026, 6, 22), date(2026, 6, 23), date(2026, 6, 24), date(2026, 6, 25),
-        date(2026, 6, 26), date(2026, 6, 29), date(2026, 6, 30)]
+DAYS = [
+    date(2026, 6, 22),
+    date(2026, 6, 23),
+    date(2026, 6, 24),
+    date(2026, 6, 25),
+    date(2026, 6, 26),
+    date(2026, 6, 29),
+    date(2026, 6, 30),
+]
 
 
 def test_daily_windows_cover_every_day_since_the_last_digest_once() -> None:
     assert window_for(_subscriber(), DAYS) == (date(2026, 6, 30), date(2026, 6, 30))
     assert window_for(_subscriber(last=date(2026, 6, 25)), DAYS) == (
-        date(2026, 6, 26), date(2026, 6, 30))
+        date(2026, 6, 26),
+        date(2026, 6, 30),
+    )
     assert window_for(_subscriber(last=date(2026, 6, 30)), DAYS) is None
     long_ago = window_for(_subscriber(last=date(2026, 1, 1)), DAYS)
     assert long_ago is not None and (long_ago[1] - long_ago[0]).days == 13  # capped
@@ -50,30 +60,55 @@ def test_weekly_windows_come_once_a_week() -> None:
     assert window_for(_subscriber("weekly"), DAYS) == (date(2026, 6, 24), date(2026, 6, 30))
     assert window_for(_subscriber("weekly", last=date(2026, 6, 26)), DAYS) is None
     assert window_for(_subscriber("weekly", last=date(2026, 6, 23)), DAYS) == (
-        date(2026, 6, 24), date(2026, 6, 30))
+        date(2026, 6, 24),
+        date(2026, 6, 30),
+    )
 
 
 def test_interests_are_validated_and_normalised() -> None:
-    checked = check_interests([("like", "arXiv:2403.01234v3".removeprefix("arXiv:")),
-                               ("category", "cs.CL"), ("category", "cs.CL"),
-                               ("trending", "5"), ("trending", "7")])
+    checked = check_interests(
+        [
+            ("like", "arXiv:2403.01234v3".removeprefix("arXiv:")),
+            ("category", "cs.CL"),
+            ("category", "cs.CL"),
+            ("trending", "5"),
+            ("trending", "7"),
+        ]
+    )
     assert sorted((i.kind, i.value) for i in checked) == [
-        ("category", "cs.CL"), ("like", "2403.01234"), ("trending", "7")]
-    for kind, value in [("category", "CS CL"), ("like", "2403"), ("trending", "99"),
-                        ("colour", "blue")]:
+        ("category", "cs.CL"),
+        ("like", "2403.01234"),
+        ("trending", "7"),
+    ]
+    for kind, value in [
+        ("category", "CS CL"),
+        ("like", "2403"),
+        ("trending", "99"),
+        ("colour", "blue"),
+    ]:
         with pytest.raises(InterestError):
             check_interests([(kind, value)])
-    for address in ["", "a@b", "a b@example.org", "a@@example.org", "x" * 250 + "@e.org",
-                    "a@example.org\nBcc: victim@example.org"]:
+    for address in [
+        "",
+        "a@b",
+        "a b@example.org",
+        "a@@example.org",
+        "x" * 250 + "@e.org",
+        "a@example.org\nBcc: victim@example.org",
+    ]:
         with pytest.raises(InterestError):
             check_email(address)
     assert check_email(" Ada@Example.ORG ") == "ada@example.org"
 
 
 def test_the_interest_form_round_trips() -> None:
-    form = InterestForm(categories="cs.CL, cs.IR", authors="Ada Lovelace\n\nAlan Turing",
-                        searches="dense retrieval\n", likes="2403.01234 2401.00001",
-                        trending="3")
+    form = InterestForm(
+        categories="cs.CL, cs.IR",
+        authors="Ada Lovelace\n\nAlan Turing",
+        searches="dense retrieval\n",
+        likes="2403.01234 2401.00001",
+        trending="3",
+    )
     interests = check_interests(form.pairs())
     again = InterestForm.from_interests(interests)
     assert sorted(again.pairs()) == sorted(form.pairs())
@@ -87,11 +122,15 @@ def test_strictness_moves_the_calibrated_threshold() -> None:
 
 
 def test_near_duplicates_fold_under_the_better_pick() -> None:
-    papers = [Paper(arxiv_id=f"2606.0000{n}", title=f"Paper {n}", categories=["cs.IR"])
-              for n in range(3)]
+    papers = [
+        Paper(arxiv_id=f"2606.0000{n}", title=f"Paper {n}", categories=["cs.IR"]) for n in range(3)
+    ]
     vectors = np.array([[1.0, 0.0], [0.999, 0.0447], [0.0, 1.0]], dtype=np.float32)
-    picks = [Pick(0, 0.9, "matches your search 'a'"), Pick(1, 0.8, "matches your search 'a'"),
-             Pick(2, 0.7, "new in your categories")]
+    picks = [
+        Pick(0, 0.9, "matches your search 'a'"),
+        Pick(1, 0.8, "matches your search 'a'"),
+        Pick(2, 0.7, "new in your categories"),
+    ]
     plan = choose(_subscriber(), date(2026, 6, 30), date(2026, 6, 30), picks, papers, vectors)
     assert [theme.title for theme in plan.themes] == ["Your search 'a'", "New in cs.IR"]
     assert [p.arxiv_id for p in plan.themes[0].items[0].also] == ["2606.00001"]
@@ -127,9 +166,11 @@ def test_the_daily_job_runs_at_the_configured_time_and_one_at_a_time(library: An
     at = parse_digest_time("06:30")
     assert at == time(6, 30, tzinfo=UTC)
     assert next_run(datetime(2026, 7, 1, 6, 0, tzinfo=UTC), at) == datetime(
-        2026, 7, 1, 6, 30, tzinfo=UTC)
+        2026, 7, 1, 6, 30, tzinfo=UTC
+    )
     assert next_run(datetime(2026, 7, 1, 6, 30, tzinfo=UTC), at) == datetime(
-        2026, 7, 2, 6, 30, tzinfo=UTC)
+        2026, 7, 2, 6, 30, tzinfo=UTC
+    )
     with pytest.raises(ValueError, match="HH:MM"):
         parse_digest_time("half past six")
     job = DailyJob(library, at)

@@ -54,8 +54,10 @@ def _recipients(mailer: RecordingMailer) -> list[str]:
 
 
 def test_a_digest_groups_matches_by_theme_and_folds_near_duplicates(catalog: Any) -> None:
-    catalog.add_subscriber("reader@example.org", [("search", "contrastive retrieval encoders"),
-                                                  ("author", "Grace Hopper")])
+    catalog.add_subscriber(
+        "reader@example.org",
+        [("search", "contrastive retrieval encoders"), ("author", "Grace Hopper")],
+    )
     (plan,) = catalog.plan_digests()
     assert plan.window_start == plan.window_end == DAY_TWO
     titles = [theme.title for theme in plan.themes]
@@ -65,8 +67,7 @@ def test_a_digest_groups_matches_by_theme_and_folds_near_duplicates(catalog: Any
     assert authors.items[0].reason == "by Grace Hopper"
     (match,) = search.items
     # 00003 and 00004 share their abstract: one is shown, the other folded under it.
-    assert {match.paper.arxiv_id, *(p.arxiv_id for p in match.also)} == {
-        "2606.00003", "2606.00004"}
+    assert {match.paper.arxiv_id, *(p.arxiv_id for p in match.also)} == {"2606.00003", "2606.00004"}
     assert match.reason == "matches your search 'contrastive retrieval encoders'"
 
 
@@ -92,7 +93,8 @@ def test_a_crash_mid_send_resumes_without_sending_twice_or_losing_mail(catalog: 
     report = catalog.run_digests(mailer=again, clock=later)
     assert report.composed == 0 and report.already_done == 0  # windows already covered
     assert _recipients(crashing) + _recipients(again) == sorted(
-        f"s{number}@example.org" for number in range(4))
+        f"s{number}@example.org" for number in range(4)
+    )
     # The retried message is the stored one: same Message-ID as composed.
     counts = catalog.digests.outbox_counts()
     assert counts["sent"] == 4 and counts["pending"] == counts["sending"] == 0
@@ -115,29 +117,45 @@ def test_a_paper_is_suggested_to_a_subscriber_at_most_once_ever(catalog: Any) ->
     catalog.run_digests(mailer=first)
     # A new announcement day re-lists 00003 (a new version) next to a genuinely new paper.
     next_day = DAY_TWO + timedelta(days=1)
-    newer = Paper(arxiv_id="2607.00001", title="Sparse retrieval with learned term weights",
-                  abstract="Learned sparse retrieval.", categories=["cs.IR"], authors=["X Y"],
-                  announced=next_day)
+    newer = Paper(
+        arxiv_id="2607.00001",
+        title="Sparse retrieval with learned term weights",
+        abstract="Learned sparse retrieval.",
+        categories=["cs.IR"],
+        authors=["X Y"],
+        announced=next_day,
+    )
     catalog.store.upsert_papers(
-        [newer], source="test",
-        announcements=[Announcement("2607.00001", next_day, AnnouncementKind.NEW),
-                       Announcement("2606.00003", next_day, AnnouncementKind.CROSS_LIST)],
+        [newer],
+        source="test",
+        announcements=[
+            Announcement("2607.00001", next_day, AnnouncementKind.NEW),
+            Announcement("2606.00003", next_day, AnnouncementKind.CROSS_LIST),
+        ],
     )
     catalog.update_vectors()
     second = RecordingMailer()
     catalog.run_digests(mailer=second)
     (message,) = second.sent
     assert "2607.00001" in message and "2606.00003" not in message
-    history = [entry.arxiv_id for entry in catalog.digests.suggestions_of(
-        catalog.digests.find_by_email("once@example.org").id)]
+    history = [
+        entry.arxiv_id
+        for entry in catalog.digests.suggestions_of(
+            catalog.digests.find_by_email("once@example.org").id
+        )
+    ]
     assert len(history) == len(set(history))
 
 
 def test_temporary_failures_back_off_and_permanent_ones_are_recorded(catalog: Any) -> None:
     catalog.add_subscriber("busy@example.org", [("category", "cs.IR")])
     catalog.add_subscriber("gone@example.org", [("category", "cs.IR")])
-    mailer = RecordingMailer(errors={1: TemporaryMailError("SMTP 451: try later"),
-                                     2: PermanentMailError("SMTP 550: no such user")})
+    mailer = RecordingMailer(
+        errors={
+            1: TemporaryMailError("SMTP 451: try later"),
+            2: PermanentMailError("SMTP 550: no such user"),
+        }
+    )
     clock = FakeClock()
     report = catalog.run_digests(mailer=mailer, clock=clock, patience=600)
     assert report.sent == 1 and report.retried == 1
@@ -158,8 +176,9 @@ def test_a_subscriber_with_no_interests_gets_nothing_and_is_told_so(catalog: Any
 
 
 def test_unknown_liked_ids_are_reported(catalog: Any) -> None:
-    subscriber = catalog.add_subscriber("likes@example.org", [("like", "2606.00001"),
-                                                              ("like", "2101.99999v2")])
+    subscriber = catalog.add_subscriber(
+        "likes@example.org", [("like", "2606.00001"), ("like", "2101.99999v2")]
+    )
     problems = catalog.subscription_problems(subscriber)
     assert any("unknown ids" in problem and "2101.99999" in problem for problem in problems)
     assert not any("2606.00001" in problem for problem in problems)

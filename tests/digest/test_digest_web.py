@@ -34,8 +34,9 @@ def _path(url: str) -> str:
 def test_a_malformed_address_is_rejected_at_the_form_with_a_message(
     client: TestClient, catalog: Library
 ) -> None:
-    response = client.post("/subscribe", data={"email": "not an address",
-                                               "csrf_token": _csrf(client)})
+    response = client.post(
+        "/subscribe", data={"email": "not an address", "csrf_token": _csrf(client)}
+    )
     assert response.status_code == 400
     assert "is not a valid e-mail address" in response.text
     assert catalog.list_subscribers() == []
@@ -44,8 +45,9 @@ def test_a_malformed_address_is_rejected_at_the_form_with_a_message(
 def test_subscribing_queues_a_confirmation_and_says_so(
     client: TestClient, catalog: Library
 ) -> None:
-    response = client.post("/subscribe", data={"email": "Box@Example.org",
-                                               "csrf_token": _csrf(client)})
+    response = client.post(
+        "/subscribe", data={"email": "Box@Example.org", "csrf_token": _csrf(client)}
+    )
     assert response.status_code == 200 and "confirmation link" in response.text
     (subscriber,) = catalog.list_subscribers()
     assert subscriber.email == "box@example.org" and not subscriber.confirmed
@@ -60,23 +62,33 @@ def test_the_subscribe_box_needs_the_csrf_token(client: TestClient) -> None:
 def test_the_manage_page_shows_problems_and_saves_changes(
     client: TestClient, catalog: Library
 ) -> None:
-    subscriber = catalog.add_subscriber("m@example.org", [("search", " "),
-                                                          ("like", "2101.99999")])
+    subscriber = catalog.add_subscriber("m@example.org", [("search", " "), ("like", "2101.99999")])
     manage = _path(catalog.subscriber_links(subscriber).manage)
     page = client.get(manage)
     assert page.status_code == 200
     assert "your saved search is empty" in page.text
     assert "unknown ids" in page.text and "2101.99999" in page.text
     assert client.post(manage, data={"categories": "cs.IR"}).status_code == 403  # no CSRF
-    saved = client.post(manage, data={
-        "categories": "cs.IR cs.CL", "searches": "dense retrieval", "likes": "2606.00001",
-        "cadence": "weekly", "strictness": "strict", "csrf_token": _csrf(client)})
+    saved = client.post(
+        manage,
+        data={
+            "categories": "cs.IR cs.CL",
+            "searches": "dense retrieval",
+            "likes": "2606.00001",
+            "cadence": "weekly",
+            "strictness": "strict",
+            "csrf_token": _csrf(client),
+        },
+    )
     assert saved.status_code == 200 and "Saved" in saved.text
     after = catalog.digests.find_by_email("m@example.org")
     assert after is not None and after.cadence == "weekly" and after.strictness == "strict"
     assert sorted((i.kind, i.value) for i in after.interests) == [
-        ("category", "cs.CL"), ("category", "cs.IR"), ("like", "2606.00001"),
-        ("search", "dense retrieval")]
+        ("category", "cs.CL"),
+        ("category", "cs.IR"),
+        ("like", "2606.00001"),
+        ("search", "dense retrieval"),
+    ]
     bad = client.post(manage, data={"categories": "not a category!", "csrf_token": _csrf(client)})
     assert bad.status_code == 400 and "is not an arXiv category" in bad.text
 
@@ -152,14 +164,17 @@ def test_pasted_bibtex_becomes_liked_papers_and_unknown_entries_are_named(
     @misc{byid, title={Whatever}, eprint={2606.00006}, archivePrefix={arXiv}}
     @misc{stranger, title={A paper this catalog does not hold}, author={Nobody, A.}}
     """
-    saved = client.post(manage, data={"categories": "cs.IR", "bibtex": bibtex,
-                                      "csrf_token": _csrf(client)})
+    saved = client.post(
+        manage, data={"categories": "cs.IR", "bibtex": bibtex, "csrf_token": _csrf(client)}
+    )
     assert saved.status_code == 200
     assert "BibTeX entries not found in this catalog: stranger" in saved.text
     after = catalog.digests.find_by_email("bib@example.org")
     assert after is not None
     assert sorted(i.value for i in after.interests if i.kind == "like") == [
-        "2606.00002", "2606.00006"]
+        "2606.00002",
+        "2606.00006",
+    ]
 
 
 def test_a_signed_in_account_saves_its_digest_settings_from_the_account_page(
@@ -168,12 +183,16 @@ def test_a_signed_in_account_saves_its_digest_settings_from_the_account_page(
     user = catalog.sign_up("digester", "correct horse")
     subscriber = catalog.add_subscriber("digester@example.org", [("category", "cs.IR")])
     catalog.digests.update_subscriber(subscriber.id, user_id=user.id)
-    signed_in = client.post("/signin", data={"username": "digester", "password": "correct horse",
-                                             "csrf_token": _csrf(client)},
-                            follow_redirects=False)
+    signed_in = client.post(
+        "/signin",
+        data={"username": "digester", "password": "correct horse", "csrf_token": _csrf(client)},
+        follow_redirects=False,
+    )
     assert signed_in.status_code == 303
-    saved = client.post("/account/digest", data={"categories": "cs.CV", "cadence": "weekly",
-                                                 "csrf_token": _csrf(client)})
+    saved = client.post(
+        "/account/digest",
+        data={"categories": "cs.CV", "cadence": "weekly", "csrf_token": _csrf(client)},
+    )
     assert saved.status_code == 200
     after = catalog.digests.find_by_email("digester@example.org")
     assert after is not None and after.cadence == "weekly"

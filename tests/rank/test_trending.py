@@ -31,16 +31,22 @@ def test_two_old_votes_can_beat_one_fresh_vote() -> None:
 
 
 def test_without_votes_the_newest_announced_papers_fill_in() -> None:
-    recent = [("monday", date(2025, 3, 17)), ("friday", date(2025, 3, 14)),
-              ("long-ago", date(2025, 2, 1))]
+    recent = [
+        ("monday", date(2025, 3, 17)),
+        ("friday", date(2025, 3, 14)),
+        ("long-ago", date(2025, 2, 1)),
+    ]
     ranked = rank_trending([], recent, NOW, limit=5)
     assert [item.arxiv_id for item in ranked] == ["monday", "friday"]
     assert {item.signal for item in ranked} == {"new"}
 
 
 def test_voted_papers_come_before_the_fallback_and_hidden_ones_are_left_out() -> None:
-    recent = [("new-a", date(2025, 3, 20)), ("voted", date(2025, 3, 10)),
-              ("hidden", date(2025, 3, 20))]
+    recent = [
+        ("new-a", date(2025, 3, 20)),
+        ("voted", date(2025, 3, 10)),
+        ("hidden", date(2025, 3, 20)),
+    ]
     votes = [("voted", NOW - timedelta(days=3)), ("hidden", NOW)]
     ranked = rank_trending(votes, recent, NOW, limit=5, hidden=frozenset({"hidden"}))
     assert [item.arxiv_id for item in ranked] == ["voted", "new-a"]

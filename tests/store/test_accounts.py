@@ -119,6 +119,7 @@ def test_migration_0002_matches_the_account_tables(store: CatalogStore) -> None:
     from likewise.store.account_tables import metadata
 
     ours = set(metadata.tables)
+
     def only_ours(name: str | None, kind: str, parent: object) -> bool:
         return kind != "table" or name in ours
 

@@ -13,8 +13,9 @@ def test_sign_up_signs_in_and_sign_out_signs_out(client: TestClient) -> None:
     assert "alice" in client.get("/").text
     post_form(client, "/signout")
     assert client.get("/api/session").json()["user"] is None
-    back = post_form(client, "/signin", {"username": "ALICE", "password": "a long password",
-                                         "next": "/trending"})
+    back = post_form(
+        client, "/signin", {"username": "ALICE", "password": "a long password", "next": "/trending"}
+    )
     assert back.status_code == 303 and back.headers["location"] == "/trending"
 
 
@@ -106,8 +107,9 @@ def test_not_interested_hides_a_paper_from_that_account_only(client: TestClient)
     assert "2503.10102" in daily_ids(client)
     post_form(client, "/papers/2503.10102/not-interested", {"next": "/"})
     assert "2503.10102" not in daily_ids(client)
-    trending = [c["paper"]["arxiv_id"]
-                for c in client.get("/api/trending").json()["listing"]["cards"]]
+    trending = [
+        c["paper"]["arxiv_id"] for c in client.get("/api/trending").json()["listing"]["cards"]
+    ]
     assert "2503.10102" not in trending
     assert "2503.10102" not in [
         c["paper"]["arxiv_id"]

@@ -170,19 +170,33 @@ def test_pages_stay_under_100_kilobytes_with_their_assets(client: TestClient) ->
 
 def test_openapi_lists_every_json_twin(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for path in ("/api/daily", "/api/trending", "/api/search", "/api/papers/{arxiv_id}",
-                 "/api/authors/{name}", "/api/categories/{category}", "/feeds/search.atom"):
+    for path in (
+        "/api/daily",
+        "/api/trending",
+        "/api/search",
+        "/api/papers/{arxiv_id}",
+        "/api/authors/{name}",
+        "/api/categories/{category}",
+        "/feeds/search.atom",
+    ):
         assert path in paths, path
     assert "/api/daily" in client.get("/api").text
 
 
 def test_bad_parameters_are_422_with_a_message_not_500(client: TestClient) -> None:
-    for url in ("/api/daily?day=yesterday", "/api/daily?span=year", "/api/daily?page=0",
-                "/api/trending?window=1000", "/?day=2025-13-45"):
+    for url in (
+        "/api/daily?day=yesterday",
+        "/api/daily?span=year",
+        "/api/daily?page=0",
+        "/api/trending?window=1000",
+        "/?day=2025-13-45",
+    ):
         response = client.get(url)
         assert response.status_code == 422, url
-        assert response.json()["detail"] if url.startswith("/api") else "Bad parameters" in (
-            response.text
+        assert (
+            response.json()["detail"]
+            if url.startswith("/api")
+            else "Bad parameters" in (response.text)
         )
 
 

@@ -39,15 +39,22 @@ def test_search_filters_by_category_author_and_dates(client: TestClient) -> None
     ).json()
     days = {card["paper"]["announced"] for card in window["listing"]["cards"]}
     assert days == {"2025-03-17"}
-    inverted = client.get("/api/search", params={"q": "x", "since": "2025-03-18",
-                                                 "until": "2025-03-01"})
+    inverted = client.get(
+        "/api/search", params={"q": "x", "since": "2025-03-18", "until": "2025-03-01"}
+    )
     assert inverted.status_code == 422
 
 
 def test_search_pages_through_results(client: TestClient, catalog: Library) -> None:
     extra = [
-        Paper(f"2503.{20000 + n}", f"Sparse learning variant {n}", f"learning sparse {n}",
-              ["Someone Else"], ["cs.LG"], announced=date(2025, 3, 17))
+        Paper(
+            f"2503.{20000 + n}",
+            f"Sparse learning variant {n}",
+            f"learning sparse {n}",
+            ["Someone Else"],
+            ["cs.LG"],
+            announced=date(2025, 3, 17),
+        )
         for n in range(40)
     ]
     catalog.store.upsert_papers(extra, source="test")
@@ -57,9 +64,10 @@ def test_search_pages_through_results(client: TestClient, catalog: Library) -> N
     assert first["listing"]["pages"] >= 2
     assert len(result_ids(first)) == 30 and result_ids(second)
     assert not set(result_ids(first)) & set(result_ids(second))
-    assert 'rel="next" href="/search?q=sparse+learning&amp;page=2"' in client.get(
-        "/search", params={"q": "sparse learning"}
-    ).text
+    assert (
+        'rel="next" href="/search?q=sparse+learning&amp;page=2"'
+        in client.get("/search", params={"q": "sparse learning"}).text
+    )
 
 
 def test_no_good_matches_is_said_instead_of_padding(

@@ -14,8 +14,10 @@ def test_a_form_post_without_the_csrf_token_is_refused(client: TestClient) -> No
     response = client.post("/signup", data={"username": "mallory", "password": "password123"})
     assert response.status_code == 403
     assert "CSRF" in response.text
-    assert post_form(client, "/signin", {"username": "mallory", "password": "password123"}
-                     ).status_code == 401  # the account was never created
+    assert (
+        post_form(client, "/signin", {"username": "mallory", "password": "password123"}).status_code
+        == 401
+    )  # the account was never created
 
 
 def test_a_json_post_with_a_wrong_token_header_is_refused(client: TestClient) -> None:
@@ -49,16 +51,20 @@ def test_signing_in_changes_the_csrf_token(client: TestClient) -> None:
 
 
 def test_oversized_bodies_and_query_strings_are_refused(client: TestClient) -> None:
-    response = client.post("/signin", content=b"x" * 100_000,
-                           headers={"content-type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/signin",
+        content=b"x" * 100_000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 413
     assert client.get("/search", params={"q": "a" * 5000}).status_code == 414
 
 
 def test_a_streamed_body_without_length_is_cut_off_at_the_limit(client: TestClient) -> None:
     chunks = iter([b"username=" + b"x" * 40_000, b"y" * 40_000])
-    response = client.post("/signin", content=chunks,
-                           headers={"content-type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/signin", content=chunks, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 413
 
 

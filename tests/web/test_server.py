@@ -21,8 +21,13 @@ from likewise.web.server import settings_from_json, settings_to_json
 
 
 def test_settings_travel_to_workers_unchanged(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, categories=("cs.CL", "cs.IR"), port=9000,
-                        hubness_correction=False, relevance_threshold=0.7)
+    settings = Settings(
+        home=tmp_path,
+        categories=("cs.CL", "cs.IR"),
+        port=9000,
+        hubness_correction=False,
+        relevance_threshold=0.7,
+    )
     assert settings_from_json(settings_to_json(settings)) == settings
 
 
@@ -63,12 +68,21 @@ def test_two_workers_share_one_catalog_without_lost_or_double_votes(tmp_path: Pa
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "LIKEWISE_HOME": str(home), "LIKEWISE_EMBEDDER": "fake"}
-    command = [sys.executable, "-m", "likewise.cli.main", "serve", "--port", str(port),
-               "--workers", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "likewise.cli.main",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
     log = tmp_path / "server.log"
     with log.open("wb") as output:
-        process = subprocess.Popen(command, env=environment, stdout=output,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         wait_until_up(base, process, log)
         ids = [paper.arxiv_id for paper in papers[:6]]
@@ -76,9 +90,11 @@ def test_two_workers_share_one_catalog_without_lost_or_double_votes(tmp_path: Pa
         def one_reader(name: str) -> None:
             with httpx.Client(base_url=base, timeout=120) as client:
                 token = client.get("/api/session").json()["csrf_token"]
-                signed = client.post("/signup", data={"username": name, "password": "password 1",
-                                                      "csrf_token": token},
-                                     headers={"Accept": "application/json"})
+                signed = client.post(
+                    "/signup",
+                    data={"username": name, "password": "password 1", "csrf_token": token},
+                    headers={"Accept": "application/json"},
+                )
                 assert signed.status_code == 201, signed.text
                 headers = {"X-CSRF-Token": signed.json()["csrf_token"]}
                 for arxiv_id in ids + ids:  # every vote twice: the second must change nothing

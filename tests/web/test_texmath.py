@@ -42,8 +42,23 @@ def test_text_outside_math_is_escaped_and_tex_escapes_become_characters() -> Non
 def test_no_input_yields_a_tag_outside_mathml(source: str) -> None:
     html = str(render_tex(source))
     tags = set(re.findall(r"</?([a-zA-Z]+)", html))
-    assert tags <= {"math", "mi", "mn", "mo", "mrow", "mtext", "msup", "msub", "msubsup",
-                    "mfrac", "msqrt", "mroot", "mover", "munder", "mspace"}
+    assert tags <= {
+        "math",
+        "mi",
+        "mn",
+        "mo",
+        "mrow",
+        "mtext",
+        "msup",
+        "msub",
+        "msubsup",
+        "mfrac",
+        "msqrt",
+        "mroot",
+        "mover",
+        "munder",
+        "mspace",
+    }
 
 
 def test_unknown_commands_are_shown_as_text() -> None:

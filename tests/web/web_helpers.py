@@ -79,8 +79,9 @@ def csrf_of(client: TestClient) -> str:
     return match.group(1)
 
 
-def post_form(client: TestClient, url: str, data: dict[str, Any] | None = None,
-              **options: Any) -> Any:
+def post_form(
+    client: TestClient, url: str, data: dict[str, Any] | None = None, **options: Any
+) -> Any:
     fields = {"csrf_token": csrf_of(client), **(data or {})}
     return client.post(url, data=fields, follow_redirects=False, **options)
 
@@ -108,7 +109,10 @@ def recorded_arxiv(requested: list[str]) -> httpx.MockTransport:
         ids = request.url.params.get("id_list", "")
         requested.append(ids)
         name = "arxiv_api_2503_11677.xml" if ids == "2503.11677" else "arxiv_api_empty.xml"
-        return httpx.Response(200, content=(RECORDED / name).read_bytes(),
-                              headers={"content-type": "application/atom+xml"})
+        return httpx.Response(
+            200,
+            content=(RECORDED / name).read_bytes(),
+            headers={"content-type": "application/atom+xml"},
+        )
 
     return httpx.MockTransport(answer)

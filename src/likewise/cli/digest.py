@@ -15,7 +15,8 @@ from likewise.store.digests import Subscriber
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     """Add this area's subcommands (each sets `handler`)."""
     subscribers = commands.add_parser(
-        "subscribers", help="manage digest subscribers (operator)",
+        "subscribers",
+        help="manage digest subscribers (operator)",
         description="Add, list and remove digest subscribers. Addresses added here are "
         "confirmed at once: adding one is the operator's own act.",
     )
@@ -25,12 +26,21 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     add.add_argument("--category", action="append", default=[], help="arXiv category (repeat)")
     add.add_argument("--author", action="append", default=[], help="author name (repeat)")
     add.add_argument("--search", action="append", default=[], help="saved search text (repeat)")
-    add.add_argument("--like", action="append", default=[], metavar="ARXIV_ID",
-                     help="papers like this one (repeat)")
+    add.add_argument(
+        "--like",
+        action="append",
+        default=[],
+        metavar="ARXIV_ID",
+        help="papers like this one (repeat)",
+    )
     add.add_argument("--trending", type=int, metavar="N", help="also the top-N trending papers")
     add.add_argument("--weekly", action="store_true", help="weekly instead of daily")
-    add.add_argument("--strictness", choices=list(STRICTNESS), default="balanced",
-                     help="how closely papers must match (default balanced)")
+    add.add_argument(
+        "--strictness",
+        choices=list(STRICTNESS),
+        default="balanced",
+        help="how closely papers must match (default balanced)",
+    )
     add.set_defaults(handler=run_add)
     listing = actions.add_parser("list", help="list subscribers and their interests")
     listing.add_argument("--json", action="store_true", help="one JSON array")
@@ -40,16 +50,25 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     remove.set_defaults(handler=run_remove)
 
     digest = commands.add_parser(
-        "digest", help="run or preview the e-mail digests",
+        "digest",
+        help="run or preview the e-mail digests",
         description="`digest run` composes the digest of every due subscriber, stores it in "
         "the outbox and sends it (safe to repeat: nothing is sent twice).",
     )
     steps = digest.add_subparsers(dest="step", metavar="STEP", required=True)
     run = steps.add_parser("run", help="one digest run: compose, store, send")
-    run.add_argument("--dry-run", action="store_true",
-                     help="print who would get how many papers; store and send nothing")
-    run.add_argument("--patience", type=float, default=0.0, metavar="SECONDS",
-                     help="wait up to this long for SMTP back-off retries within the run")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print who would get how many papers; store and send nothing",
+    )
+    run.add_argument(
+        "--patience",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to this long for SMTP back-off retries within the run",
+    )
     run.set_defaults(handler=run_digest)
     preview = steps.add_parser("preview", help="print what a subscriber would get now")
     preview.add_argument("email", metavar="EMAIL")
@@ -88,8 +107,10 @@ def run_add(arguments: argparse.Namespace) -> int:
         except InterestError as error:
             fail(str(error))
         problems = library.subscription_problems(subscriber)
-    print(f"subscribed {subscriber.email} ({subscriber.cadence}, {len(subscriber.interests)} "
-          "interests)")
+    print(
+        f"subscribed {subscriber.email} ({subscriber.cadence}, {len(subscriber.interests)} "
+        "interests)"
+    )
     for problem in problems:
         print(f"warning: {problem}")
     return 0
@@ -106,8 +127,10 @@ def run_list(arguments: argparse.Namespace) -> int:
     for subscriber in subscribers:
         state = "confirmed" if subscriber.confirmed else "unconfirmed"
         interests = "; ".join(f"{i.kind}: {i.value}" for i in subscriber.interests) or "nothing"
-        print(f"{subscriber.email}  [{state}, {subscriber.cadence}, {subscriber.strictness}]  "
-              f"{interests}")
+        print(
+            f"{subscriber.email}  [{state}, {subscriber.cadence}, {subscriber.strictness}]  "
+            f"{interests}"
+        )
     return 0
 
 
@@ -125,13 +148,17 @@ def run_digest(arguments: argparse.Namespace) -> int:
         if arguments.dry_run:
             plans = library.plan_digests()
             for plan in plans:
-                print(f"{plan.subscriber.email}: {plan.paper_count} papers in "
-                      f"{len(plan.themes)} themes ({plan.window_start} to {plan.window_end})")
+                print(
+                    f"{plan.subscriber.email}: {plan.paper_count} papers in "
+                    f"{len(plan.themes)} themes ({plan.window_start} to {plan.window_end})"
+                )
             print(f"{len(plans)} subscriber(s) due; nothing stored or sent (dry run)")
             return 0
         if not library.settings.smtp_host:
-            print("note: LIKEWISE_SMTP_HOST is not set; digests are stored in the outbox and "
-                  "sent by the first run after a mail server is configured")
+            print(
+                "note: LIKEWISE_SMTP_HOST is not set; digests are stored in the outbox and "
+                "sent by the first run after a mail server is configured"
+            )
         try:
             report = library.run_digests(patience=arguments.patience)
         except MailError as error:
@@ -156,11 +183,20 @@ def run_outbox(arguments: argparse.Namespace) -> int:
         counts = library.digests.outbox_counts()
         failures = library.outbox_failures()
     if arguments.json:
-        print_json({
-            "counts": counts,
-            "failed": [{"to": f.recipient, "subject": f.subject, "error": f.last_error,
-                        "attempts": f.attempts} for f in failures],
-        })
+        print_json(
+            {
+                "counts": counts,
+                "failed": [
+                    {
+                        "to": f.recipient,
+                        "subject": f.subject,
+                        "error": f.last_error,
+                        "attempts": f.attempts,
+                    }
+                    for f in failures
+                ],
+            }
+        )
         return 0
     print(", ".join(f"{state}: {count}" for state, count in counts.items()))
     for failure in failures:

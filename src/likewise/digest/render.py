@@ -37,6 +37,7 @@ class SubscriberLinks:
 
     def __init__(self, base_url: str, signer: LinkSigner, subscriber: Subscriber) -> None:
         self.base = base_url.rstrip("/")
+
         def signed(purpose: str) -> str:
             return signer.sign(purpose, subscriber.id, subscriber.token)
 

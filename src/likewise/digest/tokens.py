@@ -57,9 +57,7 @@ class LinkSigner:
         try:
             data = self._serializer(purpose).loads(signed, max_age=max_age)
         except SignatureExpired:
-            raise LinkError(
-                "this link has expired; subscribe again to get a fresh one"
-            ) from None
+            raise LinkError("this link has expired; subscribe again to get a fresh one") from None
         except BadSignature:
             raise LinkError("this link is not valid (was it copied completely?)") from None
         if (

@@ -55,4 +55,3 @@ class JsonlSource(JsonLinesSource):
 
     def parse(self, record: dict[str, Any]) -> tuple[Paper, list[Announcement]]:
         return paper_from_record(record)
-

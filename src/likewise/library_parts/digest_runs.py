@@ -217,9 +217,12 @@ class DigestRunOps(LibraryBase):
                 papers = self.store.get_papers(ids)
                 members = [papers[arxiv_id] for arxiv_id in ids if arxiv_id in papers]
                 for paper, vector in zip(members, self._paper_vectors(members), strict=True):
-                    add(vector, like_reason(paper.title, "saved"),
+                    add(
+                        vector,
+                        like_reason(paper.title, "saved"),
                         self._query_calibration(vector, paper.arxiv_id),
-                        f"saved:{paper.arxiv_id}")
+                        f"saved:{paper.arxiv_id}",
+                    )
         return queries
 
     def _request(
@@ -245,9 +248,7 @@ class DigestRunOps(LibraryBase):
             query_calibration=np.array(queries.calibration, dtype=np.float64).reshape(-1, 2),
             query_ids=queries.ids,
             categories=frozenset(i.value for i in subscriber.interests if i.kind == CATEGORY),
-            authors=frozenset(
-                i.value.casefold() for i in subscriber.interests if i.kind == AUTHOR
-            ),
+            authors=frozenset(i.value.casefold() for i in subscriber.interests if i.kind == AUTHOR),
             since=since,
             threshold=threshold_for(subscriber.strictness, self.settings.relevance_threshold),
             exclude=frozenset(exclude | own_likes),

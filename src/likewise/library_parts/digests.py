@@ -162,8 +162,8 @@ class DigestOps(DigestRunOps):
             except RecordError:
                 unmatched.append(entry.key)
                 continue
-            arxiv_id = paper.arxiv_id if named else self.store.find_by_doi_or_title(
-                paper.doi, paper.title
+            arxiv_id = (
+                paper.arxiv_id if named else self.store.find_by_doi_or_title(paper.doi, paper.title)
             )
             if arxiv_id and self.store.get_paper(arxiv_id) is not None:
                 found.append(arxiv_id)

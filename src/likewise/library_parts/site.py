@@ -232,8 +232,14 @@ class SiteOps(AccountOps):
                 recent.extend((a.arxiv_id, day) for a in self.store.announced_on(day))
         page = max(1, page)
         limit = page * per_page
-        ranked = rank_trending(votes, recent, now, limit=limit, hidden=self.hidden_for(user_id),
-                               window_days=window_days)
+        ranked = rank_trending(
+            votes,
+            recent,
+            now,
+            limit=limit,
+            hidden=self.hidden_for(user_id),
+            window_days=window_days,
+        )
         chosen = ranked[(page - 1) * per_page : limit]
         extra = {s.arxiv_id: Card(Paper(s.arxiv_id, ""), score=s.score) for s in chosen}
         total = len(ranked) if len(ranked) < limit else limit + 1
@@ -256,8 +262,11 @@ class SiteOps(AccountOps):
         name = " ".join(name.split())
         if not name or len(name) > 200:
             raise SiteError("an author name has 1 to 200 characters")
-        ids = self._memo(f"author:{name.casefold()}", _LIST_SECONDS,
-                         lambda: self._sorted_ids(SearchFilters(authors=(name,))))
+        ids = self._memo(
+            f"author:{name.casefold()}",
+            _LIST_SECONDS,
+            lambda: self._sorted_ids(SearchFilters(authors=(name,))),
+        )
         return self._paged(ids, user_id, page, per_page)
 
     def category_papers(
@@ -265,8 +274,11 @@ class SiteOps(AccountOps):
     ) -> Listing:
         if not re.fullmatch(r"[A-Za-z-]+(?:\.[A-Za-z-]+)?", category):
             raise SiteError(f"{category!r} is not an arXiv category such as cs.CL")
-        ids = self._memo(f"category:{category}", _LIST_SECONDS,
-                         lambda: self._sorted_ids(SearchFilters(categories=(category,))))
+        ids = self._memo(
+            f"category:{category}",
+            _LIST_SECONDS,
+            lambda: self._sorted_ids(SearchFilters(categories=(category,))),
+        )
         return self._paged(ids, user_id, page, per_page)
 
     def _paged(self, ids: list[str], user_id: int | None, page: int, per_page: int) -> Listing:
@@ -274,8 +286,9 @@ class SiteOps(AccountOps):
         visible = [arxiv_id for arxiv_id in ids if arxiv_id not in hidden] if hidden else ids
         page = max(1, page)
         chosen = visible[(page - 1) * per_page : page * per_page]
-        return Listing(self.cards_for(chosen, user_id), len(visible), page,
-                       _pages(len(visible), per_page))
+        return Listing(
+            self.cards_for(chosen, user_id), len(visible), page, _pages(len(visible), per_page)
+        )
 
     # -- one paper ---------------------------------------------------------------------------
     def paper_page(self, arxiv_id: str, user_id: int | None = None) -> PaperPage:
@@ -299,8 +312,9 @@ class SiteOps(AccountOps):
         ids = self.accounts.collection_items(collection.id)
         page = max(1, page)
         chosen = ids[(page - 1) * per_page : page * per_page]
-        return collection, Listing(self.cards_for(chosen, user_id), len(ids), page,
-                                   _pages(len(ids), per_page))
+        return collection, Listing(
+            self.cards_for(chosen, user_id), len(ids), page, _pages(len(ids), per_page)
+        )
 
     # -- submitting --------------------------------------------------------------------------
     def submit_paper(self, arxiv_id_or_url: str) -> tuple[str, bool]:

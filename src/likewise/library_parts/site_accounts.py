@@ -108,8 +108,9 @@ class AccountOps(LibraryBase):
         return collection
 
     def remove_from_collection(self, user_id: int, collection_id: int, arxiv_id: str) -> None:
-        self.accounts.remove_from_collection(self.require_collection(user_id, collection_id).id,
-                                             arxiv_id)
+        self.accounts.remove_from_collection(
+            self.require_collection(user_id, collection_id).id, arxiv_id
+        )
 
     # -- accounts ----------------------------------------------------------------------------
     @property
@@ -141,9 +142,7 @@ class AccountOps(LibraryBase):
             or self.accounts.failed_attempts_since(subjects[1], since) >= _FAILURES_PER_ADDRESS
         ):
             minutes = int(_LOCKOUT.total_seconds() // 60)
-            raise TooManyAttemptsError(
-                f"too many failed sign-ins; try again in {minutes} minutes"
-            )
+            raise TooManyAttemptsError(f"too many failed sign-ins; try again in {minutes} minutes")
         found = self.accounts.find_login(username)
         try:
             if found is None:

@@ -194,9 +194,7 @@ class OutboxRepository:
                 .values(claimed_at=None, **values)
             )
 
-    def outbox_messages(
-        self, states: Sequence[str] = (), limit: int = 1000
-    ) -> list[OutboxMessage]:
+    def outbox_messages(self, states: Sequence[str] = (), limit: int = 1000) -> list[OutboxMessage]:
         query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
         if states:
             query = query.where(outbox.c.state.in_(list(states)))
@@ -210,9 +208,7 @@ class OutboxRepository:
 
     def outbox_counts(self) -> dict[str, int]:
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(outbox.c.state, func.count()).group_by(outbox.c.state)
-            )
+            rows = connection.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state))
             counts = {state: 0 for state in OUTBOX_STATES}
             counts.update({state: int(count) for state, count in rows})
         return counts

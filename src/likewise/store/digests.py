@@ -211,9 +211,7 @@ class DigestRepository(OutboxRepository):
                     else (float(row.calibration_slope), float(row.calibration_offset))
                 )
                 result[row.subscriber_id].append(
-                    Interest(
-                        row.kind, row.value, row.id, row.vector, row.vector_model, calibration
-                    )
+                    Interest(row.kind, row.value, row.id, row.vector, row.vector_model, calibration)
                 )
         return result
 
@@ -402,6 +400,7 @@ class DigestRepository(OutboxRepository):
         except (IntegrityError, _AlreadyCovered):
             return None
         return int(outbox_id) if outbox_id is not None else 0
+
 
 class _AlreadyCovered(Exception):
     """The subscriber's window already reaches this day: roll the transaction back."""

@@ -35,9 +35,17 @@ from likewise.web.templating import render
 
 STATIC = Path(__file__).resolve().parent / "static"
 _log = logging.getLogger(__name__)
-_TITLES = {400: "Bad request", 401: "Sign in needed", 403: "Not allowed", 404: "Not found",
-           405: "Method not allowed", 413: "Too large", 414: "Too long", 422: "Bad parameters",
-           429: "Too many attempts"}
+_TITLES = {
+    400: "Bad request",
+    401: "Sign in needed",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Too large",
+    414: "Too long",
+    422: "Bad parameters",
+    429: "Too many attempts",
+}
 
 
 def _wants_json(request: Request) -> bool:
@@ -52,8 +60,9 @@ def _error_response(request: Request, status: int, message: str) -> Response:
         return JSONResponse({"detail": message}, status_code=status)
     try:
         title = _TITLES.get(status, "Something went wrong")
-        return render(request, "error.html",
-                      {"title": title, "status": status, "message": message}, status)
+        return render(
+            request, "error.html", {"title": title, "status": status, "message": message}, status
+        )
     except Exception:  # rendering must never turn an error into a 500 of its own
         _log.exception("error page failed")
         return PlainTextResponse(f"{status}: {message}", status_code=status)
@@ -176,6 +185,7 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     secure = settings.base_url.startswith("https://")
-    app.add_middleware(GuardMiddleware, codec=SessionCodec(load_secret_key(settings)),
-                       secure_cookie=secure)
+    app.add_middleware(
+        GuardMiddleware, codec=SessionCodec(load_secret_key(settings)), secure_cookie=secure
+    )
     return app

@@ -40,8 +40,9 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def atom_feed(request: Request, title: str, self_path: str, page_path: str,
-              cards: list[Card]) -> Response:
+def atom_feed(
+    request: Request, title: str, self_path: str, page_path: str, cards: list[Card]
+) -> Response:
     base = library_of(request).settings.base_url.rstrip("/")
     feed = Element("feed", xmlns=ATOM)
     SubElement(feed, "title").text = title
@@ -88,29 +89,33 @@ def daily_feed(
 ) -> Response:
     listing = library_of(request).daily(day, "day", _user_id(request), 1, per_page=FEED_SIZE)
     shown = listing.day.isoformat() if listing.day else "no papers yet"
-    return atom_feed(request, f"likewise: daily papers ({shown})", "/feeds/daily.atom", "/",
-                     listing.cards)
+    return atom_feed(
+        request, f"likewise: daily papers ({shown})", "/feeds/daily.atom", "/", listing.cards
+    )
 
 
 @router.get("/feeds/trending.atom", summary="Atom feed of trending papers")
 def trending_feed(request: Request) -> Response:
     listing = library_of(request).trending(_user_id(request), 1, per_page=FEED_SIZE)
-    return atom_feed(request, "likewise: trending papers", "/feeds/trending.atom", "/trending",
-                     listing.cards)
+    return atom_feed(
+        request, "likewise: trending papers", "/feeds/trending.atom", "/trending", listing.cards
+    )
 
 
 @router.get("/feeds/categories/{category}.atom", summary="Atom feed of a category")
 def category_feed(request: Request, category: Annotated[str, Path(max_length=40)]) -> Response:
     try:
-        listing = library_of(request).category_papers(category, _user_id(request), 1,
-                                                      per_page=FEED_SIZE)
+        listing = library_of(request).category_papers(
+            category, _user_id(request), 1, per_page=FEED_SIZE
+        )
     except SiteError as error:
         raise HTTPException(400, str(error)) from error
     if listing.total == 0:
         raise HTTPException(404, f"no papers in category {category!r} in this catalog")
     path = f"/feeds/categories/{category}.atom"
-    return atom_feed(request, f"likewise: {category}", path, f"/categories/{category}",
-                     listing.cards)
+    return atom_feed(
+        request, f"likewise: {category}", path, f"/categories/{category}", listing.cards
+    )
 
 
 @router.get("/feeds/search.atom", summary="Atom feed of a search")
@@ -125,5 +130,10 @@ def search_feed(
     """The first page of the search, with the same filters and cut-off as the page."""
     context = search_view(request, q, since, until, category, author, 1)
     query = search_params(q, since, until, category, author)
-    return atom_feed(request, f"likewise: search “{q.strip()}”", f"/feeds/search.atom?{query}",
-                     f"/search?{query}", context["listing"].cards)
+    return atom_feed(
+        request,
+        f"likewise: search “{q.strip()}”",
+        f"/feeds/search.atom?{query}",
+        f"/search?{query}",
+        context["listing"].cards,
+    )

@@ -41,27 +41,37 @@ def _message(request: Request, title: str, text: str, status: int = 200, **extra
 
 
 @router.post("/subscribe", summary="Subscribe an address to digests (double opt-in)")
-def subscribe(request: Request, email: Annotated[str, Form(max_length=320)] = "",
-              next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
+def subscribe(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
     """Sends a confirmation mail with a signed link that expires; nothing else is sent
     before the address is confirmed."""
     library = library_of(request)
     user = current_user(request)
     # Only the account's own address is linked to it, so nobody can attach a stranger's
     # subscription to their account and read it from the account page.
-    own = user is not None and bool(user.email) and (
-        (user.email or "").strip().lower() == email.strip().lower()
+    own = (
+        user is not None
+        and bool(user.email)
+        and ((user.email or "").strip().lower() == email.strip().lower())
     )
     try:
         library.request_subscription(
             email, source="web", user_id=user.id if own and user is not None else None
         )
     except InterestError as error:
-        return _message(request, "Subscribe", str(error), 400, back=safe_next(next),
-                        email=email[:320])
-    pending = "" if library.settings.smtp_host else (
-        " (this site has no mail server configured yet: the confirmation mail is queued "
-        "and goes out once the operator sets one up)"
+        return _message(
+            request, "Subscribe", str(error), 400, back=safe_next(next), email=email[:320]
+        )
+    pending = (
+        ""
+        if library.settings.smtp_host
+        else (
+            " (this site has no mail server configured yet: the confirmation mail is queued "
+            "and goes out once the operator sets one up)"
+        )
     )
     return _message(
         request,
@@ -211,8 +221,11 @@ def manage_save(request: Request, token: Token, submitted: SettingsForm) -> Resp
 @router.get("/subscriptions/unsubscribe/{token}", include_in_schema=False)
 def unsubscribe_page(request: Request, token: Token) -> Response:
     # GET only asks: link scanners fetch every URL in a mail and must not unsubscribe anyone.
-    return render(request, "digest_unsubscribe.html",
-                  {"title": "Unsubscribe", "action": request.url.path, "done": None})
+    return render(
+        request,
+        "digest_unsubscribe.html",
+        {"title": "Unsubscribe", "action": request.url.path, "done": None},
+    )
 
 
 @router.post("/subscriptions/unsubscribe/{token}", summary="Unsubscribe (RFC 8058 one-click)")
@@ -230,8 +243,9 @@ def unsubscribe(
         raise HTTPException(404, str(error)) from error
     if one_click == "One-Click" or _wants_json(request):
         return PlainTextResponse(f"{email} is unsubscribed")
-    return render(request, "digest_unsubscribe.html",
-                  {"title": "Unsubscribed", "action": "", "done": email})
+    return render(
+        request, "digest_unsubscribe.html", {"title": "Unsubscribed", "action": "", "done": email}
+    )
 
 
 @router.get("/subscriptions/feed/{feed_token}.atom", summary="A subscriber's private feed")

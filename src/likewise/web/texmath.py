@@ -12,69 +12,11 @@ from html import escape
 
 from markupsafe import Markup
 
+from likewise.web import texmath_symbols as symbols
+
 _MAX_MATH_CHARS = 1000
 _MAX_DEPTH = 40
 
-
-def _names(text: str) -> list[str]:
-    return text.split()
-
-
-_GREEK = _names(
-    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu "
-    "xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta "
-    "Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega"
-)
-_GREEK_LETTERS = (
-    "αβγδϵεζηθϑικλμνξπϖρϱσςτυϕφχψωΓΔΘΛΞΠΣΥΦΨΩ"
-)
-_IDENTIFIERS = dict(zip(_GREEK, _GREEK_LETTERS, strict=True)) | {
-    "ell": "ℓ", "infty": "∞", "partial": "∂", "nabla": "∇", "hbar": "ℏ", "emptyset": "∅",
-    "varnothing": "∅", "aleph": "ℵ", "Re": "ℜ", "Im": "ℑ", "imath": "ı", "jmath": "ȷ",
-}
-_OPERATORS = {
-    "times": "×", "cdot": "⋅", "cdots": "⋯", "ldots": "…", "dots": "…", "pm": "±",
-    "mp": "∓", "div": "÷", "ast": "∗", "star": "⋆", "circ": "∘", "bullet": "∙", "oplus": "⊕",
-    "otimes": "⊗", "odot": "⊙", "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥", "neq": "≠",
-    "ne": "≠", "approx": "≈", "sim": "∼", "simeq": "≃", "cong": "≅", "equiv": "≡",
-    "propto": "∝", "ll": "≪", "gg": "≫", "in": "∈", "notin": "∉", "ni": "∋", "subset": "⊂",
-    "subseteq": "⊆", "supset": "⊃", "supseteq": "⊇", "cup": "∪", "cap": "∩",
-    "setminus": "∖", "wedge": "∧", "land": "∧", "vee": "∨", "lor": "∨", "neg": "¬",
-    "lnot": "¬", "forall": "∀", "exists": "∃", "to": "→", "rightarrow": "→",
-    "leftarrow": "←", "Rightarrow": "⇒", "Leftarrow": "⇐", "leftrightarrow": "↔",
-    "Leftrightarrow": "⇔", "iff": "⟺", "implies": "⟹", "mapsto": "↦", "uparrow": "↑",
-    "downarrow": "↓", "sum": "∑", "prod": "∏", "int": "∫", "oint": "∮", "bigcup": "⋃",
-    "bigcap": "⋂", "mid": "∣", "parallel": "∥", "perp": "⊥", "langle": "⟨", "rangle": "⟩",
-    "lceil": "⌈", "rceil": "⌉", "lfloor": "⌊", "rfloor": "⌋", "vert": "|", "Vert": "‖",
-    "lvert": "|", "rvert": "|", "lVert": "‖", "rVert": "‖", "prime": "′", "top": "⊤",
-    "dagger": "†", "sharp": "♯", "%": "%", "&": "&", "#": "#", "$": "$", "_": "_",
-    "{": "{", "}": "}", "|": "‖", "lbrace": "{", "rbrace": "}", "colon": ":",
-}
-_FUNCTIONS = set(
-    _names(
-        "log ln exp sin cos tan sec csc cot arcsin arccos arctan sinh cosh tanh max min arg "
-        "argmax argmin sup inf lim liminf limsup det dim ker deg gcd Pr mod bmod"
-    )
-)
-_ACCENTS = {
-    "hat": "^", "widehat": "^", "bar": "¯", "overline": "¯", "tilde": "~", "widetilde": "~",
-    "vec": "→", "dot": "˙", "ddot": "¨", "check": "ˇ", "breve": "˘", "acute": "´",
-    "grave": "`", "overrightarrow": "→",
-}
-_SPACES = {",": "0.17em", ":": "0.22em", ";": "0.28em", "quad": "1em", "qquad": "2em",
-           " ": "0.25em", "!": "0em", "enspace": "0.5em"}
-_IGNORED = set(
-    _names(
-        "left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr middle displaystyle "
-        "textstyle scriptstyle limits nolimits nonumber notag"
-    )
-)
-_TEXT_COMMANDS = {"text", "textrm", "textit", "textbf", "textsf", "texttt", "mbox",
-                  "textnormal", "emph"}
-_FONT_CLASSES = {"mathbf": "tex-bf", "boldsymbol": "tex-bf", "bm": "tex-bf",
-                 "mathsf": "tex-sf", "mathtt": "tex-tt", "mathit": "tex-it"}
-_DOUBLE_STRUCK = {"C": "ℂ", "H": "ℍ", "N": "ℕ", "P": "ℙ", "Q": "ℚ", "R": "ℝ", "Z": "ℤ"}
-_SCRIPT = {"B": "ℬ", "E": "ℰ", "F": "ℱ", "H": "ℋ", "I": "ℐ", "L": "ℒ", "M": "ℳ", "R": "ℛ"}
 
 _TOKEN = re.compile(r"\\([A-Za-z]+|.)|(\d+(?:\.\d+)?)|(\s+)|(.)", re.DOTALL)
 # `$$...$$`, `$...$` (not `\$`), `\(...\)` and `\[...\]`.
@@ -154,9 +96,11 @@ class _Parser:
                 depth -= 1
                 if depth == 0:
                     break
-            parts.append(token[1] if token[0] != "command" else _IDENTIFIERS.get(token[1], ""))
-        return " ".join(parts) if len(parts) > 1 and all(len(p) > 1 for p in parts) else "".join(
-            parts
+            parts.append(
+                token[1] if token[0] != "command" else symbols.IDENTIFIERS.get(token[1], "")
+            )
+        return (
+            " ".join(parts) if len(parts) > 1 and all(len(p) > 1 for p in parts) else "".join(parts)
         )
 
     def scripted(self) -> str:
@@ -202,11 +146,11 @@ class _Parser:
         return self.command(value)
 
     def command(self, name: str) -> str:
-        if name in _IDENTIFIERS and name not in _OPERATORS:
-            return f"<mi>{_IDENTIFIERS[name]}</mi>"
-        if name in _OPERATORS:
-            return f"<mo>{escape(_OPERATORS[name])}</mo>"
-        if name in _FUNCTIONS or name == "operatorname":
+        if name in symbols.IDENTIFIERS and name not in symbols.OPERATORS:
+            return f"<mi>{symbols.IDENTIFIERS[name]}</mi>"
+        if name in symbols.OPERATORS:
+            return f"<mo>{escape(symbols.OPERATORS[name])}</mo>"
+        if name in symbols.FUNCTIONS or name == "operatorname":
             text = self.raw_group() if name == "operatorname" else name
             return f'<mi mathvariant="normal">{escape(text)}</mi><mspace width="0.17em"></mspace>'
         if name in ("frac", "dfrac", "tfrac", "binom"):
@@ -223,22 +167,22 @@ class _Parser:
                 index = self.sequence("]")
                 return f"<mroot>{self.argument()}<mrow>{index}</mrow></mroot>"
             return f"<msqrt>{self.argument()}</msqrt>"
-        if name in _ACCENTS:
-            accent = escape(_ACCENTS[name])
+        if name in symbols.ACCENTS:
+            accent = escape(symbols.ACCENTS[name])
             return f'<mover accent="true">{self.argument()}<mo>{accent}</mo></mover>'
         if name == "underline":
             return f'<munder accentunder="true">{self.argument()}<mo>_</mo></munder>'
-        if name in _TEXT_COMMANDS:
+        if name in symbols.TEXT_COMMANDS:
             return f"<mtext>{escape(self.raw_group())}</mtext>"
         if name in ("mathrm", "rm", "mathup"):
             return f'<mi mathvariant="normal">{escape(self.raw_group())}</mi>'
-        if name in _FONT_CLASSES:
-            return f'<mrow class="{_FONT_CLASSES[name]}">{self.argument()}</mrow>'
+        if name in symbols.FONT_CLASSES:
+            return f'<mrow class="{symbols.FONT_CLASSES[name]}">{self.argument()}</mrow>'
         if name in ("mathbb", "mathcal", "mathscr", "mathfrak"):
             return self.lettered(name, self.raw_group())
-        if name in _SPACES:
-            return f'<mspace width="{_SPACES[name]}"></mspace>'
-        if name in _IGNORED:
+        if name in symbols.SPACES:
+            return f'<mspace width="{symbols.SPACES[name]}"></mspace>'
+        if name in symbols.IGNORED:
             if self.peek() == ("char", "."):
                 self.position += 1
             return ""
@@ -250,12 +194,12 @@ class _Parser:
     def lettered(font: str, text: str) -> str:
         letters = []
         for char in text:
-            if font == "mathbb" and char in _DOUBLE_STRUCK:
-                letters.append(_DOUBLE_STRUCK[char])
+            if font == "mathbb" and char in symbols.DOUBLE_STRUCK:
+                letters.append(symbols.DOUBLE_STRUCK[char])
             elif font == "mathbb" and "A" <= char <= "Z":
                 letters.append(chr(0x1D538 + ord(char) - ord("A")))
-            elif font in ("mathcal", "mathscr") and char in _SCRIPT:
-                letters.append(_SCRIPT[char])
+            elif font in ("mathcal", "mathscr") and char in symbols.SCRIPT:
+                letters.append(symbols.SCRIPT[char])
             elif font in ("mathcal", "mathscr") and "A" <= char <= "Z":
                 letters.append(chr(0x1D49C + ord(char) - ord("A")))
             else:

@@ -30,8 +30,11 @@ def _client(request: Request) -> str:
 
 @router.get("/signup", include_in_schema=False)
 def signup_page(request: Request, next: str = "/") -> Response:
-    return render(request, "account.html", {"title": "Sign up", "mode": "signup",
-                                            "next": safe_next(next), "error": None, "name": ""})
+    return render(
+        request,
+        "account.html",
+        {"title": "Sign up", "mode": "signup", "next": safe_next(next), "error": None, "name": ""},
+    )
 
 
 @router.post("/signup", summary="Create an account (form fields)", tags=["accounts"])
@@ -53,8 +56,11 @@ def signup(
 
 @router.get("/signin", include_in_schema=False)
 def signin_page(request: Request, next: str = "/") -> Response:
-    return render(request, "account.html", {"title": "Sign in", "mode": "signin",
-                                            "next": safe_next(next), "error": None, "name": ""})
+    return render(
+        request,
+        "account.html",
+        {"title": "Sign in", "mode": "signin", "next": safe_next(next), "error": None, "name": ""},
+    )
 
 
 @router.post("/signin", summary="Sign in (form fields)", tags=["accounts"])
@@ -86,8 +92,13 @@ def _account_error(
     if _wants_json(request):
         return JSONResponse({"detail": message}, status_code=status)
     title = "Sign up" if mode == "signup" else "Sign in"
-    context = {"title": title, "mode": mode, "next": safe_next(next), "error": message,
-               "name": name}
+    context = {
+        "title": title,
+        "mode": mode,
+        "next": safe_next(next),
+        "error": message,
+        "name": name,
+    }
     return render(request, "account.html", context, status_code=status)
 
 
@@ -130,10 +141,14 @@ def collections(request: Request) -> dict[str, Any]:
     """The signed-in account's private collections."""
     user = current_user(request)
     if user is None:
-        return {"_redirect": "/signin?next=/collections",
-                "_api_error": (401, "sign in to see your collections")}
-    return {"collections": library_of(request).accounts.collections_of(user.id),
-            "title": "My collections"}
+        return {
+            "_redirect": "/signin?next=/collections",
+            "_api_error": (401, "sign in to see your collections"),
+        }
+    return {
+        "collections": library_of(request).accounts.collections_of(user.id),
+        "title": "My collections",
+    }
 
 
 @router.post("/collections", include_in_schema=False)
@@ -150,8 +165,13 @@ def create_collection_form(
     return RedirectResponse(safe_next(next, "/collections"), status_code=303)
 
 
-@twin(router, "/collections/{collection_id}", "/api/collections/{collection_id}", "list.html",
-      summary="One collection")
+@twin(
+    router,
+    "/collections/{collection_id}",
+    "/api/collections/{collection_id}",
+    "list.html",
+    summary="One collection",
+)
 def collection(
     request: Request,
     collection_id: Annotated[int, Path(ge=1, le=2**31)],
@@ -163,9 +183,14 @@ def collection(
         found, listing = library_of(request).collection_page(user_id, collection_id, page)
     except NotFoundError as error:
         raise HTTPException(404, str(error)) from error
-    return {"collection": found, "listing": listing, "title": found.name,
-            "_heading": found.name, "_note": f"{listing.total} saved papers.",
-            "_remove_from": found.id}
+    return {
+        "collection": found,
+        "listing": listing,
+        "title": found.name,
+        "_heading": found.name,
+        "_note": f"{listing.total} saved papers.",
+        "_remove_from": found.id,
+    }
 
 
 @router.post("/collections/{collection_id}/remove", include_in_schema=False)

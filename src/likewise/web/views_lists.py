@@ -113,8 +113,11 @@ def search(
         raise HTTPException(400, str(error)) from error
     # Only a calibrated score is a probability worth showing as "N% relevant".
     extra = {
-        hit.arxiv_id: Card(hit.paper or Paper(hit.arxiv_id, ""),
-                           score=hit.score if result.calibrated else None, reason=hit.reason)
+        hit.arxiv_id: Card(
+            hit.paper or Paper(hit.arxiv_id, ""),
+            score=hit.score if result.calibrated else None,
+            reason=hit.reason,
+        )
         for hit in result.hits
     }
     cards = library.cards_for([hit.arxiv_id for hit in result.hits], user_id, extra)
@@ -154,12 +157,22 @@ def author(
         raise HTTPException(400, str(error)) from error
     if listing.total == 0:
         raise HTTPException(404, f"no papers by {name!r} in this catalog")
-    return {"listing": listing, "title": name, "author": name, "_heading": name,
-            "_note": f"{listing.total} papers in this catalog, newest first."}
+    return {
+        "listing": listing,
+        "title": name,
+        "author": name,
+        "_heading": name,
+        "_note": f"{listing.total} papers in this catalog, newest first.",
+    }
 
 
-@twin(router, "/categories/{category}", "/api/categories/{category}", "list.html",
-      summary="Category page")
+@twin(
+    router,
+    "/categories/{category}",
+    "/api/categories/{category}",
+    "list.html",
+    summary="Category page",
+)
 def category(
     request: Request,
     category: Annotated[str, Path(max_length=40)],
@@ -172,6 +185,11 @@ def category(
         raise HTTPException(400, str(error)) from error
     if listing.total == 0:
         raise HTTPException(404, f"no papers in category {category!r} in this catalog")
-    return {"listing": listing, "title": category, "category": category, "_heading": category,
-            "_note": f"{listing.total} papers, newest first.",
-            "_feed": f"/feeds/categories/{category}.atom"}
+    return {
+        "listing": listing,
+        "title": category,
+        "category": category,
+        "_heading": category,
+        "_note": f"{listing.total} papers, newest first.",
+        "_feed": f"/feeds/categories/{category}.atom",
+    }

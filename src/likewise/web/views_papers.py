@@ -67,8 +67,10 @@ def _similar(request: Request, arxiv_id: str, hidden: frozenset[str]) -> list[An
         _log.warning("similar papers for %s unavailable: %s", arxiv_id, error)
         return []
     hits = [hit for hit in hits if hit.arxiv_id not in hidden][:SIMILAR_SHOWN]
-    extra = {hit.arxiv_id: Card(Paper(hit.arxiv_id, ""), score=hit.score, reason=hit.reason)
-             for hit in hits}
+    extra = {
+        hit.arxiv_id: Card(Paper(hit.arxiv_id, ""), score=hit.score, reason=hit.reason)
+        for hit in hits
+    }
     return library.cards_for([hit.arxiv_id for hit in hits], None, extra)
 
 
@@ -78,18 +80,22 @@ def bibtex_entry(paper: Paper) -> str:
     def clean(text: str) -> str:
         text = " ".join(text.split())
         text = re.sub(r"(?<!\\)([&%#])", r"\\\1", text)
-        return text if text.count("{") == text.count("}") else text.replace("{", "").replace(
-            "}", ""
+        return (
+            text if text.count("{") == text.count("}") else text.replace("{", "").replace("}", "")
         )
 
-    year = paper.submitted.year if paper.submitted else (
-        paper.announced.year if paper.announced else None
+    year = (
+        paper.submitted.year
+        if paper.submitted
+        else (paper.announced.year if paper.announced else None)
     )
     first = paper.authors[0].split()[-1] if paper.authors else "anon"
     word = next((w for w in re.findall(r"[A-Za-z]+", paper.title) if len(w) > 3), "paper")
     key = re.sub(r"[^a-z0-9]", "", f"{first}{year or ''}{word}".lower()) or "paper"
-    fields = [("title", "{" + clean(paper.title) + "}"),
-              ("author", " and ".join(clean(name) for name in paper.authors))]
+    fields = [
+        ("title", "{" + clean(paper.title) + "}"),
+        ("author", " and ".join(clean(name) for name in paper.authors)),
+    ]
     if year:
         fields.append(("year", str(year)))
     if not paper.is_local:
@@ -103,8 +109,12 @@ def bibtex_entry(paper: Paper) -> str:
     return f"@misc{{{key},\n{body}\n}}\n"
 
 
-@router.get("/papers/{arxiv_id:path}/bibtex", summary="BibTeX entry", tags=["api"],
-            response_class=PlainTextResponse)
+@router.get(
+    "/papers/{arxiv_id:path}/bibtex",
+    summary="BibTeX entry",
+    tags=["api"],
+    response_class=PlainTextResponse,
+)
 def bibtex(request: Request, arxiv_id: ArxivId) -> Response:
     try:
         found = library_of(request).require_paper(arxiv_id)
@@ -118,8 +128,13 @@ def bibtex(request: Request, arxiv_id: ArxivId) -> Response:
     )
 
 
-@twin(router, "/papers/{arxiv_id:path}", "/api/papers/{arxiv_id:path}", "paper.html",
-      summary="Paper page")
+@twin(
+    router,
+    "/papers/{arxiv_id:path}",
+    "/api/papers/{arxiv_id:path}",
+    "paper.html",
+    summary="Paper page",
+)
 def paper(request: Request, arxiv_id: ArxivId) -> dict[str, Any]:
     """Title, authors, abstract, categories, versions, links, votes and similar papers."""
     library = library_of(request)
@@ -181,16 +196,16 @@ def not_interested_form(
     return _paper_form(request, arxiv_id, next, lambda user: _hide(request, user, arxiv_id, hidden))
 
 
-@router.post("/api/papers/{arxiv_id:path}/not-interested", summary="Not interested",
-             tags=["api"])
+@router.post("/api/papers/{arxiv_id:path}/not-interested", summary="Not interested", tags=["api"])
 def not_interested_api(request: Request, arxiv_id: ArxivId) -> JSONResponse:
     """Leave the paper out of this account's lists, trending and search results."""
     _hide(request, _require_api_user(request), arxiv_id, True)
     return JSONResponse({"arxiv_id": arxiv_id, "hidden": True})
 
 
-@router.delete("/api/papers/{arxiv_id:path}/not-interested", summary="Undo not interested",
-               tags=["api"])
+@router.delete(
+    "/api/papers/{arxiv_id:path}/not-interested", summary="Undo not interested", tags=["api"]
+)
 def interested_again_api(request: Request, arxiv_id: ArxivId) -> JSONResponse:
     _hide(request, _require_api_user(request), arxiv_id, False)
     return JSONResponse({"arxiv_id": arxiv_id, "hidden": False})

@@ -86,9 +86,7 @@ def upgrade() -> None:
         sa.Column("succeeded", sa.Boolean, nullable=False),
         sqlite_autoincrement=True,
     )
-    op.create_index(
-        "ix_login_attempts_subject_time", "login_attempts", ["subject", "attempted_at"]
-    )
+    op.create_index("ix_login_attempts_subject_time", "login_attempts", ["subject", "attempted_at"])
 
 
 def downgrade() -> None:

@@ -70,15 +70,11 @@ def upgrade() -> None:
         sa.Column("window_end", sa.Date, nullable=False),
         sa.Column("suggested_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index(
-        "ix_suggested_subscriber_time", "suggested", ["subscriber_id", "suggested_at"]
-    )
+    op.create_index("ix_suggested_subscriber_time", "suggested", ["subscriber_id", "suggested_at"])
     op.create_table(
         "outbox",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id", ondelete="CASCADE")
-        ),
+        sa.Column("subscriber_id", sa.Integer, sa.ForeignKey("subscribers.id", ondelete="CASCADE")),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("recipient", sa.String(320), nullable=False),
         sa.Column("subject", sa.Text, nullable=False),
@@ -106,9 +102,7 @@ def upgrade() -> None:
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
         sqlite_autoincrement=True,
     )
-    op.create_index(
-        "ix_signup_requests_email_time", "signup_requests", ["email", "requested_at"]
-    )
+    op.create_index("ix_signup_requests_email_time", "signup_requests", ["email", "requested_at"])
 
 
 def downgrade() -> None:
