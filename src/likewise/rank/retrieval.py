@@ -193,8 +193,8 @@ def _lexical_side(
     query_vector: Future[npt.NDArray[np.float32]] | None,
     dense_done: threading.Event,
 ) -> _LexicalSide:
-    """BM25, then (while the dense side is still running) the best candidates' papers and,
-    once the query vector is ready, every candidate's cosine."""
+    """BM25; once the query vector is ready, every candidate's cosine; then, while the dense
+    search is still running, the best candidates' papers."""
     start = time.perf_counter()
     found = lexical_candidates(store, text, depth, filters, allowed, lexical_index)
     seconds = time.perf_counter() - start
@@ -202,11 +202,6 @@ def _lexical_side(
     unknown = [doc_id for doc_id, _ in found.hits if doc_id not in keys]
     if unknown:  # the store's full-text search names papers, not keys
         keys.update(store.paper_keys(unknown))
-    papers: dict[str, Paper] = {}
-    if prefetch > 0 and found.hits and not dense_done.is_set():
-        # Once the dense side is done the search waits on this thread: reading ahead would
-        # only delay it (the page's papers are read afterwards either way).
-        papers = store.get_papers([doc_id for doc_id, _ in found.hits[:prefetch]])
     cosines: dict[int, float] = {}
     if query_vector is not None and keys:
         wanted = np.fromiter(keys.values(), dtype=np.int64, count=len(keys))
@@ -214,4 +209,10 @@ def _lexical_side(
         # Exact cosines, so that fusion and the calibrated score see every candidate's
         # similarity, also where the dense search did not return it.
         cosines = dict(zip(present.tolist(), similarities.tolist(), strict=True))
+    papers: dict[str, Paper] = {}
+    if prefetch > 0 and found.hits and not dense_done.is_set():
+        # After the query embedding (reading rows beside it slows it down), while the dense
+        # search runs; once that is done the search waits on this thread, so reading ahead
+        # would only delay it (the page's papers are read afterwards either way).
+        papers = store.get_papers([doc_id for doc_id, _ in found.hits[:prefetch]])
     return _LexicalSide(found, keys, papers, cosines, seconds)
