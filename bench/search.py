@@ -3,7 +3,10 @@
 For each query, in the same process and interleaved: the bare path (embed the query, search
 the vector index for the top 10) and the full `Library.search` (embedding, lexical BM25 and
 dense retrieval, fusion, calibration, fetching the hits). Prints p50/p95 per stage and the
-full/bare ratio (target <= 1.3x), plus index build time and bytes per paper. BM25 comes from
+full/bare ratio (target <= 1.3x), plus index build time and bytes per paper. "fetch" is what
+the search spends after ranking: naming the page's keys and reading the papers the BM25
+worker did not read ahead (rank/retrieval.py). With 100 queries (the default) p95 is the
+95th value rather than the 38th of 40, which keeps it from swinging with two outliers. BM25 comes from
 the in-process index (rank/bm25.py); --store-lexical times SQLite FTS5 instead, and
 --serial-lexical runs it after the query embedding rather than in a thread beside it.
 
@@ -11,7 +14,7 @@ Corpus: ../shared/data/arxiv-daily-cs/papers.jsonl.gz (74,728 papers). Vectors c
 cache written by bench/embed_corpus.py (~/.cache/likewise/arxiv-daily-cs.int8.npy); while that
 is incomplete, only the papers embedded so far are used (the output says how many).
 
-    nice -n 19 /tmp/venv/bin/python bench/search.py [--queries 60] [--ann] [--fusion rrf]
+    nice -n 19 /tmp/venv/bin/python bench/search.py [--queries 100] [--ann] [--fusion rrf]
         [--store-lexical] [--serial-lexical] [--compare]
 """
 
@@ -182,7 +185,7 @@ def time_queries(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--queries", type=int, default=60, help="queries to time (after warm-up)")
+    parser.add_argument("--queries", type=int, default=100, help="queries to time (after warm-up)")
     parser.add_argument("--ann", action="store_true", help="force the usearch index")
     parser.add_argument("--fusion", default=None, help="fusion to time (default: the setting)")
     parser.add_argument("--threads", type=int, default=1, help="ONNX Runtime threads")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -29,6 +28,14 @@ from likewise.store.digest_outbox import (
     as_utc,
     insert_pending,
     utc_now,
+)
+from likewise.store.digest_records import (
+    Interest,
+    Subscriber,
+    SuggestionEntry,
+    SuggestionRecord,
+    normalise_email,
+    subscriber_from_row,
 )
 from likewise.store.digest_tables import (
     interests,
@@ -55,70 +62,6 @@ __all__ = [
     "metadata",
     "utc_now",
 ]
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
-@dataclass(slots=True)
-class Interest:
-    kind: str
-    value: str
-    id: int = 0
-    vector: bytes | None = None
-    vector_model: str | None = None
-    calibration: tuple[float, float] | None = None
-
-
-@dataclass(slots=True)
-class Subscriber:
-    id: int
-    email: str
-    confirmed: bool
-    cadence: str
-    strictness: str
-    token: str
-    feed_token: str
-    user_id: int | None
-    created_at: datetime
-    confirmed_at: datetime | None
-    last_window_end: date | None
-    interests: list[Interest] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class SuggestionRecord:
-    arxiv_id: str
-    reason: str
-    theme: str
-
-
-@dataclass(frozen=True, slots=True)
-class SuggestionEntry:
-    """One paper as it appeared in a subscriber's digest (for the private feed)."""
-
-    arxiv_id: str
-    reason: str
-    theme: str
-    window_end: date
-    suggested_at: datetime
-
-
-def _subscriber_from(row: Any) -> Subscriber:
-    return Subscriber(
-        id=row.id,
-        email=row.email,
-        confirmed=bool(row.confirmed),
-        cadence=row.cadence,
-        strictness=row.strictness,
-        token=row.token,
-        feed_token=row.feed_token,
-        user_id=row.user_id,
-        created_at=as_utc(row.created_at) or utc_now(),
-        confirmed_at=as_utc(row.confirmed_at),
-        last_window_end=row.last_window_end,
-    )
 
 
 class DigestRepository(OutboxRepository):
@@ -169,7 +112,7 @@ class DigestRepository(OutboxRepository):
             row = connection.execute(select(subscribers).where(condition)).first()
             if row is None:
                 return None
-            subscriber = _subscriber_from(row)
+            subscriber = subscriber_from_row(row)
             subscriber.interests = self._interests(connection, [subscriber.id])[subscriber.id]
             return subscriber
 
@@ -190,7 +133,7 @@ class DigestRepository(OutboxRepository):
         if confirmed_only:
             query = query.where(subscribers.c.confirmed.is_(True))
         with self.engine.connect() as connection:
-            found = [_subscriber_from(row) for row in connection.execute(query)]
+            found = [subscriber_from_row(row) for row in connection.execute(query)]
             by_id = self._interests(connection, [subscriber.id for subscriber in found])
         for subscriber in found:
             subscriber.interests = by_id[subscriber.id]
