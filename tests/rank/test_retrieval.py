@@ -59,6 +59,40 @@ class FailingEmbedder(FakeEmbedder):
         raise RuntimeError("the embedding model crashed")
 
 
+class SlowIndex(ExactIndex):
+    """An exact index whose search takes as long as a large graph search might."""
+
+    def search(
+        self,
+        query: npt.NDArray[np.float32],
+        k: int,
+        allowed: npt.NDArray[np.int64] | None = None,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        time.sleep(0.3)
+        return super().search(query, k, allowed)
+
+
+def _slow_copy(index: ExactIndex) -> SlowIndex:
+    slow = SlowIndex(index.dimension)
+    keys, vectors = index.export()
+    slow.add(keys, vectors)
+    return slow
+
+
+def _search(
+    catalog: tuple[Any, ExactIndex, FakeEmbedder], method: str, limit: int, index: Any = None
+) -> Any:
+    store, exact, embedder = catalog
+    return hybrid_search(
+        "graph molecule",
+        SearchPlan(method=method, limit=limit),
+        store=store,
+        index=exact if index is None else index,
+        embedder=embedder,
+        calibration=None,
+    )
+
+
 def test_candidates_are_keyed_by_store_key_and_named_on_request(
     catalog: tuple[Any, ExactIndex, FakeEmbedder],
 ) -> None:
@@ -91,16 +125,10 @@ def test_lexical_only_candidates_get_their_exact_cosine(
 def test_every_hit_carries_its_stored_paper_whether_read_ahead_or_not(
     catalog: tuple[Any, ExactIndex, FakeEmbedder],
 ) -> None:
-    store, index, embedder = catalog
-    result = hybrid_search(
-        "graph molecule",
-        SearchPlan(method="convex", limit=6),
-        store=store,
-        index=index,
-        embedder=embedder,
-        calibration=None,
-    )
-    # Two hits match lexically (read ahead); the other four come from the dense side only.
+    store, index, _ = catalog
+    # The two lexical matches are read while the (slow) dense search runs; the other four
+    # hits come from the dense side only and are fetched afterwards.
+    result = _search(catalog, "convex", 6, _slow_copy(index))
     assert len(result.hits) == len(TITLES)
     stored = store.get_papers(list(TITLES))
     assert all(hit.paper == stored[hit.arxiv_id] for hit in result.hits)
@@ -109,17 +137,10 @@ def test_every_hit_carries_its_stored_paper_whether_read_ahead_or_not(
 def test_a_dense_hit_whose_paper_is_gone_is_passed_over(
     catalog: tuple[Any, ExactIndex, FakeEmbedder],
 ) -> None:
-    store, index, embedder = catalog
+    _, index, embedder = catalog
     orphan = 10_000_000  # a vector left behind by a paper no longer in the catalog
     index.add(np.array([orphan], dtype=np.int64), embedder.embed_query("graph molecule")[None])
-    result = hybrid_search(
-        "graph molecule",
-        SearchPlan(method="dense", limit=3),
-        store=store,
-        index=index,
-        embedder=embedder,
-        calibration=None,
-    )
+    result = _search(catalog, "dense", 3)
     assert len(result.hits) == 3  # the page is still filled from the ranking
     assert all(hit.paper is not None for hit in result.hits)
 
@@ -169,28 +190,18 @@ def test_fusion_by_store_key_ranks_as_fusion_by_arxiv_id() -> None:
     assert by_id[0][1] == pytest.approx(0.5 * 1.5 / 1.9 + 0.5)
 
 
-class SlowIndex(ExactIndex):
-    """An exact index whose search takes as long as a large graph search might."""
-
-    def search(
-        self,
-        query: npt.NDArray[np.float32],
-        k: int,
-        allowed: npt.NDArray[np.int64] | None = None,
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        time.sleep(0.3)
-        return super().search(query, k, allowed)
-
-
 def test_the_best_lexical_papers_are_read_while_the_dense_search_runs(
     catalog: tuple[Any, ExactIndex, FakeEmbedder],
 ) -> None:
     store, index, embedder = catalog
-    slow = SlowIndex(embedder.dimension)
-    keys, vectors = index.export()
-    slow.add(keys, vectors)
     found = retrieve_candidates(
-        "graph molecule", "convex", 10, store=store, index=slow, embedder=embedder, prefetch=1
+        "graph molecule",
+        "convex",
+        10,
+        store=store,
+        index=_slow_copy(index),
+        embedder=embedder,
+        prefetch=1,
     )
     best_lexical = max(found.lexical, key=lambda key: found.lexical[key])
     named = found.arxiv_ids([best_lexical], store)[best_lexical]

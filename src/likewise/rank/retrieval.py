@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TypeVar
 
 import numpy as np
@@ -106,39 +107,27 @@ def retrieve_candidates(
     dense_done = threading.Event()
     lexical_future: Future[_LexicalSide] | None = None
     side: _LexicalSide | None = None
-    if uses_lexical and LEXICAL_IN_PARALLEL:
-        lexical_future = _workers().submit(
-            _lexical_side,
-            store,
-            text,
-            depth,
-            filters,
-            allowed,
-            lexical_index,
-            prefetch,
-            index,
-            vector_ready if wants_cosines else None,
-            dense_done,
-        )
+    in_parallel = uses_lexical and LEXICAL_IN_PARALLEL
+    lexical_side = partial(
+        _lexical_side,
+        store,
+        text,
+        depth,
+        filters,
+        allowed,
+        lexical_index,
+        prefetch if in_parallel else 0,  # after the dense search, nothing is left to overlap
+        index,
+        vector_ready if wants_cosines else None,
+        dense_done,
+    )
+    if in_parallel:
+        lexical_future = _workers().submit(lexical_side)
     try:
         query_vector = clock.run("embed", lambda: embedder.embed_query(text))
         vector_ready.set_result(query_vector)
         if uses_lexical and lexical_future is None:
-            side = clock.run(
-                "lexical wait",
-                lambda: _lexical_side(
-                    store,
-                    text,
-                    depth,
-                    filters,
-                    allowed,
-                    lexical_index,
-                    0,
-                    index,
-                    vector_ready if wants_cosines else None,
-                    dense_done,
-                ),
-            )
+            side = clock.run("lexical wait", lexical_side)
         keys: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         similarities: npt.NDArray[np.float32] = np.zeros(0, dtype=np.float32)
         if uses_dense:
