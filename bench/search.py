@@ -6,9 +6,10 @@ dense retrieval, fusion, calibration, fetching the hits). Prints p50/p95 per sta
 full/bare ratio (target <= 1.3x), plus index build time and bytes per paper. "fetch" is what
 the search spends after ranking: naming the page's keys and reading the papers the BM25
 worker did not read ahead (rank/retrieval.py). With 100 queries (the default) p95 is the
-95th value rather than the 38th of 40, which keeps it from swinging with two outliers. BM25 comes from
-the in-process index (rank/bm25.py); --store-lexical times SQLite FTS5 instead, and
---serial-lexical runs it after the query embedding rather than in a thread beside it.
+95th value rather than the 38th of 40, which keeps it from swinging with two outliers.
+BM25 comes from the in-process index (rank/bm25.py); --store-lexical times SQLite FTS5
+instead, and --serial-lexical runs it after the query embedding rather than in a thread
+beside it.
 
 Corpus: ../shared/data/arxiv-daily-cs/papers.jsonl.gz (74,728 papers). Vectors come from the
 cache written by bench/embed_corpus.py (~/.cache/likewise/arxiv-daily-cs.int8.npy); while that
