@@ -143,6 +143,17 @@ def test_a_dense_hit_whose_paper_is_gone_is_passed_over(
     result = _search(catalog, "dense", 3)
     assert len(result.hits) == 3  # the page is still filled from the ranking
     assert all(hit.paper is not None for hit in result.hits)
+    store, _, embedder = catalog
+    second = hybrid_search(
+        "graph molecule",
+        SearchPlan(method="dense", limit=3, offset=3),
+        store=store,
+        index=index,
+        embedder=embedder,
+        calibration=None,
+    )
+    shown = [hit.arxiv_id for hit in result.hits + second.hits]
+    assert sorted(shown) == sorted(TITLES)  # the two pages neither overlap nor skip a paper
 
 
 def test_a_failed_query_embedding_leaves_no_worker_waiting(

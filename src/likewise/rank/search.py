@@ -174,20 +174,22 @@ def _named_page(
     store: CatalogStore,
 ) -> list[tuple[int, str, int]]:
     """(position in the ranking, arXiv id, key) of the page's hits. A key without a paper
-    (deleted since the vector index was updated) is passed over, as if never retrieved."""
-    page: list[tuple[int, str, int]] = []
-    start = plan.offset
-    while len(page) < plan.limit and start < keep:
-        stop = min(keep, start + plan.limit - len(page))
+    (deleted since the vector index was updated) is passed over as if never retrieved, also
+    on the pages before this one, so that pages never overlap."""
+    named: list[tuple[int, str, int]] = []
+    wanted = plan.offset + plan.limit
+    start = 0
+    while len(named) < wanted and start < keep:
+        stop = min(keep, start + wanted - len(named))
         keys = [key for key, _ in ranked[start:stop]]
         names = found.arxiv_ids(keys, store)
-        page += [
+        named += [
             (position, names[key], key)
             for position, key in enumerate(keys, start=start)
             if key in names
         ]
         start = stop
-    return page
+    return named[plan.offset :]
 
 
 def _best_first(scores: dict[Doc, float]) -> list[tuple[Doc, float]]:
