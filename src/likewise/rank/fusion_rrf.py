@@ -23,7 +23,8 @@ def reciprocal_rank_fusion(
     """Fuse named rankings (ids best first) into (id, fused score) best first.
 
     A document missing from a ranking contributes nothing for it. Ties in the fused score are
-    broken by the best single rank the document reached, then by id, so the output is stable.
+    broken by the best single rank the document reached, then by id (or key), so the output
+    is stable.
     """
     if k < 0:
         raise ValueError("k must be non-negative")
