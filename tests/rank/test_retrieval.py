@@ -201,8 +201,9 @@ def test_fusion_by_store_key_ranks_as_fusion_by_arxiv_id() -> None:
     assert by_id[0][1] == pytest.approx(0.5 * 1.5 / 1.9 + 0.5)
 
 
-def test_the_best_lexical_papers_are_read_while_the_dense_search_runs(
-    catalog: tuple[Any, ExactIndex, FakeEmbedder],
+@pytest.mark.parametrize("rank", [0, 1])
+def test_the_lexical_papers_around_the_page_are_read_while_the_dense_search_runs(
+    catalog: tuple[Any, ExactIndex, FakeEmbedder], rank: int
 ) -> None:
     store, index, embedder = catalog
     found = retrieve_candidates(
@@ -212,8 +213,8 @@ def test_the_best_lexical_papers_are_read_while_the_dense_search_runs(
         store=store,
         index=_slow_copy(index),
         embedder=embedder,
-        prefetch=1,
+        prefetch=range(rank, rank + 1),
     )
-    best_lexical = max(found.lexical, key=lambda key: found.lexical[key])
-    named = found.arxiv_ids([best_lexical], store)[best_lexical]
+    by_score = sorted(found.lexical, key=lambda key: (-found.lexical[key], key))
+    named = found.arxiv_ids([by_score[rank]], store)[by_score[rank]]
     assert found.papers == {named: store.get_paper(named)}

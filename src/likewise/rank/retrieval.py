@@ -95,11 +95,11 @@ def retrieve_candidates(
     filters: SearchFilters | None = None,
     timings: dict[str, float] | None = None,
     lexical_index: LexicalSource | None = None,
-    prefetch: int = 0,
+    prefetch: range = range(0),
 ) -> Candidates:
     """The top `depth` of each side the method uses; for the hybrids, lexical-only candidates
-    also get their exact cosine. `prefetch`: how many of the best lexical candidates' papers
-    to read while the dense side runs (only when BM25 runs beside it)."""
+    also get their exact cosine. `prefetch`: the lexical ranks (0 = best) whose papers to
+    read while the dense side runs (only when BM25 runs beside it)."""
     clock = StageClock()
     uses_lexical, uses_dense = method != "dense", method != "bm25"
     wants_cosines = method in FUSED_METHODS
@@ -116,7 +116,7 @@ def retrieve_candidates(
         filters,
         allowed,
         lexical_index,
-        prefetch if in_parallel else 0,  # after the dense search, nothing is left to overlap
+        prefetch if in_parallel else range(0),  # run after the dense search: nothing to overlap
         index,
         vector_ready if wants_cosines else None,
         dense_done,
@@ -177,7 +177,7 @@ def _lexical_side(
     filters: SearchFilters | None,
     allowed: npt.NDArray[np.int64] | None,
     lexical_index: LexicalSource | None,
-    prefetch: int,
+    prefetch: range,
     index: VectorIndex,
     query_vector: Future[npt.NDArray[np.float32]] | None,
     dense_done: threading.Event,
@@ -199,9 +199,10 @@ def _lexical_side(
         # similarity, also where the dense search did not return it.
         cosines = dict(zip(present.tolist(), similarities.tolist(), strict=True))
     papers: dict[str, Paper] = {}
-    if prefetch > 0 and found.hits and not dense_done.is_set():
+    if len(prefetch) and found.hits and not dense_done.is_set():
         # After the query embedding (reading rows beside it slows it down), while the dense
         # search runs; once that is done the search waits on this thread, so reading ahead
         # would only delay it (the page's papers are read afterwards either way).
-        papers = store.get_papers([doc_id for doc_id, _ in found.hits[:prefetch]])
+        chosen = found.hits[prefetch.start : prefetch.stop]
+        papers = store.get_papers([doc_id for doc_id, _ in chosen])
     return _LexicalSide(found, keys, papers, cosines, seconds)

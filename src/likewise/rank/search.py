@@ -104,7 +104,8 @@ def hybrid_search(
 
     matched = calibration is not None and calibration.model_id == embedder.model_id
     alpha = calibration.convex_alpha if calibration is not None and matched else DEFAULT_ALPHA
-    depth = max(plan.depth, plan.offset + plan.limit)
+    page_end = plan.offset + plan.limit
+    depth = max(plan.depth, page_end)
     filters = None if plan.filters.is_empty else plan.filters
     found = retrieve_candidates(
         text,
@@ -117,7 +118,8 @@ def hybrid_search(
         filters=filters,
         timings=clock.timings,
         lexical_index=lexical_index,
-        prefetch=plan.offset + plan.limit + PREFETCH_EXTRA,
+        # The lexical ranks around the page (a deep page does not need the first ones).
+        prefetch=range(max(0, plan.offset - PREFETCH_EXTRA), page_end + PREFETCH_EXTRA),
     )
     query_vector, dense, lexical = found.query_vector, found.dense, found.lexical
     ranked = clock.run(
