@@ -71,6 +71,12 @@ class Settings:
     port: int = _setting(8000, "Port `likewise serve` listens on.")
     workers: int = _setting(1, "Web worker processes.")
     base_url: str = _setting("http://127.0.0.1:8000", "Public URL used in mails and feeds.")
+    trusted_proxies: tuple[str, ...] = _setting(
+        (),
+        "Addresses or networks (e.g. 127.0.0.1,10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For header names the client for sign-in and subscribe limits; empty "
+        "trusts none (the connection's address counts).",
+    )
     secret_key: str = _setting(
         "", "Key for signed cookies and links; empty generates one under HOME on first run."
     )

@@ -180,9 +180,10 @@ def test_pasted_bibtex_becomes_liked_papers_and_unknown_entries_are_named(
 def test_a_signed_in_account_saves_its_digest_settings_from_the_account_page(
     client: TestClient, catalog: Library
 ) -> None:
-    user = catalog.sign_up("digester", "correct horse")
-    subscriber = catalog.add_subscriber("digester@example.org", [("category", "cs.IR")])
-    catalog.digests.update_subscriber(subscriber.id, user_id=user.id)
+    user = catalog.sign_up("digester", "correct horse", "digester@example.org")
+    catalog.add_subscriber("digester@example.org", [("category", "cs.IR")])
+    # As if the verification mail's link had been opened (tests/web/test_account_email.py).
+    catalog.account_security.mark_email_verified(user.id, "digester@example.org")
     signed_in = client.post(
         "/signin",
         data={"username": "digester", "password": "correct horse", "csrf_token": _csrf(client)},

@@ -44,7 +44,9 @@ class Inbox:
         for message in reversed(self.to(address)):
             body = message.get_body(("plain",))
             assert body is not None
-            found = re.findall(rf"{re.escape(BASE)}(/\S*{re.escape(path_part)}\S*)", body.get_content())
+            found = re.findall(
+                rf"{re.escape(BASE)}(\S*{re.escape(path_part)}\S*)", body.get_content()
+            )
             if found:
                 return str(found[-1])
         raise AssertionError(f"no mail to {address} with a {path_part} link")
@@ -130,7 +132,10 @@ def test_an_account_reaches_its_digest_once_both_mails_are_opened(site: Site, fi
     steps = [verify, confirm] if first == "verify" else [confirm, verify]
     opened = site.open_in(site.client, steps[0])
     assert opened.status_code == 200
-    assert site.client.get("/account/digest", headers={"accept": "application/json"}).status_code != 200
+    assert (
+        site.client.get("/account/digest", headers={"accept": "application/json"}).status_code
+        != 200
+    )
     opened = site.open_in(site.client, steps[1])
     assert opened.status_code == 200
     page = site.client.get("/account/digest", headers={"accept": "application/json"})

@@ -102,7 +102,8 @@ def test_every_state_change_refuses_a_missing_wrong_or_replayed_token(world: Wor
             if response.status_code == 403 and "CSRF" in response.text:
                 refused += 1
             else:
-                pytest.fail(f"{method} {template} with {token!r} in {place}: {response.status_code}")
+                status = response.status_code
+                pytest.fail(f"{method} {template} with {token!r} in {place}: {status}")
         # The same request with the session's own token gets past the check (so the refusals
         # above came from the token alone).
         allowed = _send(world.owner, method, url, csrf_of(world.owner), "header")

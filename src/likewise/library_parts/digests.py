@@ -43,12 +43,12 @@ from likewise.digest.tokens import (
 )
 from likewise.ingest.base import RecordError
 from likewise.ingest.bibtex import paper_from_entry
-from likewise.library_parts.digest_runs import DigestRunOps
+from likewise.library_parts.account_mail import MAILS_PER_DAY, AccountMailOps
 from likewise.models import Paper
 from likewise.store.accounts import AccountRepository
 from likewise.store.digests import OutboxMessage, Subscriber, SuggestionEntry, utc_now
 
-SIGNUPS_PER_DAY = 3  # confirmation mails per address per day: no mail-bombing a stranger
+SIGNUPS_PER_DAY = MAILS_PER_DAY  # mails per address per day: no mail-bombing a stranger
 
 
 @dataclass(slots=True)
@@ -57,19 +57,17 @@ class FeedEntry:
     paper: Paper
 
 
-class DigestOps(DigestRunOps):
+class DigestOps(AccountMailOps):
     """Operations of the digests area."""
 
     # -- subscribing -------------------------------------------------------------------------
-    def request_subscription(
-        self, email: str, *, source: str = "web", user_id: int | None = None
-    ) -> Subscriber:
+    def request_subscription(self, email: str, *, source: str = "web") -> Subscriber:
         """Double opt-in: record the request and queue (and try to send) a confirmation mail
-        with a signed link that expires. Raises InterestError for a malformed address."""
+        with a signed link that expires. Raises InterestError for a malformed address.
+        No account is linked here: only the confirmation (and the account's own verified
+        address) can link one (account_mail.py)."""
         address = check_email(email)
-        subscriber, _ = self.digests.add_subscriber(address, confirmed=False, user_id=user_id)
-        if user_id is not None and subscriber.user_id is None:
-            self.digests.update_subscriber(subscriber.id, user_id=user_id)
+        subscriber, _ = self.digests.add_subscriber(address, confirmed=False)
         recent = self.digests.signup_requests_since(address, utc_now() - timedelta(days=1))
         self.digests.record_signup_request(address, source)
         if recent >= SIGNUPS_PER_DAY:
@@ -101,7 +99,8 @@ class DigestOps(DigestRunOps):
         self.digests.confirm(subscriber.id)
         confirmed = self.digests.get_subscriber(subscriber.id)
         assert confirmed is not None
-        return confirmed
+        self.link_verified_account(confirmed)
+        return self.digests.get_subscriber(subscriber.id) or confirmed
 
     def subscriber_from_link(self, signed: str) -> Subscriber:
         """The subscriber a manage link belongs to; LinkError for anything else."""
@@ -115,9 +114,6 @@ class DigestOps(DigestRunOps):
             subscriber = self._from_link(MANAGE, signed)
         self.digests.remove_subscriber(subscriber.id)
         return subscriber.email
-
-    def subscription_of_user(self, user_id: int) -> Subscriber | None:
-        return self.digests.find_by_user(user_id)
 
     def update_subscription(
         self,

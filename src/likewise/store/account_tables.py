@@ -1,4 +1,4 @@
-"""The account tables as SQLAlchemy Core metadata; migration 0002 creates them.
+"""The account tables as SQLAlchemy Core metadata; migrations 0002 and 0005 create them.
 
 Votes, collection items and "not interested" rows are keyed by (owner, arXiv id), so the
 database itself keeps one of each per account and paper whatever the number of writers.
@@ -31,8 +31,22 @@ users = Table(
     Column("email", String(320)),
     Column("password_hash", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Set when the mailed verification link for the current `email` was opened.
+    Column("email_verified_at", DateTime(timezone=True)),
     sqlite_autoincrement=True,
 )
+
+# One row per signed-in browser: signing out deletes it, so a copied cookie dies with it.
+# Only a SHA-256 of the cookie's session id is stored (a database dump signs nobody in).
+account_sessions = Table(
+    "account_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_account_sessions_user_id", account_sessions.c.user_id)
 
 votes = Table(
     "votes",
@@ -80,7 +94,8 @@ login_attempts = Table(
     "login_attempts",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    # "user:<normalised name>" or "ip:<address>": both are limited separately.
+    # "pair:<address>|<normalised name>", "ip:<address>", or "<action>:<address>" for the
+    # other rate-limited actions (subscribe, signup): each is limited separately.
     Column("subject", String(200), nullable=False),
     Column("attempted_at", DateTime(timezone=True), nullable=False),
     Column("succeeded", Boolean, nullable=False),

@@ -37,6 +37,7 @@ class User:
     username: str
     email: str | None
     created_at: datetime
+    email_verified: bool = False  # the mailed link for `email` was opened
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,11 @@ def _utc(value: datetime | None) -> datetime:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def user_from_row(row: Any) -> User:
+    verified = row.email is not None and row.email_verified_at is not None
+    return User(int(row.id), row.username, row.email, _utc(row.created_at), verified)
 
 
 def normalise_username(name: str) -> str:
@@ -102,7 +108,7 @@ class AccountRepository:
         return User(int(key[0]), username.strip(), email, created)
 
     def _user_from(self, row: Any) -> User:
-        return User(int(row.id), row.username, row.email, _utc(row.created_at))
+        return user_from_row(row)
 
     def get_user(self, user_id: int) -> User | None:
         with self.engine.connect() as connection:
@@ -297,8 +303,10 @@ class AccountRepository:
             return {int(row[0]) for row in rows}
 
     # -- log-in attempts ---------------------------------------------------------------------
-    def record_login_attempt(self, subjects: Iterable[str], succeeded: bool) -> None:
-        moment = _now()
+    def record_login_attempt(
+        self, subjects: Iterable[str], succeeded: bool, at: datetime | None = None
+    ) -> None:
+        moment = at or _now()
         with self.engine.begin() as connection:
             for subject in subjects:
                 connection.execute(
@@ -309,6 +317,11 @@ class AccountRepository:
 
     def failed_attempts_since(self, subject: str, since: datetime) -> int:
         """Failures for the subject since `since`, counting only those after its last success."""
+        return self.failures_since(subject, since)[0]
+
+    def failures_since(self, subject: str, since: datetime) -> tuple[int, datetime | None]:
+        """(failures, time of the latest) for the subject since `since`, counting only those
+        after its last success."""
         with self.engine.connect() as connection:
             last_success = connection.execute(
                 select(func.max(login_attempts.c.attempted_at)).where(
@@ -316,17 +329,16 @@ class AccountRepository:
                 )
             ).scalar_one()
             start = max(since, _utc(last_success)) if last_success is not None else since
-            return int(
-                connection.execute(
-                    select(func.count()).where(
-                        and_(
-                            login_attempts.c.subject == subject,
-                            login_attempts.c.attempted_at > start,
-                            login_attempts.c.succeeded.is_(False),
-                        )
+            count, latest = connection.execute(
+                select(func.count(), func.max(login_attempts.c.attempted_at)).where(
+                    and_(
+                        login_attempts.c.subject == subject,
+                        login_attempts.c.attempted_at > start,
+                        login_attempts.c.succeeded.is_(False),
                     )
-                ).scalar_one()
-            )
+                )
+            ).one()
+            return int(count), (_utc(latest) if latest is not None else None)
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:

@@ -29,6 +29,7 @@ from likewise.web.security import (
     GuardMiddleware,
     SessionCodec,
     csrf_guard,
+    parse_trusted_proxies,
     refuse_nul_characters,
 )
 from likewise.web.templating import render
@@ -144,6 +145,7 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
     if library is not None:
         app.state.library = library  # usable before start-up (tests without lifespan)
     app.state.settings = settings
+    app.state.trusted_proxies = parse_trusted_proxies(settings.trusted_proxies)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:

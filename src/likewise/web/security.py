@@ -1,17 +1,18 @@
-"""Request safety: signed session cookies, CSRF tokens, and body / query-string size limits.
+"""Request safety: signed session cookies, CSRF tokens, client addresses, size limits.
 
 Every visitor gets a signed session cookie (itsdangerous) holding a random CSRF token and,
-once signed in, the account id. Every POST/PUT/PATCH/DELETE must echo the token in the form
-field `csrf_token` or the `X-CSRF-Token` header (synchroniser-token pattern, OWASP), except
-endpoints marked with `csrf_exempt` (links signed on their own, such as RFC 8058 one-click
-unsubscribe). Password hashing and log-in rate limits live in library_parts/site_accounts.py.
+once signed in, a random session id that names a server-side session record (sign-out
+deletes it). Every POST/PUT/PATCH/DELETE must echo the token in the form field `csrf_token`
+or the `X-CSRF-Token` header (synchroniser-token pattern, OWASP), except endpoints marked
+`csrf_exempt` (links signed on their own, such as RFC 8058 one-click unsubscribe).
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -40,22 +41,26 @@ SECURITY_HEADERS = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 @dataclass(slots=True)
 class Session:
-    """What the session cookie carries; `changed` makes the middleware send a new cookie."""
+    """What the session cookie carries; `changed` makes the middleware send a new cookie.
+    `session_id` is None for visitors; for accounts it names the server-side record."""
 
     csrf: str
-    user_id: int | None = None
+    session_id: str | None = None
     changed: bool = False
 
-    def sign_in(self, user_id: int) -> None:
-        # A new token on every change of identity defeats session-fixation of the token.
-        self.user_id = user_id
+    def sign_in(self, session_id: str) -> None:
+        # A new id and token on every change of identity: no session fixation.
+        self.session_id = session_id
         self.csrf = secrets.token_urlsafe(24)
         self.changed = True
 
     def sign_out(self) -> None:
-        self.user_id = None
+        self.session_id = None
         self.csrf = secrets.token_urlsafe(24)
         self.changed = True
 
@@ -65,7 +70,7 @@ class SessionCodec:
         self._serializer = URLSafeTimedSerializer(secret_key, salt="likewise.session")
 
     def dumps(self, session: Session) -> str:
-        return str(self._serializer.dumps({"c": session.csrf, "u": session.user_id}))
+        return str(self._serializer.dumps({"c": session.csrf, "s": session.session_id}))
 
     def loads(self, cookie: str | None) -> Session | None:
         if not cookie or len(cookie) > 1024:
@@ -76,9 +81,10 @@ class SessionCodec:
             return None
         if not isinstance(data, dict) or not isinstance(data.get("c"), str):
             return None
-        user_id = data.get("u")
+        # Cookies from before server-side sessions carried "u" (an account id): now visitors.
+        session_id = data.get("s")
         csrf: str = data["c"]
-        return Session(csrf, user_id if isinstance(user_id, int) else None)
+        return Session(csrf, session_id if isinstance(session_id, str) else None)
 
 
 def _cookie_value(scope: Scope, name: str) -> str | None:
@@ -222,3 +228,45 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if any(ord(char) < 32 for char in target) or len(target) > 2000:
         return default
     return target
+
+
+def parse_trusted_proxies(entries: Iterable[str]) -> tuple[Network, ...]:
+    """The `trusted_proxies` setting as networks; ValueError naming the setting otherwise."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise ValueError(
+                f"setting trusted_proxies: {entry!r} is not an IP address or network "
+                "(such as 10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
+
+
+def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(parsed in network for network in trusted)
+
+
+def client_address(request: Request) -> str:
+    """The client's address for rate limits: the peer, or, when the peer is a trusted proxy,
+    the right-most X-Forwarded-For entry that is not itself a trusted proxy (entries further
+    left are whatever the client chose to send)."""
+    peer = request.client.host if request.client else "unknown"
+    trusted: tuple[Network, ...] = getattr(request.app.state, "trusted_proxies", ())
+    if not trusted or not _is_trusted(peer, trusted):
+        return peer
+    hops = [
+        hop.strip()
+        for value in request.headers.getlist("x-forwarded-for")
+        for hop in value.split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            return hop[:64]
+    return hops[0][:64] if hops else peer

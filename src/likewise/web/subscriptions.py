@@ -17,10 +17,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from likewise.digest.interests import CADENCES, STRICTNESS, InterestError, InterestForm
 from likewise.digest.tokens import LinkError
-from likewise.library_parts.site import Card
+from likewise.library_parts.site import Card, TooManyAttemptsError
+from likewise.store.accounts import User
 from likewise.store.digests import Subscriber
 from likewise.web.feeds import atom_feed
-from likewise.web.security import csrf_exempt, safe_next
+from likewise.web.security import client_address, csrf_exempt, safe_next
 from likewise.web.templating import current_user, library_of, render
 
 router = APIRouter(tags=["digests"])
@@ -49,18 +50,13 @@ def subscribe(
     """Sends a confirmation mail with a signed link that expires; nothing else is sent
     before the address is confirmed."""
     library = library_of(request)
-    user = current_user(request)
-    # Only the account's own address is linked to it, so nobody can attach a stranger's
-    # subscription to their account and read it from the account page.
-    own = (
-        user is not None
-        and bool(user.email)
-        and ((user.email or "").strip().lower() == email.strip().lower())
-    )
     try:
-        library.request_subscription(
-            email, source="web", user_id=user.id if own and user is not None else None
-        )
+        library.limit_action("subscribe", client_address(request))
+    except TooManyAttemptsError as error:
+        return _message(request, "Subscribe", str(error), 429, back=safe_next(next))
+    # No account is linked here, even the signed-in one: typing an address proves nothing.
+    try:
+        library.request_subscription(email, source="web")
     except InterestError as error:
         return _message(
             request, "Subscribe", str(error), 400, back=safe_next(next), email=email[:320]
@@ -267,30 +263,44 @@ def private_feed(request: Request, feed_token: Annotated[str, Path(max_length=12
     return atom_feed(request, f"likewise digest for {subscriber.email}", path, "/", cards)
 
 
-@router.get("/account/digest", include_in_schema=False)
-def account_digest(request: Request) -> Response:
-    """A signed-in account's digest settings (subscribing from here still confirms the
-    address by mail)."""
+def _account_subscriber(request: Request) -> tuple[User, Subscriber | None]:
     user = current_user(request)
     if user is None:
         raise HTTPException(401, "sign in to manage your digest")
-    subscriber = library_of(request).subscription_of_user(user.id)
-    if subscriber is None:
-        return _message(
-            request,
-            "Your digest",
-            "You have no digest yet: subscribe with the box above using this account's "
-            "address; the confirmation mail links it to this account.",
+    return user, library_of(request).subscription_of_user(user.id)
+
+
+def _no_account_digest(request: Request, user: User) -> Response:
+    if not user.email:
+        text = "This account has no email address, so it has no digest."
+        return _message(request, "Your digest", text, 404)
+    if not user.email_verified:
+        text = (
+            f"Verify this account's address first: open the link we mailed to {user.email} "
+            "(or ask for a new one below). Until then the account cannot see or change that "
+            "address's digest."
         )
+        return _message(request, "Your digest", text, 403, verify=True)
+    text = (
+        f"You have no digest yet: subscribe {user.email} with the box above; once you "
+        "open the confirmation mail, the digest shows here."
+    )
+    return _message(request, "Your digest", text, 404)
+
+
+@router.get("/account/digest", include_in_schema=False)
+def account_digest(request: Request) -> Response:
+    """A signed-in account's digest settings: only for the confirmed subscription of the
+    account's own verified address."""
+    user, subscriber = _account_subscriber(request)
+    if subscriber is None:
+        return _no_account_digest(request, user)
     return _show_manage(request, _manage_context(request, subscriber, action="/account/digest"))
 
 
 @router.post("/account/digest", include_in_schema=False)
 def account_digest_save(request: Request, submitted: SettingsForm) -> Response:
-    user = current_user(request)
-    if user is None:
-        raise HTTPException(401, "sign in to manage your digest")
-    subscriber = library_of(request).subscription_of_user(user.id)
+    user, subscriber = _account_subscriber(request)
     if subscriber is None:
-        raise HTTPException(404, "you have no digest yet")
+        return _no_account_digest(request, user)
     return _update(request, subscriber, submitted, "/account/digest")

@@ -91,25 +91,36 @@ def csrf_input(request: Request) -> Markup:
 
 
 def current_user(request: Request) -> User | None:
-    """The signed-in account, looked up once per request; None for visitors."""
+    """The signed-in account, looked up once per request; None for visitors and for
+    sessions that were signed out (their server-side record is gone)."""
     if "likewise.user" in request.scope:
         cached: User | None = request.scope["likewise.user"]
         return cached
     session = session_of(request)
-    user = library_of(request).user(session.user_id) if session.user_id is not None else None
-    if session.user_id is not None and user is None:
-        session.sign_out()  # the account is gone
+    library = library_of(request)
+    user = library.user_for_session(session.session_id) if session.session_id else None
+    if session.session_id is not None and user is None:
+        session.sign_out()  # ended elsewhere, expired, or the account is gone
     request.scope["likewise.user"] = user
     return user
 
 
 def sign_in(request: Request, user_id: int) -> None:
-    session_of(request).sign_in(user_id)
+    """Start a new server-side session for the account (rotating the cookie's id)."""
+    session = session_of(request)
+    library = library_of(request)
+    if session.session_id is not None:
+        library.end_session(session.session_id)
+    session.sign_in(library.start_session(user_id))
     request.scope.pop("likewise.user", None)
 
 
 def sign_out(request: Request) -> None:
-    session_of(request).sign_out()
+    """End the session for good: a copy of the cookie no longer signs anyone in."""
+    session = session_of(request)
+    if session.session_id is not None:
+        library_of(request).end_session(session.session_id)
+    session.sign_out()
     request.scope["likewise.user"] = None
 
 

@@ -1,4 +1,4 @@
-"""Sign up, sign in, sign out, and an account's private collections."""
+"""Sign up, sign in, sign out, address verification, and an account's private collections."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from likewise.digest.tokens import LinkError
 from likewise.library_parts.site import NotFoundError, SiteError, TooManyAttemptsError
-from likewise.web.security import safe_next
+from likewise.web.security import client_address, safe_next
 from likewise.web.templating import (
     csrf_token,
     current_user,
@@ -22,10 +23,6 @@ from likewise.web.twins import twin
 
 router = APIRouter()
 Next = Annotated[str, Form(max_length=2000)]
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 @router.get("/signup", include_in_schema=False)
@@ -45,11 +42,18 @@ def signup(
     email: Annotated[str, Form(max_length=320)] = "",
     next: Next = "/",
 ) -> Response:
-    """Creates the account and signs it in; HTML forms are redirected to `next`."""
+    """Creates the account and signs it in; HTML forms are redirected to `next`. An address
+    given is verified by a mailed link before the account can use its digest."""
+    library = library_of(request)
     try:
-        user = library_of(request).sign_up(username, password, email.strip() or None)
+        library.limit_action("signup", client_address(request))
+    except TooManyAttemptsError as error:
+        return _account_error(request, "signup", str(error), username, next, 429)
+    try:
+        user = library.sign_up(username, password, email.strip() or None)
     except SiteError as error:
         return _account_error(request, "signup", str(error), username, next, 400)
+    library.send_email_verification(user)
     sign_in(request, user.id)
     return _signed_in_response(request, user.id, user.username, next, 201)
 
@@ -72,7 +76,7 @@ def signin(
 ) -> Response:
     """Sets the session cookie. Repeated failures lock the name out for a while (429)."""
     try:
-        user = library_of(request).sign_in(username, password, _client(request))
+        user = library_of(request).sign_in(username, password, client_address(request))
     except TooManyAttemptsError as error:
         return _account_error(request, "signin", str(error), username, next, 429)
     except SiteError as error:
@@ -119,6 +123,43 @@ def signout(request: Request, next: Next = "/") -> Response:
     if _wants_json(request):
         return JSONResponse({"signed_in": False, "csrf_token": csrf_token(request)})
     return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.get("/account/verify/{token}", include_in_schema=False)
+def verify_address(
+    request: Request, token: Annotated[str, Path(min_length=8, max_length=512)]
+) -> Response:
+    """The link of the verification mail: proves the account's address (no session needed)."""
+    try:
+        user = library_of(request).verify_email(token)
+    except LinkError as error:
+        return _notice(request, "Verification failed", str(error), 400)
+    return _notice(
+        request,
+        "Address verified",
+        f"{user.email} is verified for the account {user.username}. A digest subscription of "
+        "this address, once confirmed, shows under Your digest.",
+    )
+
+
+@router.post("/account/verify", summary="Mail the verification link again", tags=["accounts"])
+def resend_verification(request: Request) -> Response:
+    """At most a few mails a day reach one address; the answer is the same either way."""
+    user = current_user(request)
+    if user is None:
+        raise HTTPException(401, "sign in to verify your address")
+    if not user.email:
+        raise HTTPException(400, "this account has no email address")
+    if not user.email_verified:
+        library_of(request).send_email_verification(user)
+    return _notice(request, "Check your inbox", f"We sent a verification link to {user.email}.")
+
+
+def _notice(request: Request, title: str, text: str, status: int = 200) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"detail": text}, status_code=status)
+    context = {"title": title, "text": text, "failed": status >= 400}
+    return render(request, "digest_message.html", context, status)
 
 
 @router.get("/api/session", summary="Who is signed in, and the CSRF token", tags=["accounts"])
