@@ -1,6 +1,6 @@
 """Account security: server-side sessions, verified account addresses.
 
-Revision ID: 0005_accounts_security
+Revision ID: 0005
 Revises: 0004
 
 `account_sessions` holds one row per signed-in browser (sign-out deletes it). `users` gains
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_accounts_security"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
