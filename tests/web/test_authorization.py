@@ -178,11 +178,15 @@ def test_signing_up_is_rate_limited_per_address(app: FastAPI, catalog: Library) 
     "url, status, named",
     [
         ("/api/search?q=" + "a" * 5000, 414, "4096 bytes"),
-        ("/api/search?q=" + "a" * 2500, 422, "2000 characters"),
-        ("/api/search?q=graphs&page=10001", 422, "page"),
-        ("/api/daily?page=0", 422, "page"),
-        ("/api/trending?window=91", 422, "window"),
-        ("/api/collections/99999999999", 422, "collection_id"),
+        ("/api/search?q=" + "a" * 2500, 422, "q: String should have at most 2000 characters"),
+        (
+            "/api/search?q=graphs&page=10001",
+            422,
+            "page: Input should be less than or equal to 10000",
+        ),
+        ("/api/daily?page=0", 422, "page: Input should be greater than or equal to 1"),
+        ("/api/trending?window=91", 422, "window: Input should be less than or equal to 90"),
+        ("/api/collections/99999999999", 422, "collection_id: Input should be less than"),
     ],
 )
 def test_oversized_parameters_get_a_4xx_naming_the_limit(
