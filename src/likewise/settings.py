@@ -77,6 +77,12 @@ class Settings:
         "X-Forwarded-For header names the client for sign-in and subscribe limits; empty "
         "trusts none (the connection's address counts).",
     )
+    signups_per_hour: int = _setting(
+        10, "Accounts one client address may create per hour (429 beyond; 0: no limit)."
+    )
+    subscribes_per_hour: int = _setting(
+        10, "Subscribe requests one client address may make per hour (429 beyond; 0: no limit)."
+    )
     secret_key: str = _setting(
         "", "Key for signed cookies and links; empty generates one under HOME on first run."
     )

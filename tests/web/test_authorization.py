@@ -157,6 +157,10 @@ def test_subscribing_is_rate_limited_per_address(app: FastAPI, catalog: Library)
         ]
     assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
     assert len(catalog.list_subscribers()) == 10
+    refused = post_form(
+        TestClient(app, client=("198.51.100.60", 1)), "/subscribe", {"email": "x@example.org"}
+    )
+    assert refused.status_code == 429 and "at most 10 an hour" in refused.text
     with TestClient(app, client=("192.0.2.60", 1)) as neighbour:
         assert post_form(neighbour, "/subscribe", {"email": "me@example.org"}).status_code == 200
 

@@ -29,11 +29,7 @@ _LONGEST_LOCK = timedelta(minutes=15)
 _WINDOW = timedelta(hours=1)
 _ADDRESS_WINDOW = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(days=30)
-# (allowed, window) per client address for actions that create things or send mail.
-ACTION_LIMITS = {
-    "signup": (10, timedelta(hours=1)),
-    "subscribe": (10, timedelta(hours=1)),
-}
+ACTION_WINDOW = timedelta(hours=1)
 
 
 class SiteError(ValueError):
@@ -174,15 +170,22 @@ class AccountOps(LibraryBase):
             raise SiteError(str(error)) from error
 
     def limit_action(self, action: str, client: str, now: datetime | None = None) -> None:
-        """Count one `action` (see ACTION_LIMITS) from the client address; TooManyAttemptsError
-        once the address has used up its allowance for the window."""
-        allowed, window = ACTION_LIMITS[action]
+        """Count one `action` ("signup" or "subscribe") from the client address;
+        TooManyAttemptsError once the address has had its hourly allowance (settings
+        `signups_per_hour`, `subscribes_per_hour`; 0 means no limit)."""
+        allowed = {
+            "signup": self.settings.signups_per_hour,
+            "subscribe": self.settings.subscribes_per_hour,
+        }[action]
+        if allowed <= 0:
+            return
         now = now or datetime.now(UTC)
         subject = f"{action}:{client[:64]}"
-        done, _ = self.accounts.failures_since(subject, now - window)
+        done, _ = self.accounts.failures_since(subject, now - ACTION_WINDOW)
         if done >= allowed:
             raise TooManyAttemptsError(
-                f"too many {action} requests from your address; try again later"
+                f"too many {action} requests from your address (at most {allowed} an hour); "
+                "try again later"
             )
         self.accounts.record_login_attempt([subject], succeeded=False, at=now)
 
