@@ -188,3 +188,13 @@ def test_weak_passwords_are_refused_with_the_reason(
 
 def test_a_decent_password_is_accepted(catalog: Library) -> None:
     assert catalog.sign_up("decent", "violet staple orbit").username == "decent"
+
+
+def test_old_attempts_are_forgotten_at_the_next_sign_in(catalog: Library) -> None:
+    catalog.sign_up("tidy", "the right password")
+    start = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    with pytest.raises(SignInError):
+        catalog.sign_in("nobody", "wrong", "203.0.113.40", now=start)
+    assert catalog.accounts.failed_attempts_since("ip:203.0.113.40", start - timedelta(1)) == 1
+    catalog.sign_in("tidy", "the right password", "192.0.2.40", now=start + timedelta(hours=3))
+    assert catalog.accounts.failed_attempts_since("ip:203.0.113.40", start - timedelta(1)) == 0

@@ -23,7 +23,7 @@ from likewise.store.accounts import AccountError, AccountRepository, Collection,
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
 _FREE_FAILURES = 5  # per (address, name) before the back-off starts
-_FAILURES_PER_ADDRESS = 30  # per address over all names within _WINDOW
+_FAILURES_PER_ADDRESS = 30  # per address over all names within _ADDRESS_WINDOW
 _FIRST_LOCK = timedelta(minutes=1)
 _LONGEST_LOCK = timedelta(minutes=15)
 _WINDOW = timedelta(hours=1)
@@ -229,6 +229,7 @@ class AccountOps(LibraryBase):
             raise SignInError("wrong user name or password")
         user = found[0]
         self.accounts.record_login_attempt([pair], succeeded=True, at=now)
+        self.accounts.prune_login_attempts(now - 2 * _WINDOW)  # keeps the table small
         if self._hasher.check_needs_rehash(stored_hash):
             self.accounts.set_password_hash(user.id, self._hasher.hash(password))
         return user

@@ -315,6 +315,14 @@ class AccountRepository:
                     )
                 )
 
+    def prune_login_attempts(self, before: datetime) -> int:
+        """Forget attempts older than `before` (no limit looks that far back)."""
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(login_attempts).where(login_attempts.c.attempted_at < before)
+            )
+        return int(result.rowcount or 0)
+
     def failed_attempts_since(self, subject: str, since: datetime) -> int:
         """Failures for the subject since `since`, counting only those after its last success."""
         return self.failures_since(subject, since)[0]
