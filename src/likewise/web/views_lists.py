@@ -91,6 +91,7 @@ def search(
         "listing": Listing([], 0, page, 1),
         "no_good_matches": False,
         "notice": None,
+        "coverage_notice": None,
     }
     if not query:
         return context
@@ -125,6 +126,8 @@ def search(
     context["listing"] = Listing(cards, total, page, max(1, -(-total // PER_PAGE)))
     context["no_good_matches"] = result.no_good_matches
     context["notice"] = result.notice
+    context["coverage_notice"] = result.coverage_notice
+    context["ranking"] = result.method
     context["calibrated"] = result.calibrated
     context["_feed"] = "/feeds/search.atom?" + search_params(q, since, until, category, author)
     return context
