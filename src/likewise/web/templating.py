@@ -139,6 +139,7 @@ def render(
         "csrf_input": csrf_input(request),
         "notices": request.scope.get("likewise.notices", []),
         "site_settings": library_of(request).settings,
+        "catalog_span": library_of(request).catalog_span(),
         **context,
     }
     values.setdefault("title", "")

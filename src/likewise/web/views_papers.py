@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from likewise.library_parts.similar import neighbours_notice
-from likewise.library_parts.site import Card, NotFoundError, SiteError
+from likewise.library_parts.site import ArxivUnreachableError, Card, NotFoundError, SiteError
 from likewise.models import Paper
 from likewise.store.accounts import User
 from likewise.web.security import safe_next
@@ -224,6 +224,8 @@ def _save(request: Request, user: User, arxiv_id: str, collection: str, new_name
         return library_of(request).save_to_collection(user.id, arxiv_id, collection_id, new_name)
     except NotFoundError as error:
         raise _not_found(error) from error
+    except ArxivUnreachableError as error:
+        raise HTTPException(503, str(error)) from error
     except SiteError as error:
         raise HTTPException(400, str(error)) from error
 
@@ -264,6 +266,8 @@ def _submit(request: Request, text: str) -> tuple[str, bool]:
         return library_of(request).submit_paper(text)
     except NotFoundError as error:
         raise _not_found(error) from error
+    except ArxivUnreachableError as error:
+        raise HTTPException(503, str(error)) from error
     except SiteError as error:
         raise HTTPException(400, str(error)) from error
 
