@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from likewise.index.inverted import InvertedIndex
 
 _CALIBRATION = "search.calibration"
-_PAPER_COUNT = "search.paper-count"
-# How long a counted catalog size is trusted when the store cannot say it has not changed.
+_GAP = "search.embedding-gap"
+# How long counted sizes are trusted when the store cannot say it has not changed.
 _COUNT_SECONDS = 5.0
 
 
@@ -98,21 +98,21 @@ class SearchOps(LibraryBase):
         return dataclasses.replace(result, coverage_notice=coverage) if coverage else result
 
     def embedding_gap(self) -> EmbeddingGap:
-        """Papers without a vector of the current model (an ingest before `likewise embed`)."""
-        total = self._paper_count()
-        return EmbeddingGap(max(total - len(self.vector_index()), 0), total)
+        """Papers without a vector of the current model (an ingest before `likewise embed`).
 
-    def _paper_count(self) -> int:
+        Counted again whenever the store has changed; where it cannot tell (PostgreSQL),
+        at most every few seconds, since both counts are queries there."""
         token = self.store.change_token()
-        held = self._cache.get(_PAPER_COUNT)
+        held = self._cache.get(_GAP)
         now = time.monotonic()
         if held is not None:
-            held_token, expiry, count = held
+            held_token, expiry, gap = held
             if (token is not None and token == held_token) or (token is None and now < expiry):
-                return int(count)
-        count = self.store.count_papers()
-        self._cache[_PAPER_COUNT] = (token, now + _COUNT_SECONDS, count)
-        return count
+                return gap  # type: ignore[no-any-return]
+        total = self.store.count_papers()
+        gap = EmbeddingGap(max(total - len(self.vector_index()), 0), total)
+        self._cache[_GAP] = (token, now + _COUNT_SECONDS, gap)
+        return gap
 
     def relevance_calibration(self) -> RelevanceCalibration | None:
         """The fitted cut-off and fusion weight for this library's embedder (None if none)."""
