@@ -68,3 +68,14 @@ def test_similar_before_embedding_lists_papers_that_share_words(
     assert NOTICE in captured.err
     assert main(["similar", "2501.00001"]) == 0
     assert NOTICE in " ".join(capsys.readouterr().out.split())
+
+
+def test_no_good_matches_is_said_once_with_the_reason(capsys: pytest.CaptureFixture[str]) -> None:
+    from likewise.cli.search import print_table
+    from likewise.rank.search import SearchResult
+
+    notice = "no good matches: the best candidate's relevance probability is 0.12"
+    print_table(SearchResult("basil", "convex", [], 0, no_good_matches=True, notice=notice))
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.lower().count("no good matches") == 1
+    assert "probability is 0.12" in out

@@ -92,7 +92,9 @@ def print_table(result: SearchResult) -> None:
         console.print(result.coverage_notice, style="bold", markup=False, highlight=False)
     if not result.hits:
         if result.no_good_matches:
-            console.print(f"No good matches for “{result.query}”. ({result.notice})")
+            # Said once: the notice starts with the same words.
+            why = (result.notice or "").removeprefix("no good matches: ")
+            console.print(f"No good matches for “{result.query}”" + (f": {why}." if why else "."))
         else:
             console.print(f"No papers matched “{result.query}”.")
         return
