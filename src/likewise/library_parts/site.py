@@ -167,9 +167,8 @@ class SiteOps(AccountOps):
         category: str = "",
         cross_lists: bool = True,
     ) -> Listing:
-        """Papers announced on the day (or its week or month), most upvoted first; only
-        those in `category` (primary or cross-listed) when given, without the day's
-        cross-lists unless `cross_lists`.
+        """Papers announced on the day (or its week or month), most upvoted first; only those
+        in `category` (primary or cross-list) when given; cross-lists unless not `cross_lists`.
 
         A day with no announcement (a weekend) resolves to the latest announced day before it;
         `Listing.day` says which day was shown.
@@ -231,12 +230,11 @@ class SiteOps(AccountOps):
         )
 
     def _in_category(self, listed: list[Listed], category: str) -> list[Listed]:
-        in_category = self._memo(
+        wanted = SearchFilters(categories=(category,))
+        in_category: frozenset[int] = self._memo(
             f"category-keys:{category}",
             _LIST_SECONDS,
-            lambda: frozenset(
-                int(key) for key in self.store.keys_matching(SearchFilters(categories=(category,)))
-            ),
+            lambda: frozenset(self.store.keys_matching(wanted).tolist()),
         )
         keys = self.store.paper_keys(list({item.arxiv_id for item in listed}))
         return [item for item in listed if keys.get(item.arxiv_id) in in_category]
@@ -401,10 +399,8 @@ class SiteOps(AccountOps):
         except FetchError as error:
             # The resolver's or socket's own words mean nothing to the reader; the log has them.
             _log.warning("submitting %s: %s", arxiv_id, error)
-            raise ArxivUnreachableError(
-                f"arXiv could not be reached, so {arxiv_id} was not added. "
-                "Check the network connection and try again later."
-            ) from error
+            problem = f"arXiv could not be reached, so {arxiv_id} was not added. Try again later."
+            raise ArxivUnreachableError(problem) from error
         except IngestError as error:
             raise SiteError(f"could not fetch {arxiv_id} from arXiv: {error}") from error
         finally:
