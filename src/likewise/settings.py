@@ -70,7 +70,11 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address `likewise serve` listens on.")
     port: int = _setting(8000, "Port `likewise serve` listens on.")
     workers: int = _setting(1, "Web worker processes.")
-    base_url: str = _setting("http://127.0.0.1:8000", "Public URL used in mails and feeds.")
+    base_url: str = _setting(
+        "",
+        "Public URL used in mails and feeds; empty: feeds use the address each request came "
+        "to, mails http://HOST:PORT.",
+    )
     trusted_proxies: tuple[str, ...] = _setting(
         (),
         "Addresses or networks (e.g. 127.0.0.1,10.0.0.0/8) of reverse proxies whose "
@@ -97,6 +101,11 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'likewise.db'}"
+
+    @property
+    def public_url(self) -> str:
+        """The site's address for links that leave it (mails): base_url, else host and port."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def uses_postgres(self) -> bool:

@@ -134,3 +134,19 @@ def test_submitting_an_unknown_or_malformed_id_says_what_is_wrong(
 def test_visitors_are_asked_to_sign_in_before_submitting(client: TestClient) -> None:
     response = post_form(client, "/submit", {"paper": "2503.11677"})
     assert response.status_code == 303 and response.headers["location"].startswith("/signin")
+
+
+def test_the_no_match_page_says_it_once_in_plain_words(
+    client: TestClient, catalog: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def nothing_relevant(query: str, **options: Any) -> SearchResult:
+        notice = "no good matches: the best candidate's relevance probability is 0.12"
+        return SearchResult(query, "convex", [], 0, no_good_matches=True, notice=notice)
+
+    monkeypatch.setattr(catalog, "search", nothing_relevant)
+    text = " ".join(client.get("/search", params={"q": "zebra banana"}).text.split())
+    assert text.lower().count("no good matches") == 1
+    assert "probability is 0.12" not in text
+    assert "0 results" not in text
+    filtered = client.get("/search", params={"q": "graph", "category": "math.XX"}).text
+    assert " ".join(filtered.split()).lower().count("no good matches") == 1

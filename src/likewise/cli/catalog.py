@@ -11,6 +11,7 @@ import dataclasses
 import importlib
 import importlib.util
 import sys
+import time as time_module
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from likewise.cli.common import fail, guarded, open_library, print_json, settings_from
+from likewise.cli.first_run import file_run_report
 from likewise.ingest.base import IngestError, Source
 from likewise.ingest.factory import FILE_FORMATS, parse_day_argument
 from likewise.ingest.oai_pmh import FORMATS as OAI_FORMATS
@@ -135,6 +137,7 @@ def _run(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments)
     days = settings.initial_days if arguments.days is None else arguments.days
     path = arguments.source or settings.source
+    source: Source | None = None
     with open_library(arguments) as library:
         if path:
             source = library.file_source(Path(path), recent_days=days or None)
@@ -144,13 +147,25 @@ def _run(arguments: argparse.Namespace) -> int:
                 summaries = _ingest_all(library, library.recent_sources(client, days=days))
             if any(summary.error for summary in summaries):
                 print("  offline? `likewise run --source FILE` (or SOURCE=FILE) ingests a file")
+        embedded, seconds = 0, 0.0
         update_vectors = getattr(library, "update_vectors", None)
         if callable(update_vectors) and library.store.count_papers():
+            started = time_module.perf_counter()
             embedded = update_vectors(progress=True)
-            print(f"embedded {embedded} papers for search and similar papers")
+            seconds = time_module.perf_counter() - started
+            rate = f" in {seconds:.0f} s ({embedded / seconds:.1f}/s)" if embedded else ""
+            print(f"embedded {embedded} papers for search and similar papers{rate}")
         status = library.status()
     code = _exit_code(summaries)
     _print_status(status)
+    if source is not None and summaries and not summaries[0].error:
+        for line in file_run_report(source, str(path), summaries[0], embedded, seconds):
+            print(line)
+    elif not path and days:
+        print(
+            f"loaded the last {days} announcement days from arXiv (LIKEWISE_INITIAL_DAYS); "
+            "older papers: likewise backfill --from YYYY-MM-DD"
+        )
     if not arguments.no_serve and importlib.util.find_spec("likewise.web.server") is not None:
         server = importlib.import_module("likewise.web.server")
         host, port = arguments.host or settings.host, arguments.port or settings.port

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -46,11 +47,25 @@ def guarded(handler: Handler, expected: tuple[type[Exception], ...]) -> Handler:
     def run(arguments: argparse.Namespace) -> int:
         try:
             return handler(arguments)
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): main() stops quietly, not an error
         except expected as error:
             fail(_one_line(error))
             return 2
 
     return run
+
+
+def reader_gone() -> int:
+    """Stop quietly once the reader of stdout has gone (`likewise show ID | head -2`), as Unix
+    tools do: nothing more is written and the exit code is 141 (128 + SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the final flush at exit is silent
+        os.close(devnull)
+    except OSError:
+        pass
+    return 141
 
 
 def _one_line(error: Exception) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from likewise import __version__
 from likewise.cli import catalog, digest, evaluation, index, search, similar, store, web
+from likewise.cli.common import reader_gone
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +28,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     handler = arguments.handler
     try:
-        return int(handler(arguments))
+        code = int(handler(arguments))
+        sys.stdout.flush()  # here, not at exit, so that a closed pipe is noticed below
+        return code
+    except BrokenPipeError:
+        return reader_gone()
     except KeyboardInterrupt:
         print("interrupted; everything committed so far is kept", file=sys.stderr)
         return 130

@@ -76,8 +76,9 @@ def run_search(arguments: argparse.Namespace) -> int:
         for hit in result.hits:
             components = {name: round(v, 4) for name, v in hit.components.items()}
             print_json({**hit_json(hit), "components": components})
-        if result.notice:
-            print(result.notice, file=sys.stderr)
+        for notice in (result.coverage_notice, result.notice):
+            if notice:
+                print(notice, file=sys.stderr)
         return 0
     print_table(result)
     return 0
@@ -87,9 +88,13 @@ def print_table(result: SearchResult) -> None:
     from rich.console import Console
 
     console = Console()
+    if result.coverage_notice:
+        console.print(result.coverage_notice, style="bold", markup=False, highlight=False)
     if not result.hits:
         if result.no_good_matches:
-            console.print(f"No good matches for “{result.query}”. ({result.notice})")
+            # Said once: the notice starts with the same words.
+            why = (result.notice or "").removeprefix("no good matches: ")
+            console.print(f"No good matches for “{result.query}”" + (f": {why}." if why else "."))
         else:
             console.print(f"No papers matched “{result.query}”.")
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from likewise.cli.common import (
@@ -13,6 +14,7 @@ from likewise.cli.common import (
     print_hit_table,
     print_json,
 )
+from likewise.library_parts.similar import neighbours_notice
 from likewise.models import Hit
 from likewise.store.base import UnknownPaperError
 
@@ -41,18 +43,23 @@ def run_similar(arguments: argparse.Namespace) -> int:
         except UnknownPaperError as error:
             fail(str(error.args[0]) if error.args else "unknown paper")
             return 2  # unreachable: fail() exits
+        notice = neighbours_notice(library.embedding_gap().notice, hits)
     if arguments.json:
         for hit in hits:
             print_json({**hit_json(hit), "reason": hit.reason})
+        if notice:
+            print(notice, file=sys.stderr)
         return 0
-    print_table(arguments.arxiv_id, hits)
+    print_table(arguments.arxiv_id, hits, notice)
     return 0
 
 
-def print_table(query_id: str, hits: list[Hit]) -> None:
+def print_table(query_id: str, hits: list[Hit], notice: str | None = None) -> None:
     from rich.console import Console
 
     console = Console()
+    if notice:
+        console.print(notice, style="bold", markup=False, highlight=False)
     if not hits:
         console.print(f"no similar papers for {query_id} (the catalog has no other papers)")
         return

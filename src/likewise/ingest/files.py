@@ -166,6 +166,10 @@ class JsonLinesSource:
         self.total = self.path.stat().st_size
         self.recent_days = recent_days
         self.name = source_name(self.kind, str(self.path))
+        # Filled by a `recent_days` read, for the first run to say what it left out.
+        self.days_in_file: list[date] = []
+        self.papers_in_file = 0
+        self.days_kept: list[date] = []
 
     def parse(self, record: dict[str, Any]) -> tuple[Paper, list[Announcement]]:
         raise NotImplementedError
@@ -225,6 +229,7 @@ class JsonLinesSource:
         keep = max(1, self.recent_days or 1)
         by_day: dict[date, list[tuple[Paper, list[Announcement]]]] = {}
         rejected: list[RejectedRecord] = []
+        seen: dict[date, int] = {}
         try:
             for _, _, item, announcements in self._records(0):
                 if isinstance(item, RejectedRecord):
@@ -233,6 +238,7 @@ class JsonLinesSource:
                 day = _paper_day(item)
                 if day is None:
                     continue
+                seen[day] = seen.get(day, 0) + 1
                 if day not in by_day and len(by_day) >= keep:
                     oldest = min(by_day)
                     if day < oldest:
@@ -243,6 +249,8 @@ class JsonLinesSource:
             where, _, problem = str(error).partition(": ")
             rejected.append(RejectedRecord(where, problem))
         chosen = [pair for day in sorted(by_day) for pair in by_day[day]]
+        self.days_in_file, self.papers_in_file = sorted(seen), sum(seen.values())
+        self.days_kept = sorted(by_day)
         for start in range(0, max(len(chosen), 1), batch_size):
             part = chosen[start : start + batch_size]
             yield Batch(

@@ -50,7 +50,7 @@ class AccountMailOps(DigestRunOps):
         self.digests.record_signup_request(address, "account")
         if recent >= MAILS_PER_DAY:
             return False
-        base = self.settings.base_url.rstrip("/")
+        base = self.settings.public_url
         link = f"{base}/account/verify/{self._verify_serializer().dumps([user.id, address])}"
         message = EmailMessage()
         message["From"] = self.settings.mail_from

@@ -80,7 +80,7 @@ class DigestRunOps(LibraryBase):
 
     def subscriber_links(self, subscriber: Subscriber) -> SubscriberLinks:
         signer = LinkSigner(signing_key(self.settings))
-        return SubscriberLinks(self.settings.base_url, signer, subscriber)
+        return SubscriberLinks(self.settings.public_url, signer, subscriber)
 
     # -- vectors and calibration ---------------------------------------------------------------
     def _paper_vectors(self, papers: Sequence[Paper]) -> npt.NDArray[np.float32]:

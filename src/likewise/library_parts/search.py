@@ -1,7 +1,11 @@
-"""Library part: hybrid search with calibrated relevance scores and a cut-off."""
+"""Library part: hybrid search with calibrated relevance scores and a cut-off, lexical
+while some papers are not embedded yet."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from likewise.library_parts.base import LibraryBase
@@ -14,6 +18,23 @@ if TYPE_CHECKING:
     from likewise.index.inverted import InvertedIndex
 
 _CALIBRATION = "search.calibration"
+_GAP = "search.embedding-gap"
+# How long counted sizes are trusted when the store cannot say it has not changed.
+_COUNT_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingGap:
+    """How many of the catalog's papers have no vector for the current model yet."""
+
+    missing: int
+    total: int
+
+    @property
+    def notice(self) -> str | None:
+        if not self.missing:
+            return None
+        return f"{self.missing} of {self.total} papers are not embedded yet: run `likewise embed`"
 
 
 class SearchOps(LibraryBase):
@@ -44,8 +65,20 @@ class SearchOps(LibraryBase):
         left out, and `no_good_matches` is set when none is left. Raises QueryError with a
         clear message for empty, over-long or control-character queries.
         """
+        method = fusion or self.settings.fusion
+        gap = self.embedding_gap()
+        coverage = None
+        if gap.missing and method != "bm25":
+            if method == "dense" and gap.missing < gap.total:
+                embedded = gap.total - gap.missing
+                coverage = f"{gap.notice}. Only the {embedded} embedded papers were searched."
+            else:
+                # Fused scores and their calibration need every candidate's cosine: rank every
+                # paper alike, by its words, rather than favour the embedded ones.
+                method = "bm25"
+                coverage = f"{gap.notice}. Until then, results are ranked by keywords only."
         plan = SearchPlan(
-            method=fusion or self.settings.fusion,
+            method=method,
             limit=limit,
             offset=offset,
             filters=filters or SearchFilters(),
@@ -53,7 +86,7 @@ class SearchOps(LibraryBase):
             apply_cutoff=apply_cutoff,
             depth=MIN_DEPTH if depth is None else depth,
         )
-        return hybrid_search(
+        result = hybrid_search(
             query,
             plan,
             store=self.store,
@@ -62,6 +95,24 @@ class SearchOps(LibraryBase):
             calibration=self.relevance_calibration(),
             lexical_index=self.lexical_index,
         )
+        return dataclasses.replace(result, coverage_notice=coverage) if coverage else result
+
+    def embedding_gap(self) -> EmbeddingGap:
+        """Papers without a vector of the current model (an ingest before `likewise embed`).
+
+        Counted again whenever the store has changed; where it cannot tell (PostgreSQL),
+        at most every few seconds, since both counts are queries there."""
+        token = self.store.change_token()
+        held = self._cache.get(_GAP)
+        now = time.monotonic()
+        if held is not None:
+            held_token, expiry, gap = held
+            if (token is not None and token == held_token) or (token is None and now < expiry):
+                return gap  # type: ignore[no-any-return]
+        total = self.store.count_papers()
+        gap = EmbeddingGap(max(total - len(self.vector_index()), 0), total)
+        self._cache[_GAP] = (token, now + _COUNT_SECONDS, gap)
+        return gap
 
     def relevance_calibration(self) -> RelevanceCalibration | None:
         """The fitted cut-off and fusion weight for this library's embedder (None if none)."""

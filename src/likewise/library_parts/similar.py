@@ -2,11 +2,13 @@
 
 Candidates come from the vector index by cosine; with the `hubness_correction` setting on they
 are re-scored as cosine minus each paper's DBNorm hub penalty (rank/hubness.py) and cut to
-the limit. The query paper and any other record of the same work are left out.
+the limit. The query paper and any other record of the same work are left out. Before any
+other paper is embedded, neighbours come from the words of the title (BM25) instead.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,11 +18,13 @@ from likewise.ingest.ids import InvalidArxivIdError, parse_arxiv_id
 from likewise.library_parts.base import LibraryBase
 from likewise.models import Hit, Paper, SearchFilters, normalise_title
 from likewise.rank.hubness import DualBankNormaliser, HubPenaltyTable
+from likewise.rank.lexical import lexical_candidates
 from likewise.rank.reasons import explain, neighbourhood_frequencies
 from likewise.store.base import UnknownPaperError
 
 if TYPE_CHECKING:
     from likewise.index.base import VectorIndex
+    from likewise.index.inverted import InvertedIndex
 
 _HUBNESS_CACHE = "similar.hubness"
 QUERY_BANK_SIZE = 2_000
@@ -29,6 +33,16 @@ GALLERY_BANK_SIZE = 4_000
 DEPTH_PER_HIT = 5
 MIN_DEPTH = 50
 MAX_ID_LENGTH = 200
+
+
+def neighbours_notice(gap: str | None, hits: list[Hit]) -> str | None:
+    """What a reader must know about these neighbours while some papers have no vector
+    (`gap`: the library's `embedding_gap().notice`)."""
+    if gap is None:
+        return None
+    if any("cosine" not in hit.components for hit in hits):
+        return f"{gap}. Until then, similar papers are those sharing words of the title."
+    return f"{gap}. Only embedded papers are compared."
 
 
 class SimilarOps(LibraryBase):
@@ -40,6 +54,9 @@ class SimilarOps(LibraryBase):
 
         def paper_vector(self, arxiv_id: str) -> npt.NDArray[np.float32] | None: ...
 
+        # Provided by LexicalOps in the assembled Library.
+        def lexical_index(self) -> InvertedIndex | None: ...
+
     def similar(
         self, arxiv_id: str, *, limit: int = 10, filters: SearchFilters | None = None
     ) -> list[Hit]:
@@ -50,15 +67,18 @@ class SimilarOps(LibraryBase):
         if limit < 1:
             raise ValueError("limit must be at least 1")
         paper = self._paper_for(arxiv_id)
-        vector = self.paper_vector(paper.arxiv_id)
-        if vector is None:
-            # Not embedded yet (an ingest that has not run `update_vectors`): embed it now.
-            vector = self.embedder.embed_documents([paper.embedding_text()])[0]
         index = self.vector_index()
         depth = max(limit * DEPTH_PER_HIT, MIN_DEPTH)
         allowed = None
         if filters is not None and not filters.is_empty:
             allowed = self.store.keys_matching(filters)
+        vector = self.paper_vector(paper.arxiv_id)
+        if len(index) - (vector is not None) <= 0:
+            # No other paper is embedded yet: neighbours by shared words until then.
+            return self._lexical_neighbours(paper, limit, depth, filters, allowed)
+        if vector is None:
+            # Not embedded yet (an ingest that has not run `update_vectors`): embed it now.
+            vector = self.embedder.embed_documents([paper.embedding_text()])[0]
         # One extra: the paper itself is usually its own nearest neighbour.
         keys, cosines = index.search(vector, depth + 1, allowed)
         if len(keys) == 0:
@@ -99,6 +119,39 @@ class SimilarOps(LibraryBase):
         return hits
 
     # -- internals ----------------------------------------------------------------------------
+    def _lexical_neighbours(
+        self,
+        paper: Paper,
+        limit: int,
+        depth: int,
+        filters: SearchFilters | None,
+        allowed: npt.NDArray[np.int64] | None,
+    ) -> list[Hit]:
+        """Papers sharing the title's words, by BM25 (components: `lexical`, no cosine)."""
+        words = " ".join(re.findall(r"\w+", paper.title))
+        if not words:
+            return []
+        found = lexical_candidates(
+            self.store, words, depth + 1, filters, allowed, self.lexical_index
+        )
+        papers = self.store.get_papers([arxiv_id for arxiv_id, _ in found.hits])
+        own_title = normalise_title(paper.title)
+        hits: list[Hit] = []
+        for arxiv_id, score in found.hits:
+            candidate = papers.get(arxiv_id)
+            if candidate is None or arxiv_id == paper.arxiv_id:
+                continue
+            if own_title and normalise_title(candidate.title) == own_title:
+                continue
+            hits.append(Hit(arxiv_id, float(score), candidate, {"lexical": float(score)}))
+            if len(hits) == limit:
+                break
+        frequencies, documents = neighbourhood_frequencies([paper, *papers.values()])
+        for hit in hits:
+            assert hit.paper is not None
+            hit.reason = explain(paper, hit.paper, frequencies, documents)
+        return hits
+
     def _paper_for(self, arxiv_id: str) -> Paper:
         text = arxiv_id.strip()
         if not text or len(text) > MAX_ID_LENGTH or not text.isprintable():

@@ -33,8 +33,10 @@ PER_PAGE = 30
 _CALENDAR_SECONDS = 30.0
 _LIST_SECONDS = 60.0
 _MEMO_ENTRIES = 256
+_CATEGORY = re.compile(r"[A-Za-z-]+(?:\.[A-Za-z-]+)?")
 T = TypeVar("T")
 __all__ = [
+    "ArxivUnreachableError",
     "Card",
     "Listing",
     "NotFoundError",
@@ -45,6 +47,10 @@ __all__ = [
     "TooManyAttemptsError",
 ]
 _log = logging.getLogger(__name__)
+
+
+class ArxivUnreachableError(SiteError):
+    """arXiv did not answer (offline, DNS, timeouts, server errors after the retries)."""
 
 
 @dataclass(slots=True)
@@ -158,14 +164,19 @@ class SiteOps(AccountOps):
         user_id: int | None = None,
         page: int = 1,
         per_page: int = PER_PAGE,
+        category: str = "",
+        cross_lists: bool = True,
     ) -> Listing:
-        """Papers announced on the day (or its week or month), most upvoted first.
+        """Papers announced on the day (or its week or month), most upvoted first; only those
+        in `category` (primary or cross-list) when given; cross-lists unless not `cross_lists`.
 
         A day with no announcement (a weekend) resolves to the latest announced day before it;
         `Listing.day` says which day was shown.
         """
         if span not in SPANS:
             raise SiteError(f"span must be one of {', '.join(SPANS)}, not {span!r}")
+        if category and not _CATEGORY.fullmatch(category):
+            raise SiteError(f"{category!r} is not an arXiv category such as cs.CL")
         days = self.announcement_calendar()
         if not days:
             return Listing([], 0, 1, 1, span=span)
@@ -183,8 +194,14 @@ class SiteOps(AccountOps):
             for announcement in self.store.announced_on(shown_day):
                 if announcement.kind == AnnouncementKind.REPLACEMENT:
                     continue
+                if not cross_lists and announcement.kind == AnnouncementKind.CROSS_LIST:
+                    continue
                 kinds[(announcement.arxiv_id, shown_day)] = str(announcement.kind)
                 listed.append(Listed(announcement.arxiv_id, shown_day))
+        if category:
+            listed = self._in_category(listed, category)
+            kept = {(item.arxiv_id, item.day) for item in listed}
+            kinds = {key: kind for key, kind in kinds.items() if key in kept}
         new_count = sum(kind == AnnouncementKind.NEW for kind in kinds.values())
         ids = list({item.arxiv_id for item in listed})
         ordered = order_daily(listed, self.accounts.vote_counts(ids), self.hidden_for(user_id))
@@ -211,6 +228,22 @@ class SiteOps(AccountOps):
             previous_day=before[-1] if before else None,
             next_day=after[0] if after else None,
         )
+
+    def _in_category(self, listed: list[Listed], category: str) -> list[Listed]:
+        wanted = SearchFilters(categories=(category,))
+        in_category: frozenset[int] = self._memo(
+            f"category-keys:{category}",
+            _LIST_SECONDS,
+            lambda: frozenset(self.store.keys_matching(wanted).tolist()),
+        )
+        keys = self.store.paper_keys(list({item.arxiv_id for item in listed}))
+        return [item for item in listed if keys.get(item.arxiv_id) in in_category]
+
+    def catalog_span(self) -> tuple[int, date | None, date | None]:
+        """(papers, first and last announcement day) of the catalog, for every page's footer."""
+        days = self.announcement_calendar()
+        papers = self._memo("paper-count", _CALENDAR_SECONDS, self.store.count_papers)
+        return papers, (days[0] if days else None), (days[-1] if days else None)
 
     def trending(
         self,
@@ -272,7 +305,7 @@ class SiteOps(AccountOps):
     def category_papers(
         self, category: str, user_id: int | None = None, page: int = 1, per_page: int = PER_PAGE
     ) -> Listing:
-        if not re.fullmatch(r"[A-Za-z-]+(?:\.[A-Za-z-]+)?", category):
+        if not _CATEGORY.fullmatch(category):
             raise SiteError(f"{category!r} is not an arXiv category such as cs.CL")
         ids = self._memo(
             f"category:{category}",
@@ -350,7 +383,7 @@ class SiteOps(AccountOps):
     def _fetch_from_arxiv(self, arxiv_id: str) -> list[Paper]:
         from likewise.ingest.arxiv_api import ArxivApiSource
         from likewise.ingest.base import IngestError
-        from likewise.ingest.http import PoliteClient
+        from likewise.ingest.http import FetchError, PoliteClient
 
         settings = self.settings
         client = PoliteClient(
@@ -363,6 +396,11 @@ class SiteOps(AccountOps):
         try:
             source = ArxivApiSource(client, settings.arxiv_api_url, ids=[arxiv_id])
             return [paper for batch in source.batches(None, 10) for paper in batch.papers]
+        except FetchError as error:
+            # The resolver's or socket's own words mean nothing to the reader; the log has them.
+            _log.warning("submitting %s: %s", arxiv_id, error)
+            problem = f"arXiv could not be reached, so {arxiv_id} was not added. Try again later."
+            raise ArxivUnreachableError(problem) from error
         except IngestError as error:
             raise SiteError(f"could not fetch {arxiv_id} from arXiv: {error}") from error
         finally:

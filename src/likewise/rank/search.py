@@ -15,7 +15,7 @@ import numpy.typing as npt
 from likewise.embed.base import Embedder
 from likewise.index.base import VectorIndex
 from likewise.models import Hit, SearchFilters
-from likewise.rank.cosine_adapter import RelevanceCalibration
+from likewise.rank.cosine_adapter import RelevanceCalibration, needs_dense
 from likewise.rank.fusion_convex import Doc, dense_lexical_fusion
 from likewise.rank.fusion_rrf import reciprocal_rank_fusion
 from likewise.rank.lexical import LexicalSource
@@ -44,6 +44,8 @@ class SearchResult:
     notice: str | None = None
     calibrated: bool = True  # scores are relevance probabilities
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    # What the ranking had to do without (papers not embedded yet), for readers to see.
+    coverage_notice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,15 +130,21 @@ def hybrid_search(
     raw = np.array([score for _, score in ranked], dtype=np.float64)
     adapter = calibration.adapter_for(plan.method) if calibration is not None and matched else None
     notice: str | None = None
+    if adapter is not None and needs_dense(adapter.feature_set) and not dense and ranked:
+        # No candidate has a vector (nothing embedded yet): its features cannot be computed,
+        # so the raw scores are shown as what they are, never as probabilities.
+        adapter = None
+        notice = "no candidate has a vector yet, so the scores are not relevance probabilities"
     if adapter is not None:
         cosines = list(dense.values())  # absolute query features (the adapter's dense set)
         shown = clock.run("calibrate", lambda: adapter.probabilities(query_vector, raw, cosines))
     else:
         shown = raw
-        notice = (
-            f"relevance scores are not calibrated for the embedding model {embedder.model_id}; "
-            "showing raw scores without a cut-off"
-        )
+        if notice is None:
+            notice = (
+                "relevance scores are not calibrated for the embedding model "
+                f"{embedder.model_id}; showing raw scores without a cut-off"
+            )
     keep = len(ranked)
     if adapter is not None and plan.apply_cutoff:
         # The mapping is increasing in the raw score, so the survivors are a prefix.

@@ -16,9 +16,10 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from likewise import __version__
 from likewise.library import Library
@@ -75,6 +76,27 @@ def _validation_message(error: RequestValidationError) -> str:
         where = ".".join(str(item) for item in problem.get("loc", ()) if item != "query")
         parts.append(f"{where}: {problem.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
+
+
+class HeadAsGet:
+    """Answers HEAD on every GET route: the GET's status and headers, without its body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 class _DigestJob:
@@ -168,6 +190,11 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
         """A trivial endpoint: the baseline for bench/web.py and a liveness probe."""
         return PlainTextResponse("ok")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        """Browsers ask for it whatever the page links to; the same mark as icon.svg."""
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon")
+
     @app.get("/api", include_in_schema=False)
     def api_index(request: Request) -> Response:
         """Every JSON endpoint with its summary, from the OpenAPI schema (/openapi.json)."""
@@ -190,4 +217,5 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
     app.add_middleware(
         GuardMiddleware, codec=SessionCodec(load_secret_key(settings)), secure_cookie=secure
     )
+    app.add_middleware(HeadAsGet)  # outermost: the guard and routes see a GET
     return app

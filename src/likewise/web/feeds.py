@@ -1,7 +1,7 @@
 """Atom 1.0 feeds (RFC 4287) of the daily list, each category, trending and any search.
 
 Built with ElementTree, so every title, name and abstract is escaped by the serialiser.
-Links are absolute, from the `base_url` setting.
+Links are absolute: from the `base_url` setting, else from the address the request came to.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from fastapi.responses import Response
 from likewise.library_parts.site import Card, SiteError
 from likewise.web.templating import current_user, library_of
 from likewise.web.texmath import strip_tex
+from likewise.web.views_lists import CrossLists, DailyCategory, daily_params, search_params
 from likewise.web.views_lists import search as search_view
-from likewise.web.views_lists import search_params
 
 router = APIRouter(tags=["feeds"])
 ATOM = "http://www.w3.org/2005/Atom"
@@ -40,18 +40,30 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def site_base(request: Request) -> str:
+    """The site's absolute address: the `base_url` setting, else the request's own host."""
+    configured = library_of(request).settings.base_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+def _empty_feed_stamp(request: Request) -> datetime:
+    """When an empty feed last changed: the catalog's newest announcement (else now)."""
+    days = library_of(request).announcement_calendar()
+    return datetime.combine(days[-1], time(), UTC) if days else datetime.now(UTC)
+
+
 def atom_feed(
     request: Request, title: str, self_path: str, page_path: str, cards: list[Card]
 ) -> Response:
-    base = library_of(request).settings.base_url.rstrip("/")
+    base = site_base(request)
     feed = Element("feed", xmlns=ATOM)
     SubElement(feed, "title").text = title
     SubElement(feed, "id").text = base + self_path
     SubElement(feed, "link", rel="self", href=base + self_path)
     SubElement(feed, "link", rel="alternate", type="text/html", href=base + page_path)
     SubElement(feed, "generator").text = "likewise"
-    newest = max((_stamp(card) for card in cards), default=datetime(1970, 1, 1, tzinfo=UTC))
-    SubElement(feed, "updated").text = _iso(newest)
+    newest = max((_stamp(card) for card in cards), default=None)
+    SubElement(feed, "updated").text = _iso(newest or _empty_feed_stamp(request))
     for card in cards:
         paper = card.paper
         entry = SubElement(feed, "entry")
@@ -86,12 +98,29 @@ def _user_id(request: Request) -> int | None:
 def daily_feed(
     request: Request,
     day: Annotated[date | None, Query(description="default the newest day")] = None,
+    category: DailyCategory = "",
+    cross: CrossLists = "show",
 ) -> Response:
-    listing = library_of(request).daily(day, "day", _user_id(request), 1, per_page=FEED_SIZE)
+    """The daily list's first papers, with the same `category` and `cross` filters as the page;
+    a feed of a given day has that day in its id and links (the default follows the newest)."""
+    category = category.strip()
+    try:
+        listing = library_of(request).daily(
+            day,
+            "day",
+            _user_id(request),
+            1,
+            per_page=FEED_SIZE,
+            category=category,
+            cross_lists=cross == "show",
+        )
+    except SiteError as error:
+        raise HTTPException(400, str(error)) from error
     shown = listing.day.isoformat() if listing.day else "no papers yet"
-    return atom_feed(
-        request, f"likewise: daily papers ({shown})", "/feeds/daily.atom", "/", listing.cards
-    )
+    query = daily_params(listing.day if day else None, "day", category, cross)
+    suffix = f"?{query}" if query else ""
+    title = f"likewise: daily papers ({shown}{', ' + category if category else ''})"
+    return atom_feed(request, title, f"/feeds/daily.atom{suffix}", f"/{suffix}", listing.cards)
 
 
 @router.get("/feeds/trending.atom", summary="Atom feed of trending papers")

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from likewise.models import Paper
 from likewise.store.accounts import User
@@ -41,6 +41,15 @@ def _excerpt(text: str | None, limit: int = 280) -> str:
     if text[:cut].count("$") % 2:
         cut = text.rfind("$", 0, cut)
     return text[:cut].rstrip(" ,;:") + " …"
+
+
+def _code_spans(text: str | None) -> Markup:
+    """Plain text with its `backquoted` parts (commands to run) set as code."""
+    parts = str(escape(text or "")).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backquote stays as it is
+        parts[-2:] = ["`".join(parts[-2:])]
+    shown = [f"<code>{part}</code>" if n % 2 else part for n, part in enumerate(parts)]
+    return Markup("".join(shown))  # every part was escaped above
 
 
 def _url_with(request: Request, **changes: Any) -> str:
@@ -66,6 +75,7 @@ def _environment() -> Environment:
     environment.filters["tex"] = render_tex
     environment.filters["plain"] = strip_tex
     environment.filters["excerpt"] = _excerpt
+    environment.filters["code_spans"] = _code_spans
     environment.filters["path"] = lambda value: quote(str(value), safe="/:")
     environment.filters["percent"] = lambda value: f"{100 * float(value):.0f}%"
     environment.globals["url_with"] = _url_with
@@ -140,6 +150,7 @@ def render(
         "csrf_input": csrf_input(request),
         "notices": request.scope.get("likewise.notices", []),
         "site_settings": library_of(request).settings,
+        "catalog_span": library_of(request).catalog_span(),
         **context,
     }
     values.setdefault("title", "")

@@ -23,21 +23,54 @@ def _user_id(request: Request) -> int | None:
     return user.id if user else None
 
 
+DailyCategory = Annotated[
+    str, Query(max_length=40, description="only papers in this category, e.g. cs.CL")
+]
+CrossLists = Annotated[
+    Literal["show", "hide"], Query(description="hide: leave out the day's cross-lists")
+]
+
+
+def daily_params(day: date | None, span: str, category: str, cross: str) -> str:
+    """The query string of a daily list (no page), for its page, feed and links."""
+    values = {
+        "day": day.isoformat() if day else "",
+        "span": "" if span == "day" else span,
+        "category": category,
+        "cross": "" if cross == "show" else cross,
+    }
+    return urlencode({key: value for key, value in values.items() if value})
+
+
 @twin(router, "/", "/api/daily", "daily.html", summary="Daily papers")
 def daily(
     request: Request,
     day: Annotated[date | None, Query(description="YYYY-MM-DD; default the newest day")] = None,
     span: Annotated[Literal["day", "week", "month"], Query()] = "day",
     page: PageNumber = 1,
+    category: DailyCategory = "",
+    cross: CrossLists = "show",
 ) -> dict[str, Any]:
-    """Papers announced on a day (or its week or month), most upvoted first, then newest.
+    """Papers announced on a day (or its week or month), most upvoted first, then newest;
+    `category` keeps one category's papers, `cross=hide` leaves out cross-lists.
 
     A day without an announcement (weekends) shows the latest announced day before it.
     """
-    listing = library_of(request).daily(day, span, _user_id(request), page)
-    context: dict[str, Any] = {"listing": listing, "title": "Daily papers"}
+    category = category.strip()
+    library = library_of(request)
+    try:
+        listing = library.daily(
+            day, span, _user_id(request), page, category=category, cross_lists=cross == "show"
+        )
+    except SiteError as error:
+        raise HTTPException(400, str(error)) from error
+    shown = {"category": category, "cross": cross}
+    context: dict[str, Any] = {"listing": listing, "title": "Daily papers", "filters": shown}
+    context["_categories"] = sorted({*library.settings.categories, category} - {""})
+    feed_query = daily_params(listing.day if day else None, span, category, cross)
+    context["_feed"] = "/feeds/daily.atom" + (f"?{feed_query}" if feed_query else "")
     if span == "day" and day is not None and listing.day is not None and listing.day != day:
-        context["_redirect"] = f"/?day={listing.day.isoformat()}"
+        context["_redirect"] = "/?" + daily_params(listing.day, span, category, cross)
     if listing.start and listing.end:
         context["_week_days"] = [listing.start + timedelta(days=n) for n in range(7)]
     return context
@@ -91,6 +124,7 @@ def search(
         "listing": Listing([], 0, page, 1),
         "no_good_matches": False,
         "notice": None,
+        "coverage_notice": None,
     }
     if not query:
         return context
@@ -125,6 +159,8 @@ def search(
     context["listing"] = Listing(cards, total, page, max(1, -(-total // PER_PAGE)))
     context["no_good_matches"] = result.no_good_matches
     context["notice"] = result.notice
+    context["coverage_notice"] = result.coverage_notice
+    context["ranking"] = result.method
     context["calibrated"] = result.calibrated
     context["_feed"] = "/feeds/search.atom?" + search_params(q, since, until, category, author)
     return context

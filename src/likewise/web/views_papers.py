@@ -14,7 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from likewise.library_parts.site import Card, NotFoundError, SiteError
+from likewise.library_parts.similar import neighbours_notice
+from likewise.library_parts.site import ArxivUnreachableError, Card, NotFoundError, SiteError
 from likewise.models import Paper
 from likewise.store.accounts import User
 from likewise.web.security import safe_next
@@ -58,20 +59,24 @@ def _not_found(error: NotFoundError) -> HTTPException:
     return HTTPException(404, str(error))
 
 
-def _similar(request: Request, arxiv_id: str, hidden: frozenset[str]) -> list[Any]:
-    """Similar papers with their reasons; an unavailable index leaves the list empty."""
+def _similar(
+    request: Request, arxiv_id: str, hidden: frozenset[str]
+) -> tuple[list[Any], str | None]:
+    """Similar papers with their reasons, and what a reader must know about them (papers not
+    embedded yet); an unavailable index leaves the list empty."""
     library = library_of(request)
     try:
         hits = library.similar(arxiv_id, limit=SIMILAR_SHOWN + len(hidden))
+        notice = neighbours_notice(library.embedding_gap().notice, hits)
     except (AttributeError, LookupError, ValueError, RuntimeError, OSError) as error:
         _log.warning("similar papers for %s unavailable: %s", arxiv_id, error)
-        return []
+        return [], None
     hits = [hit for hit in hits if hit.arxiv_id not in hidden][:SIMILAR_SHOWN]
     extra = {
         hit.arxiv_id: Card(Paper(hit.arxiv_id, ""), score=hit.score, reason=hit.reason)
         for hit in hits
     }
-    return library.cards_for([hit.arxiv_id for hit in hits], None, extra)
+    return library.cards_for([hit.arxiv_id for hit in hits], None, extra), notice
 
 
 def bibtex_entry(paper: Paper) -> str:
@@ -144,9 +149,11 @@ def paper(request: Request, arxiv_id: ArxivId) -> dict[str, Any]:
     except NotFoundError as error:
         raise _not_found(error) from error
     hidden = library.hidden_for(user.id) if user else frozenset()
+    similar, similar_notice = _similar(request, arxiv_id, hidden)
     return {
         "page": page,
-        "similar": _similar(request, arxiv_id, hidden),
+        "similar": similar,
+        "similar_notice": similar_notice,
         "bibtex": bibtex_entry(page.paper),
         "title": page.paper.title,
     }
@@ -217,6 +224,8 @@ def _save(request: Request, user: User, arxiv_id: str, collection: str, new_name
         return library_of(request).save_to_collection(user.id, arxiv_id, collection_id, new_name)
     except NotFoundError as error:
         raise _not_found(error) from error
+    except ArxivUnreachableError as error:
+        raise HTTPException(503, str(error)) from error
     except SiteError as error:
         raise HTTPException(400, str(error)) from error
 
@@ -257,6 +266,8 @@ def _submit(request: Request, text: str) -> tuple[str, bool]:
         return library_of(request).submit_paper(text)
     except NotFoundError as error:
         raise _not_found(error) from error
+    except ArxivUnreachableError as error:
+        raise HTTPException(503, str(error)) from error
     except SiteError as error:
         raise HTTPException(400, str(error)) from error
 
