@@ -10,6 +10,8 @@ is rebuilt from the shared data, never stored in the repository (only the ids ar
     python bench/pool_judged.py pool             # runs bm25/dense/convex/rrf, writes runs/ and pool
     python bench/pool_judged.py pool --depth 50 --query a01 --query a33 --query a55
     python bench/pool_judged.py shown [--query all]  # judged-0 hits above 50%, today's default
+    python bench/pool_judged.py similar          # similar-papers runs and pool (30 query papers)
+    python bench/pool_judged.py similar-precision  # P@5 of each run against similar-qrels.trec
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ CACHE = Path.home() / ".cache" / "likewise" / "arxiv_judged"
 SYSTEMS = {"bm25": "bm25", "dense": "dense", "convex": "convex", "rrf": "rrf"}
 DEPTH = 20
 ISSUE_QUERIES = ("a01", "a55", "a33")  # the three queries of issue 11
+ISSUE_SIMILAR = "2606.29571"  # "Anisotropy Decides Cosine vs. Rank Metrics for Text Embeddings"
+SIMILAR_DEPTH = 10
 
 
 def read_queries(path: Path) -> dict[str, str]:
@@ -91,13 +95,13 @@ def _collection(corpus: Path) -> RetrievalCollection:
     return RetrievalCollection("arxiv-judged", documents, queries, {})
 
 
-def _with_library(corpus: Path, work: Work) -> None:
+def _with_library(corpus: Path, work: Work, **overrides: object) -> None:
     """Runs work(library, collection) in a throw-away catalog of the corpus (real embedder)."""
     from likewise.embed.factory import make_embedder
     from likewise.evaluate import MemoisingEmbedder, document_vectors, throwaway_library
     from likewise.settings import load_settings
 
-    settings = load_settings()
+    settings = load_settings().with_overrides(**overrides)
     collection = _collection(corpus)
     embedder = MemoisingEmbedder(make_embedder(settings))
     vectors = document_vectors(collection.documents, embedder, None, CACHE)
@@ -140,6 +144,74 @@ def write_runs(corpus: Path, depth: int, only: list[str]) -> None:
     _with_library(corpus, work)
 
 
+def pick_similar_queries(count: int, seed: int) -> list[str]:
+    """The query papers of the similar-papers set: the issue's example paper, then a fixed
+    random sample of the slice."""
+    import random
+
+    ids = (HERE / "slice-ids.txt").read_text(encoding="utf-8").split()
+    rest = [doc_id for doc_id in ids if doc_id != ISSUE_SIMILAR]
+    return [ISSUE_SIMILAR, *sorted(random.Random(seed).sample(rest, count - 1))]
+
+
+def write_similar_runs(corpus: Path, papers: list[str]) -> None:
+    """Top SIMILAR_DEPTH similar papers of each query paper from today's default (cosine),
+    cosine with the hubness correction (dbnorm) and a BM25 search with the paper's title;
+    runs under runs/similar-*.run and the pool (query paper, candidate) to judge."""
+    from likewise.evaluate import doc_id_of, paper_id
+
+    runs: dict[str, dict[str, list[str]]] = {}
+
+    def neighbours(name: str) -> Work:
+        def work(library: Library, collection: RetrievalCollection) -> None:
+            titles = {d.doc_id: d.title for d in collection.documents}
+            run = runs.setdefault(name, {})
+            for doc_id in papers:
+                if name == "bm25-title":
+                    hits = library.search(
+                        titles[doc_id], limit=SIMILAR_DEPTH + 1, fusion="bm25", apply_cutoff=False
+                    ).hits
+                else:
+                    hits = library.similar(paper_id(doc_id), limit=SIMILAR_DEPTH)
+                found = [doc_id_of(h.arxiv_id) for h in hits if doc_id_of(h.arxiv_id) != doc_id]
+                run[doc_id] = found[:SIMILAR_DEPTH]
+
+        return work
+
+    _with_library(corpus, neighbours("cosine"), hubness_correction=False)
+    _with_library(corpus, neighbours("dbnorm"), hubness_correction=True)
+    _with_library(corpus, neighbours("bm25-title"))
+    pool: dict[str, list[str]] = {}
+    for name, run in runs.items():
+        lines = [
+            f"{q} Q0 {d} {rank} {SIMILAR_DEPTH + 1 - rank} {name}"
+            for q, found in run.items()
+            for rank, d in enumerate(found, start=1)
+        ]
+        (HERE / "runs" / f"similar-{name}.run").write_text("\n".join(lines) + "\n", "utf-8")
+        for q, found in run.items():
+            pool.setdefault(q, [])
+            pool[q] += [d for d in found if d not in pool[q]]
+    with (CACHE / "similar-pool.tsv").open("w", encoding="utf-8") as out:
+        out.writelines(f"{q}\t{d}\n" for q, found in pool.items() for d in found)
+    print(f"pooled {sum(map(len, pool.values()))} pairs over {len(pool)} query papers")
+
+
+def similar_precision(qrels: Mapping[str, Mapping[str, int]], k: int) -> None:
+    """precision@k (grade >= 1 and grade 2) of each stored similar-papers run."""
+    for run_file in sorted((HERE / "runs").glob("similar-*.run")):
+        found: dict[str, list[str]] = {}
+        for line in run_file.read_text(encoding="utf-8").splitlines():
+            query, _, doc_id, *_ = line.split()
+            found.setdefault(query, []).append(doc_id)
+        loose = [sum(qrels[q].get(d, 0) >= 1 for d in top[:k]) / k for q, top in found.items()]
+        strict = [sum(qrels[q].get(d, 0) == 2 for d in top[:k]) / k for q, top in found.items()]
+        print(
+            f"{run_file.stem}: P@{k} (grade>=1) {sum(loose) / len(loose):.3f}, "
+            f"(grade 2) {sum(strict) / len(strict):.3f} over {len(found)} query papers"
+        )
+
+
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
     qrels: dict[str, dict[str, int]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -175,7 +247,9 @@ def report_shown(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("step", choices=("slice", "corpus", "pool", "shown"))
+    parser.add_argument(
+        "step", choices=("slice", "corpus", "pool", "shown", "similar", "similar-precision")
+    )
     parser.add_argument("--source", type=Path, default=SOURCE)
     parser.add_argument("--days", type=int, default=3, help="the first run's initial_days")
     parser.add_argument("--corpus", type=Path, default=CACHE / "corpus.jsonl")
@@ -190,6 +264,10 @@ def main() -> None:
         print(f"{write_corpus(arguments.source, arguments.corpus)} papers -> {arguments.corpus}")
     elif arguments.step == "pool":
         write_runs(arguments.corpus, arguments.depth, arguments.query)
+    elif arguments.step == "similar":
+        write_similar_runs(arguments.corpus, pick_similar_queries(30, seed=4))
+    elif arguments.step == "similar-precision":
+        similar_precision(read_qrels(HERE / "similar-qrels.trec"), 5)
     else:
         qrels = read_qrels(HERE / "qrels.trec")
         if arguments.query == ["all"]:
