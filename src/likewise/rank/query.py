@@ -14,7 +14,8 @@ _WHITESPACE = re.compile(r"\s+")
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 # New-style (2403.01234, optional version) and old-style (cs/0112017) arXiv identifiers.
 _ARXIV_ID = re.compile(
-    r"^(?:arxiv:\s*)?(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(?:v\d+)?$", re.IGNORECASE
+    r"^(?:arxiv:\s*)?(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(?:v\d+)?$",
+    re.IGNORECASE | re.ASCII,
 )
 
 
