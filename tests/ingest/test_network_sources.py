@@ -420,3 +420,16 @@ def test_an_api_total_that_is_no_count_is_a_named_error(
     with pytest.raises(IngestError, match=r"implausible totalResults") as raised:
         list(source.batches(None, 2))
     assert str(raised.value).startswith(API) and len(str(raised.value)) < 400
+
+
+@pytest.mark.timeout(60)  # before, 15,000 requests for the same two papers
+def test_an_api_answering_every_page_with_the_same_papers_stops(
+    recorded: Recorded, make_client: MakeClient
+) -> None:
+    recorder = recorded(_api_total("30000"))
+    batches: list[Batch] = []
+    with pytest.raises(IngestError, match="same papers as an earlier page") as raised:
+        for batch in _category_source(make_client(recorder)).batches(None, 2):
+            batches.append(batch)
+    assert str(raised.value).startswith(API) and "start=2" in str(raised.value)
+    assert len(recorder.requests) == 2 and len(batches) == 1

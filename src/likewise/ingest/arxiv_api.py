@@ -105,6 +105,23 @@ def parse_api_page(content: bytes, url: str) -> tuple[int, list[Paper], list[Rej
     return total, papers, rejected
 
 
+def _check_progress(url: str, total: int, papers: list[Paper], seen: set[str]) -> None:
+    """Refuse what would page for ever: a huge total, or a page of papers already given."""
+    if total > MAX_API_RESULTS:
+        raise IngestError(
+            f"{url}: the API reports {total:,} results for this query but serves at most "
+            f"{MAX_API_RESULTS:,}: ask for fewer days or categories, or harvest with OAI-PMH "
+            "(likewise backfill)"
+        )
+    ids = {paper.arxiv_id for paper in papers}
+    if ids and ids <= seen:
+        raise IngestError(
+            f"{url}: the API answered with the same papers as an earlier page; stopping, "
+            "as paging on would repeat them for ever"
+        )
+    seen |= ids
+
+
 class ArxivApiSource:
     """Papers matching a category/submission-window query, or a list of ids.
 
@@ -176,17 +193,13 @@ class ArxivApiSource:
         if self.ids:
             page_size = max(page_size, len(self.ids))
         empty_tries = 0
+        seen: set[str] = set()
         while True:
             params = self.query | {"start": str(start), "max_results": str(page_size)}
             response = self.client.get(self.api_url, params=params)
             url = str(response.url)
             total, papers, rejected = parse_api_page(response.content, url)
-            if total > MAX_API_RESULTS:
-                raise IngestError(
-                    f"{url}: the API reports {total:,} results for this query but serves at "
-                    f"most {MAX_API_RESULTS:,}: ask for fewer days or categories, or harvest "
-                    "with OAI-PMH (likewise backfill)"
-                )
+            _check_progress(url, total, papers, seen)
             self.total = total
             read = len(papers) + len(rejected)
             if read == 0 and start < total and empty_tries < _EMPTY_PAGE_RETRIES:
