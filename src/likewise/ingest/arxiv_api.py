@@ -2,12 +2,15 @@
 
 Pages through ``start``/``max_results`` politely; arXiv reports bad queries as an Atom entry
 whose id is under ``/api/errors`` inside an HTTP 200 response, which is raised as an error.
+A query reporting more results than the API pages through (30,000) is refused up front: it
+could never be completed, and a broken server's huge total would page for ever.
 See https://info.arxiv.org/help/api/user-manual.html.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from xml.etree.ElementTree import Element
@@ -23,6 +26,9 @@ from likewise.models import Announcement, AnnouncementKind, Paper, RejectedRecor
 
 SOURCE_LABEL = "arxiv-api"
 _EMPTY_PAGE_RETRIES = 2  # the API now and then returns an empty page mid-way; asking again helps
+# arXiv's API serves at most 30,000 results of one query (in pages of up to 2,000).
+MAX_API_RESULTS = 30_000
+_COUNT = re.compile(r"[0-9]{1,18}", re.ASCII)
 
 
 class ArxivApiError(IngestError):
@@ -82,8 +88,13 @@ def parse_api_page(content: bytes, url: str) -> tuple[int, list[Paper], list[Rej
         if "/api/errors" in entry_id:
             message = text_of(entry, f"{ATOM}summary") or entry_id
             raise ArxivApiError(f"{url}: arXiv API error: {message}")
-    total_text = text_of(feed, f"{OPENSEARCH}totalResults")
-    total = int(total_text) if total_text and total_text.isdigit() else len(entries)
+    total_text = text_of(feed, f"{OPENSEARCH}totalResults") or ""
+    if _COUNT.fullmatch(total_text):
+        total = int(total_text)
+    elif total_text.isdigit():  # more digits than any real count, or non-ASCII digits
+        raise IngestError(f"{url}: implausible totalResults {total_text[:40]!r}")
+    else:
+        total = len(entries)
     papers, rejected = [], []
     for position, entry in enumerate(entries, start=1):
         try:
@@ -92,6 +103,23 @@ def parse_api_page(content: bytes, url: str) -> tuple[int, list[Paper], list[Rej
             where = text_of(entry, f"{ATOM}id") or f"entry {position}"
             rejected.append(RejectedRecord(f"{url} ({where})", str(error)))
     return total, papers, rejected
+
+
+def _check_progress(url: str, total: int, papers: list[Paper], seen: set[str]) -> None:
+    """Refuse what would page for ever: a huge total, or a page of papers already given."""
+    if total > MAX_API_RESULTS:
+        raise IngestError(
+            f"{url}: the API reports {total:,} results for this query but serves at most "
+            f"{MAX_API_RESULTS:,}: ask for fewer days or categories, or harvest with OAI-PMH "
+            "(likewise backfill)"
+        )
+    ids = {paper.arxiv_id for paper in papers}
+    if ids and ids <= seen:
+        raise IngestError(
+            f"{url}: the API answered with the same papers as an earlier page; stopping, "
+            "as paging on would repeat them for ever"
+        )
+    seen |= ids
 
 
 class ArxivApiSource:
@@ -165,10 +193,13 @@ class ArxivApiSource:
         if self.ids:
             page_size = max(page_size, len(self.ids))
         empty_tries = 0
+        seen: set[str] = set()
         while True:
             params = self.query | {"start": str(start), "max_results": str(page_size)}
             response = self.client.get(self.api_url, params=params)
-            total, papers, rejected = parse_api_page(response.content, str(response.url))
+            url = str(response.url)
+            total, papers, rejected = parse_api_page(response.content, url)
+            _check_progress(url, total, papers, seen)
             self.total = total
             read = len(papers) + len(rejected)
             if read == 0 and start < total and empty_tries < _EMPTY_PAGE_RETRIES:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from likewise.ingest.text import clean_title, collapse_whitespace, latex_to_unic
 from likewise.models import Paper, RejectedRecord
 
 SOURCE_LABEL = "bibtex"
+# Control characters other than line breaks and tabs (which fold into spaces): PostgreSQL
+# refuses NUL outright, and the rest break the XML of feeds; the entry is rejected instead.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 FindMatch = Callable[[str | None, str], str | None]
 IsStored = Callable[[str], bool]
 
@@ -37,6 +41,10 @@ def _field(entry: Entry, name: str) -> str | None:
         field = next((f for key, f in entry.fields_dict.items() if key.lower() == name), None)
     if field is None or not isinstance(field.value, str):
         return None
+    control = _CONTROL.search(field.value)
+    if control:
+        code = f"U+{ord(control.group()):04X}"
+        raise RecordError(f"field {field.key!r} contains a control character ({code})")
     value = collapse_whitespace(field.value)
     return value or None
 
@@ -81,6 +89,8 @@ def _doi(entry: Entry) -> str | None:
 
 def paper_from_entry(entry: Entry) -> tuple[Paper, bool]:
     """(paper, whether its id is an arXiv id)."""
+    if _CONTROL.search(entry.key):
+        raise RecordError(f"entry key {entry.key!r} contains a control character")
     raw_title = _field(entry, "title")
     if raw_title is None or not clean_title(raw_title):
         raise RecordError(f"entry {entry.key!r} has no title")

@@ -50,11 +50,14 @@ def parse_timestamp(text: object, what: str = "timestamp") -> datetime | None:
     except ValueError:
         try:
             parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError) as error:
+        except (TypeError, ValueError, IndexError, OverflowError) as error:
             raise RecordError(f"{what} is not a date and time: {text!r}") from error
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as error:  # 0001-01-01T00:00+05:00 is before year 1 in UTC
+        raise RecordError(f"{what} is out of range: {text!r}") from error
 
 
 def _next_weekday(day: date) -> date:

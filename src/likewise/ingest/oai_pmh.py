@@ -3,12 +3,15 @@
 Incremental with ``from=``; long lists come in pages linked by resumption tokens, and the
 token is the checkpoint, so an interrupted harvest resumes where it stopped. When it has
 finished the checkpoint keeps the newest datestamp seen, the ``from`` of the next sync.
+A repository that hands out a token it gave before, or keeps refusing its own tokens, stops
+the harvest with an error instead of looping for ever.
 Protocol: https://www.openarchives.org/OAI/openarchivesprotocol.html.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,12 +22,17 @@ from likewise.ingest.base import Batch, IngestError, RecordError, source_name
 from likewise.ingest.categories import normalise_categories
 from likewise.ingest.dates import parse_day, parse_timestamp
 from likewise.ingest.http import PoliteClient
+from likewise.ingest.ids import MAX_VERSION
 from likewise.ingest.records import abstract_text, optional_text, required_id, required_title
 from likewise.ingest.xml import ARXIV_OAI, ARXIV_RAW, OAI, parse_document, text_of
 from likewise.models import Paper, RejectedRecord, Version
 
 SOURCE_LABEL = "oai-pmh"
 FORMATS = ("arXivRaw", "arXiv")
+# An expired token restarts the harvest; a repository refusing every token would restart it
+# for ever, so a run gives up after this many restarts.
+MAX_RESTARTS = 2
+_VERSION_LABEL = re.compile(r"v?0*([0-9]{1,9})", re.ASCII)
 
 
 class OaiError(IngestError):
@@ -75,11 +83,10 @@ def paper_from_arxiv_raw(metadata: Element, datestamp: date | None) -> Paper:
     versions = []
     for element in metadata.findall(f"{ARXIV_RAW}version"):
         label = element.get("version", "")
-        if not label.lstrip("v").isdigit():
-            raise RecordError(f"version without a vN label: {label!r}")
+        number = _version_number(label)
         submitted = parse_timestamp(text_of(element, f"{ARXIV_RAW}date"), f"{label} date")
         size = text_of(element, f"{ARXIV_RAW}size")
-        versions.append(Version(arxiv_id.bare, int(label.lstrip("v")), submitted, size))
+        versions.append(Version(arxiv_id.bare, number, submitted, size))
     versions.sort(key=lambda version: version.number)
     return Paper(
         arxiv_id=arxiv_id.bare,
@@ -98,6 +105,15 @@ def paper_from_arxiv_raw(metadata: Element, datestamp: date | None) -> Paper:
         license=optional_text(text_of(metadata, f"{ARXIV_RAW}license")),
         source=SOURCE_LABEL,
     )
+
+
+def _version_number(label: str) -> int:
+    """The N of a ``vN`` label, checked to be a plausible version (v1 to MAX_VERSION)."""
+    match = _VERSION_LABEL.fullmatch(label)
+    if match is None or not 1 <= int(match[1]) <= MAX_VERSION:
+        shown = label if len(label) <= 40 else label[:40] + "…"
+        raise RecordError(f"version label is not v1 to v{MAX_VERSION}: {shown!r}")
+    return int(match[1])
 
 
 _PARSERS = {"arXiv": (ARXIV_OAI + "arXiv", paper_from_arxiv_format)}
@@ -209,16 +225,35 @@ class OaiPmhSource:
 
     def batches(self, checkpoint: str | None, batch_size: int) -> Iterator[Batch]:
         params, state = self._start(checkpoint)
+        # Tokens handed out in this run (and the one resumed from): one coming back means the
+        # repository is going round in a circle.
+        seen = {params["resumptionToken"]} if "resumptionToken" in params else set()
+        restarts = 0
         while True:
             response = self.client.get(self.oai_url, params=params)
+            url = str(response.url)
             try:
-                page = OaiPage(response.content, str(response.url), self.metadata_format)
+                page = OaiPage(response.content, url, self.metadata_format)
             except OaiError as error:
                 if error.code != "badResumptionToken" or "resumptionToken" not in params:
                     raise
-                # Tokens expire; start the same harvest again (re-storing is harmless).
+                if restarts >= MAX_RESTARTS:
+                    raise OaiError(
+                        f"{error} (again after restarting the harvest {restarts} times: "
+                        "giving up; run it again later)",
+                        error.code,
+                    ) from error
+                # Tokens expire; start the same harvest again (re-storing is harmless). The
+                # restarted harvest may hand out the same tokens as before.
+                restarts += 1
                 params = self._fresh_params(state)
+                seen.clear()
                 continue
+            if page.token is not None and page.token in seen:
+                raise IngestError(
+                    f"{url}: the repository handed out resumption token {page.token!r} again; "
+                    "stopping, as following it would repeat pages for ever"
+                )
             newest = page.newest.isoformat() if page.newest else None
             if newest and (state["harvested_to"] is None or newest > state["harvested_to"]):
                 state["harvested_to"] = newest
@@ -226,4 +261,5 @@ class OaiPmhSource:
             yield Batch(page.papers, [], page.rejected, json.dumps(state))
             if page.token is None:
                 return
+            seen.add(page.token)
             params = {"verb": "ListRecords", "resumptionToken": page.token}

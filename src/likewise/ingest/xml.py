@@ -1,11 +1,16 @@
-"""Safe XML parsing for feeds and OAI pages, with errors that name the URL."""
+"""Safe XML parsing for feeds and OAI pages, with errors that name the URL.
+
+Every XML document the project reads goes through ``parse_document`` (defusedxml): a DTD or
+entity declaration (billion laughs, external entities) is refused, never expanded or fetched;
+arXiv's Atom and OAI-PMH responses have neither.
+"""
 
 from __future__ import annotations
 
 from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml.ElementTree as safe_tree
-from defusedxml import DefusedXmlException
+from defusedxml import DefusedXmlException, DTDForbidden
 
 from likewise.ingest.base import IngestError
 
@@ -21,9 +26,23 @@ ARXIV_RAW = "{http://arxiv.org/OAI/arXivRaw/}"
 def parse_document(content: bytes, where: str, expected_root: str, kind: str) -> Element:
     """The root element, checked to be ``expected_root`` (e.g. an Atom feed)."""
     try:
-        root: Element = safe_tree.fromstring(content)
-    except (ParseError, DefusedXmlException) as error:
+        root: Element = safe_tree.fromstring(content, forbid_dtd=True)
+    except DTDForbidden as error:
+        # Entities can only be declared in a DTD, so this also stops every entity attack.
+        target = f" pointing to {error.sysid}" if error.sysid else ""
+        raise IngestError(
+            f"{where}: refused: the document has a DTD (<!DOCTYPE {error.name}>{target}); "
+            "DTDs and entity declarations are not accepted (entity-expansion and "
+            f"external-entity attacks); expected {kind}"
+        ) from error
+    except DefusedXmlException as error:
+        raise IngestError(f"{where}: refused: {error}; expected {kind}") from error
+    except ParseError as error:
         raise IngestError(f"{where}: not well-formed XML ({error}); expected {kind}") from error
+    except (LookupError, ValueError) as error:
+        # expat hands the declared encoding to Python's codecs: "rot13", "utf-7" and unknown
+        # names fail there, not as a ParseError.
+        raise IngestError(f"{where}: unreadable XML encoding ({error}); expected {kind}") from error
     if root.tag != expected_root:
         found = root.tag.rpartition("}")[2]
         raise IngestError(f"{where}: not {kind} (the document is <{found}>)")

@@ -1,7 +1,8 @@
 """Validation of search text before it reaches the index: clear errors, never stack traces.
 
 Pasted abstracts keep their line breaks and tabs (folded into spaces); other control
-characters, empty text and over-long text are refused with a message a person can act on.
+characters, lone surrogates (undecodable bytes), empty text and over-long text are refused
+with a message a person can act on.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ _WHITESPACE = re.compile(r"\s+")
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 # New-style (2403.01234, optional version) and old-style (cs/0112017) arXiv identifiers.
 _ARXIV_ID = re.compile(
-    r"^(?:arxiv:\s*)?(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(?:v\d+)?$", re.IGNORECASE
+    r"^(?:arxiv:\s*)?(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(?:v\d+)?$",
+    re.IGNORECASE | re.ASCII,
 )
 
 
@@ -35,10 +37,18 @@ def validate_query(text: str, *, max_characters: int = MAX_QUERY_CHARACTERS) -> 
     for position, character in enumerate(text):
         if character in _ALLOWED_CONTROLS:
             continue
-        if unicodedata.category(character) == "Cc":
+        category = unicodedata.category(character)
+        if category == "Cc":
             raise QueryError(
                 f"the search text contains a control character (U+{ord(character):04X}) at "
                 f"position {position + 1}; remove it and try again"
+            )
+        if category == "Cs":
+            # A lone surrogate: bytes that were not UTF-8 (a shell argument in another
+            # encoding); it cannot be printed or stored, so it is refused here.
+            raise QueryError(
+                f"the search text is not valid UTF-8 (U+{ord(character):04X} at position "
+                f"{position + 1}); retype it and try again"
             )
     folded = _WHITESPACE.sub(" ", text).strip()
     if not folded:

@@ -8,6 +8,7 @@ escaped text. Output is built from escaped tokens only, so no input can inject m
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from html import escape
 
 from markupsafe import Markup
@@ -19,12 +20,9 @@ _MAX_DEPTH = 40
 
 
 _TOKEN = re.compile(r"\\([A-Za-z]+|.)|(\d+(?:\.\d+)?)|(\s+)|(.)", re.DOTALL)
-# `$$...$$`, `$...$` (not `\$`), `\(...\)` and `\[...\]`.
-_MATH = re.compile(
-    r"(?<!\\)\$\$(?P<display>.+?)(?<!\\)\$\$|(?<!\\)\$(?P<inline>[^$]+?)(?<!\\)\$"
-    r"|\\\((?P<paren>.+?)\\\)|\\\[(?P<bracket>.+?)\\\]",
-    re.DOTALL,
-)
+# Where a math span can open: `$$`/`$` (not `\$`), `\(` and `\[`.
+_OPENER = re.compile(r"(?<!\\)\$|\\[(\[]")
+_CLOSERS = {"\\(": "\\)", "\\[": "\\]"}
 _TEXT_ESCAPES = re.compile(r"\\([%&_#$])")
 
 
@@ -223,18 +221,60 @@ def _plain(text: str) -> str:
     return escape(_TEXT_ESCAPES.sub(r"\1", text))
 
 
+def _close(text: str, closer: str, start: int, escapable: bool) -> int:
+    """Where ``closer`` first occurs from ``start`` (not after a backslash if ``escapable``)."""
+    found = text.find(closer, start)
+    while escapable and found > 0 and text[found - 1] == "\\":
+        found = text.find(closer, found + 1)
+    return found
+
+
+def math_spans(text: str) -> Iterator[tuple[int, int, str, bool]]:
+    """(start, end, formula, display) of each `$$..$$`, `$..$`, `\\(..\\)` and `\\[..\\]`.
+
+    Scans once: a closer found missing from some point on is missing for every later
+    opener too, so text full of unclosed `\\(` costs linear, not quadratic, time.
+    """
+    missing: set[str] = set()
+    position = 0
+    while (opener := _OPENER.search(text, position)) is not None:
+        start = opener.start()
+        position = start + 1
+        if opener.group() == "$":
+            if text.startswith("$$", start) and "$$" not in missing:
+                end = _close(text, "$$", start + 3, escapable=True)
+                if end < 0:
+                    missing.add("$$")
+                else:
+                    yield start, end + 2, text[start + 2 : end], True
+                    position = end + 2
+                continue
+            end = text.find("$", start + 1)
+            if end > start + 1 and text[end - 1] != "\\":
+                yield start, end + 1, text[start + 1 : end], False
+                position = end + 1
+            continue
+        closer = _CLOSERS[opener.group()]
+        if closer in missing:
+            continue
+        end = _close(text, closer, start + 3, escapable=False)
+        if end < 0:
+            missing.add(closer)
+            continue
+        yield start, end + 2, text[start + 2 : end], opener.group() == "\\["
+        position = end + 2
+
+
 def render_tex(text: str | None) -> Markup:
     """Escape text, rendering each math span as MathML and `\\%`-style escapes as characters."""
     if not text:
         return Markup("")
     parts: list[str] = []
     position = 0
-    for match in _MATH.finditer(text):
-        parts.append(_plain(text[position : match.start()]))
-        display = match["display"] is not None or match["bracket"] is not None
-        formula = match["display"] or match["inline"] or match["paren"] or match["bracket"] or ""
+    for start, end, formula, display in math_spans(text):
+        parts.append(_plain(text[position:start]))
         parts.append(tex_to_mathml(formula, display))
-        position = match.end()
+        position = end
     parts.append(_plain(text[position:]))
     return Markup("".join(parts))
 
