@@ -23,6 +23,10 @@ _PREFIXES = re.compile(
 )
 
 
+# No paper has come near this many versions; larger numbers would not fit the store's integer.
+MAX_VERSION = 9999
+
+
 class InvalidArxivIdError(ValueError):
     """Text that is not an arXiv identifier; the message quotes it."""
 
@@ -59,17 +63,19 @@ def parse_arxiv_id(text: str) -> ArxivId:
         four_digit_era = yymm < "1501"
         if not _valid_month(yymm) or yymm < "0704" or (len(number) == 4) != four_digit_era:
             raise InvalidArxivIdError(f"not an arXiv identifier: {text!r}")
-        version = int(match["version"]) if match["version"] else None
-        return ArxivId(f"{yymm}.{number}", _checked_version(version, text))
+        return ArxivId(f"{yymm}.{number}", _version_of(match["version"], text))
     match = _OLD_STYLE.fullmatch(candidate)
     if match and _valid_month(match["yymm"]):
-        version = int(match["version"]) if match["version"] else None
         bare = f"{match['archive'].lower()}/{match['yymm']}{match['number']}"
-        return ArxivId(bare, _checked_version(version, text))
+        return ArxivId(bare, _version_of(match["version"], text))
     raise InvalidArxivIdError(f"not an arXiv identifier: {text!r}")
 
 
-def _checked_version(version: int | None, text: str) -> int | None:
+def _version_of(digits: str | None, text: str) -> int | None:
+    # More digits than any version has: refused before int() turns them into a huge number.
+    if digits is not None and len(digits) > len(str(MAX_VERSION)):
+        raise InvalidArxivIdError(f"arXiv versions end at v{MAX_VERSION}: {text[:60]!r}")
+    version = int(digits) if digits else None
     if version is not None and version < 1:
         raise InvalidArxivIdError(f"arXiv versions start at v1: {text!r}")
     return version

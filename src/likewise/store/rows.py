@@ -183,12 +183,13 @@ def _latest(first: date | None, second: date | None) -> date | None:
 
 
 def is_newer(incoming: Paper, stored: Paper) -> bool:
-    """A higher version, or the same version with a newer record-modified date."""
+    """A higher version; or the same version, not older by record-modified date (so a
+    corrected record of the same version wins; an undated one loses only to a dated one)."""
     if incoming.latest_version != stored.latest_version:
         return incoming.latest_version > stored.latest_version
     if incoming.record_modified is None:
-        return False
-    return stored.record_modified is None or incoming.record_modified > stored.record_modified
+        return stored.record_modified is None
+    return stored.record_modified is None or incoming.record_modified >= stored.record_modified
 
 
 def merge_papers(stored: Paper, incoming: Paper) -> Paper:
