@@ -1,4 +1,4 @@
-"""One bad record in a JSON-lines or snapshot file: rejected with file:line and field, the rest stored."""
+"""One bad JSON-lines or snapshot record: rejected by file:line and field, the rest stored."""
 
 from __future__ import annotations
 
