@@ -7,8 +7,11 @@ import json
 import tracemalloc
 import zlib
 from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from likewise.ingest.files import MAX_LINE_BYTES, read_lines
 from likewise.ingest.jsonl import JsonlSource
@@ -102,3 +105,36 @@ def test_reading_a_50_mb_line_holds_no_more_than_a_few_times_the_line_limit(
 
     assert lines == [(1, b'{"id": "2403.00001"}\n'), (2, None), (3, b'{"id": "2403.00003"}\n')]
     assert peak < 8 * limit
+
+
+_TEXT = "".join(_record(number) + "\n" for number in range(1, 801)).encode()
+_PACKED = gzip.compress(_TEXT, compresslevel=6)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, database=None)
+@given(
+    at=st.floats(min_value=0.0, max_value=1.0),
+    length=st.integers(min_value=1, max_value=200),
+    fill=st.integers(min_value=0, max_value=255),
+    truncate=st.booleans(),
+)
+def test_damage_anywhere_in_a_gzip_loses_no_record_that_lies_before_it(
+    at: float, length: int, fill: int, truncate: bool
+) -> None:
+    # Past the 10-byte header (a file without the gzip magic is read as plain text).
+    damage = min(10 + int(at * len(_PACKED)), len(_PACKED) - 1)
+    if truncate:
+        packed = _PACKED[:damage]
+    else:
+        packed = _PACKED[:damage] + bytes([fill]) * length + _PACKED[damage + length :]
+    intact = _lines_before_damage(_PACKED[:damage])
+    with TemporaryDirectory() as directory:
+        path = Path(directory) / "papers.jsonl.gz"
+        path.write_bytes(packed)
+        batches = list(JsonlSource(path).batches(None, 100))
+    ids = {paper.arxiv_id for batch in batches for paper in batch.papers}
+    assert ids >= {f"2403.{number:05d}" for number in range(1, intact + 1)}
+    rejected = [record for batch in batches for record in batch.rejected]
+    assert all(record.location.startswith(f"{path}:") for record in rejected)
+    if packed != _PACKED and len(ids) < 800:
+        assert any("gzip" in record.problem for record in rejected)
