@@ -348,8 +348,7 @@ def _dedupe(
 ) -> dict[str, Paper]:
     """Batch papers by id (repeats merged), each with its source, history and announced day."""
     incoming: dict[str, Paper] = {}
-    for given in papers:
-        original = without_nul(given)
+    for original in map(without_nul, papers):
         if not isinstance(original.arxiv_id, str) or not original.arxiv_id.strip():
             raise StoreError(f"a paper from {source} has no id (title {original.title!r})")
         if not isinstance(original.title, str) or not isinstance(original.abstract, str):
