@@ -70,10 +70,18 @@ class _Lines:
 
     def feed(self, data: bytes) -> Iterator[bytes | None]:
         start = 0
-        while (end := data.find(b"\n", start)) >= 0:
-            yield self._complete(data[start : end + 1])
+        if self.parts or self.overlong:  # finish the line the last piece began
+            end = data.find(b"\n")
+            if end < 0:
+                self._hold(data)
+                return
+            yield self._complete(data[: end + 1])
             start = end + 1
-        self._hold(data[start:])
+        *lines, rest = data[start:].split(b"\n")
+        limit = self.limit
+        for line in lines:
+            yield line + b"\n" if len(line) < limit else None
+        self._hold(rest)
 
     def _hold(self, piece: bytes) -> None:
         if self.overlong or not piece:
@@ -268,7 +276,7 @@ class JsonLinesSource:
                 note = f"left out unknown categories {', '.join(notes)}" if notes else None
                 yield number, position, paper, (announcements, note)
 
-    def _parse_line(self, line: bytes | None) -> tuple[Paper, list[Announcement], list[str]]:
+    def _parse_line(self, line: bytes | None) -> tuple[Paper, list[Announcement], tuple[str, ...]]:
         """One line's paper, announcements and unknown categories; RecordError if it has none.
 
         Whatever goes wrong with one line is that line's problem, never the whole file's.

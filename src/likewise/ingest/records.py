@@ -59,7 +59,9 @@ def optional_text(value: Any, field: str = "value") -> str | None:
         return None
     if not isinstance(value, str):
         raise RecordError(f"{field} must be text, found {shown(value)}")
-    cleaned = collapse_whitespace(latex_to_unicode(storable_text(value, field)))
+    if "\x00" in value or not value.isascii():
+        value = storable_text(value, field)
+    cleaned = collapse_whitespace(latex_to_unicode(value))
     return cleaned or None
 
 
@@ -90,13 +92,14 @@ def _left_out(items: tuple[str, ...] | str) -> tuple[str, ...]:
     return tuple(unknown_categories(items))
 
 
-def categories_left_out(value: Any) -> list[str]:
+def categories_left_out(value: Any) -> tuple[str, ...]:
     """The items of a record's categories that are no arXiv category (reported, not stored)."""
-    if isinstance(value, str):
-        return list(_left_out(value))
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return list(_left_out(tuple(value)))
-    return []
+    if not isinstance(value, str | list):
+        return ()
+    try:
+        return _left_out(value if isinstance(value, str) else tuple(value))
+    except (TypeError, AttributeError):  # an item that is not a string: categories_of says so
+        return ()
 
 
 def authors_of(value: Any, field: str = "authors") -> list[str]:
@@ -110,10 +113,12 @@ def authors_of(value: Any, field: str = "authors") -> list[str]:
         for item in value:
             if not isinstance(item, str):
                 break
-            item = storable_text(item, field)
             name = collapse_whitespace(latex_to_unicode(item) if "\\" in item else item)
             if name:
                 names.append(name)
         else:
+            together = "".join(names)  # one check for all names: the common case is clean
+            if "\x00" in together or not together.isascii():
+                names = [name for name in (storable_text(n, field) for n in names) if name]
             return names
     raise RecordError(f"{field} must be a list of names or a string, found {shown(value)}")
