@@ -11,19 +11,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NEW_STYLE = re.compile(r"(?P<yymm>\d{4})\.(?P<number>\d{4,5})(?:v(?P<version>\d+))?")
+# re.ASCII throughout: in Unicode mode \d takes Arabic-Indic or full-width digits and
+# case-folded [a-z] takes "ſ" or "ı", which would store look-alike ids for one paper.
+_NEW_STYLE = re.compile(r"(?P<yymm>\d{4})\.(?P<number>\d{4,5})(?:v(?P<version>\d+))?", re.ASCII)
 _OLD_STYLE = re.compile(
     r"(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[a-z]{2})?/(?P<yymm>\d{4})(?P<number>\d{3})"
     r"(?:v(?P<version>\d+))?",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 _PREFIXES = re.compile(
     r"^(?:(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/|oai:arxiv\.org:|arxiv:)",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 
 
-# No paper has come near this many versions; larger numbers would not fit the store's integer.
+# arXiv papers have tens of versions at most; the bound keeps a version a small integer
+# (the store's INTEGER column) and rejects digit strings too long for int() to convert.
 MAX_VERSION = 9999
 
 
@@ -62,23 +65,31 @@ def parse_arxiv_id(text: str) -> ArxivId:
         # Four-digit numbers ran from 0704 to 1412; five digits from 1501 on.
         four_digit_era = yymm < "1501"
         if not _valid_month(yymm) or yymm < "0704" or (len(number) == 4) != four_digit_era:
-            raise InvalidArxivIdError(f"not an arXiv identifier: {text!r}")
-        return ArxivId(f"{yymm}.{number}", _version_of(match["version"], text))
+            raise InvalidArxivIdError(f"not an arXiv identifier: {_shown(text)}")
+        return ArxivId(f"{yymm}.{number}", _checked_version(match["version"], text))
     match = _OLD_STYLE.fullmatch(candidate)
     if match and _valid_month(match["yymm"]):
         bare = f"{match['archive'].lower()}/{match['yymm']}{match['number']}"
-        return ArxivId(bare, _version_of(match["version"], text))
-    raise InvalidArxivIdError(f"not an arXiv identifier: {text!r}")
+        return ArxivId(bare, _checked_version(match["version"], text))
+    raise InvalidArxivIdError(f"not an arXiv identifier: {_shown(text)}")
 
 
-def _version_of(digits: str | None, text: str) -> int | None:
-    # More digits than any version has: refused before int() turns them into a huge number.
-    if digits is not None and len(digits) > len(str(MAX_VERSION)):
-        raise InvalidArxivIdError(f"arXiv versions end at v{MAX_VERSION}: {text[:60]!r}")
-    version = int(digits) if digits else None
-    if version is not None and version < 1:
-        raise InvalidArxivIdError(f"arXiv versions start at v1: {text!r}")
-    return version
+def _checked_version(digits: str | None, text: str) -> int | None:
+    if digits is None:
+        return None
+    significant = digits.lstrip("0")
+    if len(significant) > len(str(MAX_VERSION)) or int(significant or "0") > MAX_VERSION:
+        raise InvalidArxivIdError(
+            f"arXiv version out of range (v1 to v{MAX_VERSION}): {_shown(text)}"
+        )
+    if not significant:
+        raise InvalidArxivIdError(f"arXiv versions start at v1: {_shown(text)}")
+    return int(significant)
+
+
+def _shown(text: str, width: int = 80) -> str:
+    """The text quoted for a message, cut short when it is long."""
+    return repr(text) if len(text) <= width else repr(text[:width]) + f" (… {len(text):,} chars)"
 
 
 def bare_arxiv_id(text: str) -> str:
@@ -96,7 +107,7 @@ def is_arxiv_id(text: str) -> bool:
 
 _EMBEDDED = re.compile(
     r"(?:arxiv(?:\.org)?[:\s./]*(?:abs/|pdf/)?)(\d{4}\.\d{4,5}(?:v\d+)?|[a-z]+(?:-[a-z]+)?(?:\.[a-z]{2})?/\d{7})",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,
 )
 
 
