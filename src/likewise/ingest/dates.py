@@ -30,7 +30,7 @@ LATEST_DAY = date(2099, 12, 31)
 def _in_range(day: date, what: str, text: str) -> None:
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise RecordError(
-            f"{what} is out of range ({EARLIEST_DAY.year}-{LATEST_DAY.year}): {text!r}"
+            f"{what} is out of range: {text!r} (years {EARLIEST_DAY.year} to {LATEST_DAY.year})"
         )
 
 
