@@ -129,6 +129,7 @@ class IngestSummary:
     unchanged: int = 0
     rejected: list[RejectedRecord] = field(default_factory=list)
     matched: int = 0  # input records that are papers already stored (BibTeX matches)
+    notes: list[RejectedRecord] = field(default_factory=list)  # stored, with a remark
     error: str | None = None  # the fatal problem that stopped the run, if one did
 
     @property

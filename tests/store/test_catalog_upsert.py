@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from catalog_helpers import make_paper, version
 
-from likewise.models import Announcement, AnnouncementKind, SearchFilters
+from likewise.models import Announcement, AnnouncementKind, SearchFilters, Version
 from likewise.store.base import StoreError, UpsertCounts
 from likewise.store.upsert import BatchWriter
 
@@ -252,3 +252,21 @@ def test_a_paper_without_id_or_text_title_is_refused_with_its_name(store: Any) -
     with pytest.raises(StoreError, match=r"paper 2503\.00018 from file"):
         store.upsert_papers([make_paper("2503.00018", title=None)], source="file")
     assert store.count_papers() == 1
+
+
+def test_nul_bytes_from_any_source_are_dropped_alike_on_every_backend(store: Any) -> None:
+    paper = make_paper(
+        "2503.00031",
+        title="Nul\x00 title",
+        authors=["A.\x00 One"],
+        comment="c\x00",
+        versions=[version("2503.00031", 1, 14)],
+    )
+    paper.versions = [Version("2503.00031", 1, paper.versions[0].submitted, "1\x00kb")]
+
+    assert store.upsert_papers([paper], source="bibtex") == UpsertCounts(inserted=1)
+
+    loaded = store.get_paper("2503.00031")
+    assert (loaded.title, loaded.authors, loaded.comment) == ("Nul title", ["A. One"], "c")
+    assert loaded.versions[0].size == "1kb"
+    assert paper.title == "Nul\x00 title"  # the caller's paper is left as it was

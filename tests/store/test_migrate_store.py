@@ -272,3 +272,60 @@ def test_the_command_refuses_a_target_that_is_not_postgresql(
 
     assert stopped.value.code == 2
     assert "--to must be a postgresql:// URL" in capsys.readouterr().err
+
+
+def test_nul_bytes_in_an_older_catalog_are_dropped_on_the_way_as_ingest_drops_them(
+    source_url: str, database_url: str
+) -> None:
+    engine = create_engine(normalise_url(source_url))
+    with engine.begin() as connection:  # written by a version that stored NUL as it came
+        connection.execute(
+            text("UPDATE papers SET title = :title, comment = :comment WHERE arxiv_id = :id"),
+            {"title": "Nul\x00 title", "comment": "c\x00", "id": IDS[0]},
+        )
+    engine.dispose()
+
+    copy_catalog(source_url, database_url)
+
+    target = open_store(database_url)
+    paper = target.get_paper(IDS[0])
+    target.close()
+    assert paper is not None and (paper.title, paper.comment) == ("Nul title", "c")
+
+
+def test_a_failed_copy_says_which_table_and_why_in_one_short_line(
+    source_url: str, database_url: str
+) -> None:
+    open_store(database_url).close()
+    engine = create_engine(normalise_url(database_url))
+    with engine.begin() as connection:  # the target refuses every paper row
+        if ON_POSTGRES:
+            connection.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'no papers today'; END $$"
+                )
+            )
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON papers "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse()"
+                )
+            )
+        else:
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON papers "
+                    "BEGIN SELECT RAISE(ABORT, 'no papers today'); END"
+                )
+            )
+    engine.dispose()
+
+    with pytest.raises(CopyError) as failed:
+        copy_catalog(source_url, database_url)
+
+    message = str(failed.value)
+    assert "papers" in message and "no papers today" in message
+    assert "graph learning" not in message  # no dump of the rows it tried to write
+    assert len(message) < 400 and "\n" not in message
+    assert row_counts(database_url, ["papers", "users"]) == {"papers": 0, "users": 0}

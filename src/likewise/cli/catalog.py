@@ -45,7 +45,11 @@ def _report(summary: IngestSummary) -> None:
     )
     if summary.matched:
         counts += f", matched to stored papers {summary.matched}"
+    if summary.notes:
+        counts += f", stored with a note {len(summary.notes)}"
     print(f"{summary.source}: {counts}")
+    for record in summary.notes[:_SHOWN_REJECTS]:
+        print(f"  note {record.location}: {record.problem}", file=sys.stderr)
     for record in summary.rejected[:_SHOWN_REJECTS]:
         print(f"  rejected {record.location}: {record.problem}", file=sys.stderr)
     if len(summary.rejected) > _SHOWN_REJECTS:

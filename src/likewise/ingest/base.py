@@ -31,7 +31,8 @@ class Batch:
 
     ``matched`` counts input records recognised as papers already stored (BibTeX entries
     matched to arXiv records); ``position`` is how far into the input the batch ends, in the
-    unit of the source's ``total`` (bytes for files), for the progress bar.
+    unit of the source's ``total`` (bytes for files), for the progress bar. ``notes`` are
+    remarks on records that were stored all the same (an unknown category left out).
     """
 
     papers: list[Paper]
@@ -40,6 +41,7 @@ class Batch:
     checkpoint: str | None = None
     matched: int = 0
     position: int | None = None
+    notes: list[RejectedRecord] = field(default_factory=list)
 
 
 @runtime_checkable

@@ -117,6 +117,20 @@ def normalise_categories(categories: Iterable[str] | str) -> list[str]:
     return list(seen)
 
 
+def unknown_categories(categories: Iterable[str] | str) -> list[str]:
+    """The items normalise_categories leaves out, in order, each once."""
+    items = _SEPARATORS.split(categories) if isinstance(categories, str) else categories
+    unknown: dict[str, None] = {}
+    for item in items:
+        if not item.strip():
+            continue
+        try:
+            normalise_category(item)
+        except InvalidCategoryError:
+            unknown.setdefault(item, None)
+    return list(unknown)
+
+
 def same_category(first: str, second: str) -> bool:
     """Whether two spellings name one category (``cs.SY`` and ``eess.SY``)."""
     return normalise_category(first) == normalise_category(second)

@@ -21,6 +21,17 @@ except (ImportError, ZoneInfoNotFoundError):  # no time-zone data: standard time
     EASTERN = timezone(timedelta(hours=-5))
 
 _CUTOFF = time(14, 0)
+# Dates outside these cannot belong to a paper (arXiv opened in 1991); later code adds days
+# and weeks to stored dates, which must never overflow Python's year 9999.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+def _in_range(day: date, what: str, text: str) -> None:
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise RecordError(
+            f"{what} is out of range: {text!r} (years {EARLIEST_DAY.year} to {LATEST_DAY.year})"
+        )
 
 
 def parse_day(text: object, what: str = "date") -> date | None:
@@ -30,9 +41,11 @@ def parse_day(text: object, what: str = "date") -> date | None:
     if not isinstance(text, str):
         raise RecordError(f"{what} is not a string: {text!r}")
     try:
-        return date.fromisoformat(text[:10])
+        day = date.fromisoformat(text[:10])
     except ValueError as error:
-        raise RecordError(f"{what} is not a YYYY-MM-DD date: {text!r}") from error
+        raise RecordError(f"{what} is not a YYYY-MM-DD date: {text[:40]!r}") from error
+    _in_range(day, what, text[:40])
+    return day
 
 
 def parse_timestamp(text: object, what: str = "timestamp") -> datetime | None:
@@ -45,19 +58,18 @@ def parse_timestamp(text: object, what: str = "timestamp") -> datetime | None:
     if not isinstance(text, str):
         raise RecordError(f"{what} is not a string: {text!r}")
     value = text.strip()
+    shown = value[:60]
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         try:
             parsed = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError, OverflowError) as error:
-            raise RecordError(f"{what} is not a date and time: {text!r}") from error
+            raise RecordError(f"{what} is not a date and time: {shown!r}") from error
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError as error:  # 0001-01-01T00:00+05:00 is before year 1 in UTC
-        raise RecordError(f"{what} is out of range: {text!r}") from error
+    _in_range(parsed.date(), what, shown)
+    return parsed.astimezone(UTC)
 
 
 def _next_weekday(day: date) -> date:

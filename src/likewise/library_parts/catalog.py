@@ -143,6 +143,7 @@ class CatalogOps(LibraryBase):
     def _store_batch(self, source: Source, batch: Batch, summary: IngestSummary) -> None:
         summary.read += len(batch.papers) + len(batch.rejected) + batch.matched
         summary.rejected.extend(batch.rejected)
+        summary.notes.extend(batch.notes)
         summary.matched += batch.matched
         if not batch.papers and not batch.announcements and batch.checkpoint is None:
             return

@@ -97,7 +97,8 @@ class PaperPage:
 def _span_bounds(day: date, span: str) -> tuple[date, date]:
     if span == "week":
         start = day - timedelta(days=day.weekday())
-        return start, start + timedelta(days=6)
+        # A stored day in the last week of the calendar: the week ends at date.max.
+        return start, date.fromordinal(min(start.toordinal() + 6, date.max.toordinal()))
     if span == "month":
         last = calendar.monthrange(day.year, day.month)[1]
         return day.replace(day=1), day.replace(day=last)

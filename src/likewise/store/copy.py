@@ -21,7 +21,7 @@ import pgvector.sqlalchemy  # noqa: F401  (teaches reflection PostgreSQL's `vect
 from sqlalchemy import MetaData, Table, func, select, text
 from sqlalchemy.engine import Connection, Engine, RowMapping
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.types import DateTime
+from sqlalchemy.types import DateTime, String
 
 from likewise.index.pgvector_index import PgvectorIndex
 from likewise.store.base import CatalogStore, StoreError
@@ -122,6 +122,7 @@ def _copy_all(
             target_tables.pop(name, None)
     order = [table for table in _in_dependency_order(target) if table in target_tables]
     order = [table for table in order if table in source_tables]
+    name = ""
     try:
         with source.connect() as reading, target.begin() as writing:
             _check_empty(writing, target_tables, order)
@@ -141,8 +142,20 @@ def _copy_all(
                 if "vector_index" in target_tables and "vectors" in target_tables:
                     report.vector_models = _index_vectors(writing, target_tables["vectors"])
     except SQLAlchemyError as error:
-        raise CopyError(f"copy failed, the target was left unchanged: {error}") from error
+        where = f" in table {name}" if name else ""
+        raise CopyError(
+            f"copy failed{where}, the target was left unchanged: {_short(error)}"
+        ) from error
     return report
+
+
+def _short(error: SQLAlchemyError) -> str:
+    """The database's own first line of the error, without the statement and the rows that
+    SQLAlchemy appends (kilobytes of parameters on a bulk insert)."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines() or [type(cause).__name__]
+    line = lines[0]
+    return line if len(line) <= 200 else line[:197] + "..."
 
 
 def _reflect(engine: Engine) -> dict[str, Table]:
@@ -217,10 +230,17 @@ def _copy_table(
     total = reading.execute(select(func.count()).select_from(source)).scalar_one()
     digest_sum = 0
     copied = 0
+    text_columns = [name for name in columns if _is_text(target.columns[name].type)]
     for batch in _batches(reading, source, columns, batch_size):
         for row in batch:
             for name in utc_columns:
                 row[name] = _as_utc(row[name])
+            for name in text_columns:
+                value = row[name]
+                # Ingest drops NUL bytes (PostgreSQL refuses them); so does the copy, for
+                # catalogs written by a version that stored them.
+                if isinstance(value, str) and "\x00" in value:
+                    row[name] = value.replace("\x00", "")
             digest_sum += _row_digest(row, columns)
         writing.execute(target.insert(), batch)
         copied += len(batch)
@@ -229,6 +249,10 @@ def _copy_table(
     checksum = digest_sum % (1 << _CHECKSUM_BITS)
     _verify(writing, target, columns, copied, checksum)
     return TableReport(target.name, copied, f"{checksum:032x}")
+
+
+def _is_text(column_type: Any) -> bool:
+    return isinstance(column_type, String)
 
 
 def _is_timestamptz(column_type: Any) -> bool:

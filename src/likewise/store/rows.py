@@ -166,6 +166,35 @@ def with_version_history(paper: Paper) -> Paper:
     )
 
 
+_TEXT_FIELDS = ("title", "abstract", "comment", "journal_ref", "doi", "license", "source")
+
+
+def _has_nul(value: Any) -> bool:
+    return isinstance(value, str) and "\x00" in value
+
+
+def _drop_nul(value: Any) -> Any:
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def without_nul(paper: Paper) -> Paper:
+    """The paper with NUL bytes dropped from its text (PostgreSQL refuses them and SQLite
+    keeps them; dropping them everywhere makes both hold the same); itself if it has none."""
+    texts = [getattr(paper, name) for name in _TEXT_FIELDS]
+    lists = [*paper.authors, *paper.categories, *(v.size for v in paper.versions)]
+    if not any(_has_nul(value) for value in texts) and not any(map(_has_nul, lists)):
+        return paper
+    values: dict[str, Any] = {item.name: getattr(paper, item.name) for item in fields(Paper)}
+    for name in _TEXT_FIELDS:
+        values[name] = _drop_nul(values[name])
+    values["authors"] = [_drop_nul(item) for item in paper.authors]
+    values["categories"] = [_drop_nul(item) for item in paper.categories]
+    values["versions"] = [
+        Version(v.arxiv_id, v.number, v.submitted, _drop_nul(v.size)) for v in paper.versions
+    ]
+    return Paper(**values)
+
+
 def _is_empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
@@ -183,12 +212,13 @@ def _latest(first: date | None, second: date | None) -> date | None:
 
 
 def is_newer(incoming: Paper, stored: Paper) -> bool:
-    """A higher version, or the same version with a newer record-modified date."""
+    """A higher version; or the same version, not older by record-modified date (so a
+    corrected record of the same version wins; an undated one loses only to a dated one)."""
     if incoming.latest_version != stored.latest_version:
         return incoming.latest_version > stored.latest_version
     if incoming.record_modified is None:
-        return False
-    return stored.record_modified is None or incoming.record_modified > stored.record_modified
+        return stored.record_modified is None
+    return stored.record_modified is None or incoming.record_modified >= stored.record_modified
 
 
 def merge_papers(stored: Paper, incoming: Paper) -> Paper:

@@ -23,6 +23,7 @@ from likewise.store.rows import (
     row_to_paper,
     utc,
     with_version_history,
+    without_nul,
 )
 
 # SQLite allows 32766 bound parameters per statement, PostgreSQL 65535.
@@ -347,7 +348,7 @@ def _dedupe(
 ) -> dict[str, Paper]:
     """Batch papers by id (repeats merged), each with its source, history and announced day."""
     incoming: dict[str, Paper] = {}
-    for original in papers:
+    for original in map(without_nul, papers):
         if not isinstance(original.arxiv_id, str) or not original.arxiv_id.strip():
             raise StoreError(f"a paper from {source} has no id (title {original.title!r})")
         if not isinstance(original.title, str) or not isinstance(original.abstract, str):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -72,7 +72,10 @@ def daily(
     if span == "day" and day is not None and listing.day is not None and listing.day != day:
         context["_redirect"] = "/?" + daily_params(listing.day, span, category, cross)
     if listing.start and listing.end:
-        context["_week_days"] = [listing.start + timedelta(days=n) for n in range(7)]
+        # Stored data may sit at the very end of the calendar: no day past date.max.
+        first = listing.start.toordinal()
+        last = min(first + 6, date.max.toordinal())
+        context["_week_days"] = [date.fromordinal(n) for n in range(first, last + 1)]
     return context
 
 
