@@ -162,6 +162,33 @@ def test_list_unsubscribe_reaches_the_server_as_a_bare_bracketed_url(
     )
 
 
+def test_the_server_commits_a_message_only_after_the_hand_over_agrees(
+    library: Library, inbox: tuple[Inbox, int]
+) -> None:
+    handler, port = inbox
+    settings = library.settings.with_overrides(
+        smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
+    )
+    raw = "To: someone@example.org\nFrom: likewise@localhost\nSubject: {}\n\n.hello\n"
+    seen: list[int] = []
+
+    def refused() -> bool:
+        seen.append(len(handler.messages))  # the body is at the server, not yet committed
+        return False
+
+    def dies() -> bool:
+        raise KeyboardInterrupt("the process died between the hand-over and the final dot")
+
+    with SmtpMailer(settings) as mailer:
+        assert mailer.send(raw.format("taken over"), refused) is False
+        with pytest.raises(KeyboardInterrupt):
+            mailer.send(raw.format("died"), dies)
+        assert mailer.send(raw.format("agreed")) is True
+    assert seen == [0]
+    assert [str(m["Subject"]) for m in handler.messages] == ["agreed"]
+    assert handler.messages[0].get_content().splitlines() == [".hello"]  # dots survive DATA
+
+
 class _Clock:
     def __init__(self) -> None:
         from likewise.store.digests import utc_now
