@@ -275,3 +275,27 @@ def test_a_runner_whose_claim_was_taken_over_does_not_send_that_mail(catalog: An
     assert _recipients(thief) == [f"t{number}@example.org" for number in range(3)]
     assert stalled.sent == [] and report.sent == 0 and report.lost == 1
     assert catalog.digests.outbox_counts()["sent"] == 3
+
+
+def test_mail_handed_over_by_a_run_killed_before_the_reply_is_reported_not_resent(
+    catalog: Any,
+) -> None:
+    for number in range(3):
+        catalog.add_subscriber(f"h{number}@example.org", [("category", "cs.IR")])
+
+    class DiesAfterHandover(RecordingMailer):
+        def send(self, message: str, handover: Callable[[], bool]) -> bool:
+            assert handover()
+            raise RuntimeError("killed after the end of DATA, before the server's reply")
+
+    with pytest.raises(RuntimeError):
+        catalog.run_digests(mailer=DiesAfterHandover())
+    clock = FakeClock()
+    again = RecordingMailer()
+    report = catalog.run_digests(mailer=again, clock=clock)
+    (unconfirmed,) = report.unconfirmed
+    assert unconfirmed[0] == "h0@example.org" and "not confirmed" in unconfirmed[1]
+    assert _recipients(again) == ["h1@example.org", "h2@example.org"]
+    assert any(line.startswith("NOT CONFIRMED") for line in report.lines())
+    assert catalog.digests.outbox_counts()["sent"] == 3
+    assert catalog.run_digests(mailer=RecordingMailer(), clock=clock).unconfirmed == []

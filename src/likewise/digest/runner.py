@@ -29,6 +29,7 @@ from likewise.store.digests import DigestRepository, OutboxMessage, utc_now
 BACKOFF_START = timedelta(minutes=1)
 BACKOFF_LIMIT = timedelta(hours=6)
 MAX_ATTEMPTS = 8
+HELD_POLL = timedelta(seconds=1)
 
 
 class Mailer(Protocol):
@@ -135,7 +136,7 @@ class _Handover:
         self.done = False
 
     def __call__(self) -> bool:
-        self.done = self.repository.hand_over(self.message, self.clock.now())
+        self.done = self.repository.hand_over(self.message)
         return self.done
 
 
@@ -169,6 +170,7 @@ def _send_one(
             report.failed.append((message.recipient, reason))
         return
     if committed and handover.done:
+        repository.confirm_sent(message.id, clock.now())
         report.sent += 1
         report.taken_over += message.taken_over
     else:
@@ -207,7 +209,14 @@ def send_pending(
             ]
             wake = [moment for moment in upcoming if moment <= deadline]
             if not only:
-                wake += [claimed + lease for claimed in repository.held_claims()]
+                for swept in repository.sweep_unconfirmed(clock.now()):
+                    report.unconfirmed.append((swept.recipient, swept.last_error or ""))
+                # A live run frees its claims within moments: look again soon, and take a
+                # killed run's claims over once their lease ends.
+                now = clock.now()
+                wake += [
+                    min(claimed + lease, now + HELD_POLL) for claimed in repository.held_claims()
+                ]
             if not wake:
                 report.waiting = len(upcoming)
                 return

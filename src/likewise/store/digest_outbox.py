@@ -19,6 +19,10 @@ from sqlalchemy.engine import Connection, Engine
 from likewise.store.digest_tables import outbox
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
+UNCONFIRMED = (
+    "delivery not confirmed: the run that handed it to the SMTP server ended before the "
+    "server's reply (not resent: it was most likely delivered)"
+)
 # A claim older than this may be taken over: a run killed mid-send is resumed this soon.
 DEFAULT_LEASE = timedelta(seconds=30)
 FAILED_TEMPORARY, FAILED_PERMANENT = "failed-temporary", "failed-permanent"
@@ -73,6 +77,13 @@ def _outbox_from(row: Any) -> OutboxMessage:
         created_at=as_utc(row.created_at) or utc_now(),
         sent_at=as_utc(row.sent_at),
         claimed_at=as_utc(row.claimed_at),
+    )
+
+
+def _held() -> Any:
+    return or_(
+        outbox.c.state == SENDING,
+        and_(outbox.c.state == SENT, outbox.c.sent_at.is_(None), outbox.c.claimed_at.is_not(None)),
     )
 
 
@@ -193,18 +204,20 @@ class OutboxRepository:
         return claimed
 
     def held_claims(self, only: Sequence[int] = ()) -> list[datetime]:
-        """Claim times of the rows in `sending` (held by this or another run, live or dead)."""
-        query = select(outbox.c.claimed_at).where(outbox.c.state == SENDING)
+        """Claim times of rows a run holds: `sending`, or handed over and not yet confirmed
+        (by this or another run, live or killed)."""
+        query = select(outbox.c.claimed_at).where(_held())
         if only:
             query = query.where(outbox.c.id.in_(list(only)))
         with self.engine.connect() as connection:
             return [as_utc(claimed) or utc_now() for (claimed,) in connection.execute(query)]
 
-    def hand_over(self, message: OutboxMessage, when: datetime) -> bool:
+    def hand_over(self, message: OutboxMessage) -> bool:
         """Mark a claimed row sent, if the claim is still this runner's; whether it was.
 
         Called just before the message is committed at the SMTP server (the end of DATA):
         a runner whose lease was taken over gets False and must not commit the message.
+        The row keeps its claim until `confirm_sent` records the server's acceptance.
         """
         with self.engine.begin() as connection:
             return bool(
@@ -215,8 +228,17 @@ class OutboxRepository:
                         outbox.c.state == SENDING,
                         outbox.c.claimed_at == message.claimed_at,
                     )
-                    .values(state=SENT, sent_at=when, claimed_at=None, last_error=None)
+                    .values(state=SENT, last_error=None)
                 ).rowcount
+            )
+
+    def confirm_sent(self, outbox_id: int, when: datetime) -> None:
+        """The server accepted a handed-over message."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id, outbox.c.state == SENT, outbox.c.sent_at.is_(None))
+                .values(sent_at=when, claimed_at=None, last_error=None)
             )
 
     def note_unconfirmed(self, outbox_id: int, error: str) -> None:
@@ -225,9 +247,33 @@ class OutboxRepository:
         with self.engine.begin() as connection:
             connection.execute(
                 update(outbox)
-                .where(outbox.c.id == outbox_id, outbox.c.state == SENT)
-                .values(last_error=f"delivery not confirmed: {error}")
+                .where(outbox.c.id == outbox_id, outbox.c.state == SENT, outbox.c.sent_at.is_(None))
+                .values(last_error=f"delivery not confirmed: {error}", claimed_at=None)
             )
+
+    def sweep_unconfirmed(self, now: datetime) -> list[OutboxMessage]:
+        """Rows a run handed over and then never confirmed (it was killed in between) once
+        their lease has ended: noted for the operator and returned; they are not resent."""
+        stale = and_(
+            outbox.c.state == SENT,
+            outbox.c.sent_at.is_(None),
+            outbox.c.claimed_at <= now - self.lease,
+        )
+        found: list[OutboxMessage] = []
+        with self.engine.connect() as connection:
+            rows = list(connection.execute(select(outbox).where(stale)))
+        for row in rows:
+            with self.engine.begin() as connection:
+                won = connection.execute(
+                    update(outbox)
+                    .where(outbox.c.id == row.id, stale)
+                    .values(claimed_at=None, last_error=UNCONFIRMED)
+                ).rowcount
+            if won:
+                message = _outbox_from(row)
+                message.last_error, message.claimed_at = UNCONFIRMED, None
+                found.append(message)
+        return found
 
     def mark_temporary_failure(
         self, message: OutboxMessage, error: str, retry_at: datetime, *, handed_over: bool = False
@@ -257,7 +303,7 @@ class OutboxRepository:
     def _finish(self, message: OutboxMessage, handed_over: bool, **values: Any) -> None:
         """Record a refusal on a row this runner holds (its claim, or its own hand-over)."""
         held = (
-            outbox.c.state == SENT
+            and_(outbox.c.state == SENT, outbox.c.claimed_at == message.claimed_at)
             if handed_over
             else and_(outbox.c.state == SENDING, outbox.c.claimed_at == message.claimed_at)
         )
