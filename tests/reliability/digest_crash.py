@@ -10,13 +10,10 @@ slices of a clean run's duration, so the points cover start-up, composing and se
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -30,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from digest_zygote import Zygote, zygote
 from sqlalchemy import create_engine, text
 
 import likewise
@@ -37,7 +35,6 @@ from likewise.library import Library
 from likewise.models import Announcement, AnnouncementKind, Paper
 from likewise.settings import Settings
 
-ZYGOTE = Path(__file__).resolve().parent / "digest_zygote.py"
 FIRST_DAY = date(2026, 3, 2)
 SECRET = "crash-test-secret-key-0123456789abcdef"
 LEASE_SECONDS = 1.0  # how soon a rerun takes over what the killed run held
@@ -84,49 +81,6 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
         yield mailbox, port
     finally:
         controller.stop()
-
-
-class Zygote:
-    """digest_zygote.py as a subprocess: one `likewise` run per request, forked preloaded."""
-
-    def __init__(self) -> None:
-        source = str(Path(likewise.__file__).resolve().parents[1])
-        self.process = subprocess.Popen(
-            [sys.executable, str(ZYGOTE)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={
-                **os.environ,
-                "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")]),
-            },
-        )
-
-    def run(self, request: dict[str, Any]) -> dict[str, Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
-        answer = self.process.stdout.readline()
-        if not answer:
-            raise RuntimeError(f"the zygote ended ({self.process.wait()})")
-        found: dict[str, Any] = json.loads(answer)
-        return found
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        self.process.wait(timeout=60)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-
-
-@contextmanager
-def zygote() -> Iterator[Zygote]:
-    started = Zygote()
-    try:
-        yield started
-    finally:
-        started.close()
 
 
 @dataclass(slots=True)
@@ -358,57 +312,58 @@ def crash_digests(
 ) -> tuple[float, list[KillPoint]]:
     """A clean run (its duration sets the kill moments), then `kills` killed runs, each
     followed by a rerun. (clean run seconds, one KillPoint per kill)."""
-    rng = random.Random(seed)
-    points: list[KillPoint] = []
     with smtp_server() as (mailbox, port), zygote() as runner:
         scenario = DigestCrashScenario(home, database_url, subscribers, port, runner)
-        scenario.prepare()
-        day = scenario.next_day()
-        mark = mailbox.count()
-        code, output, clean = scenario.run(None)
-        if code != 0:
-            raise RuntimeError(f"the clean digest run failed ({code}):\n{output}")
-        sent, duplicates, missing, _, problems = check_digest(scenario, mailbox, mark, day)
-        if (sent, duplicates, missing, problems) != (subscribers, 0, 0, []):
-            raise RuntimeError(f"the clean run is wrong: {sent} sent, {problems}\n{output}")
-        if echo:
-            print(f"clean run: {subscribers} digests in {clean:.2f} s", flush=True)
-            print(KillPoint.header(), flush=True)
-        for number in range(kills):
-            day = scenario.next_day()
-            mark = mailbox.count()
-            delay = rng.uniform(number * clean / kills, (number + 1) * clean / kills)
-            code, output, _ = scenario.run(delay)
-            time.sleep(0.2)  # the server finishes a message whose end of DATA it has read
-            before = len(mailbox.since(mark))
-            phase, composed, held = scenario.phase(day)
-            if code != -signal.SIGKILL:
-                phase = "finished" if code == 0 else f"exit {code}"
-            rerun_code, rerun_output, _ = scenario.run(None)
-            after, duplicates, missing, reported, problems = check_digest(
-                scenario, mailbox, mark, day
-            )
-            if rerun_code != 0:
-                problems.append(f"rerun exit {rerun_code}: {rerun_output[-300:]}")
-            if held and "held by an earlier or concurrent run" not in rerun_output:
-                problems.append("rerun did not report the held mail")
-            point = KillPoint(
-                number + 1,
-                delay,
-                phase,
-                composed,
-                held,
-                before,
-                after,
-                duplicates,
-                missing,
-                reported,
-                problems,
-            )
-            points.append(point)
+        try:
+            scenario.prepare()
+            clean = _clean_run(scenario, mailbox)
             if echo:
-                print(point.line(), flush=True)
+                print(f"clean run: {subscribers} digests in {clean:.2f} s", flush=True)
+                print(KillPoint.header(), flush=True)
+            rng = random.Random(seed)
+            points: list[KillPoint] = []
+            for number in range(kills):
+                delay = rng.uniform(number * clean / kills, (number + 1) * clean / kills)
+                points.append(_kill_and_rerun(scenario, mailbox, number + 1, delay))
+                if echo:
+                    print(points[-1].line(), flush=True)
+        finally:
+            scenario.engine.dispose()
     return clean, points
+
+
+def _clean_run(scenario: DigestCrashScenario, mailbox: Mailbox) -> float:
+    day = scenario.next_day()
+    mark = mailbox.count()
+    code, output, seconds = scenario.run(None)
+    if code != 0:
+        raise RuntimeError(f"the clean digest run failed ({code}):\n{output}")
+    sent, duplicates, missing, _, problems = check_digest(scenario, mailbox, mark, day)
+    if (sent, duplicates, missing, problems) != (scenario.subscribers, 0, 0, []):
+        raise RuntimeError(f"the clean run is wrong: {sent} sent, {problems}\n{output}")
+    return seconds
+
+
+def _kill_and_rerun(
+    scenario: DigestCrashScenario, mailbox: Mailbox, number: int, delay: float
+) -> KillPoint:
+    day = scenario.next_day()
+    mark = mailbox.count()
+    code, _, _ = scenario.run(delay)
+    time.sleep(0.2)  # the server finishes a message whose end of DATA it has read
+    before = len(mailbox.since(mark))
+    phase, composed, held = scenario.phase(day)
+    if code != -signal.SIGKILL:
+        phase = "finished" if code == 0 else f"exit {code}"
+    rerun_code, rerun_output, _ = scenario.run(None)
+    after, duplicates, missing, reported, problems = check_digest(scenario, mailbox, mark, day)
+    if rerun_code != 0:
+        problems.append(f"rerun exit {rerun_code}: {rerun_output[-300:]}")
+    if held and "held by an earlier or concurrent run" not in rerun_output:
+        problems.append("rerun did not report the held mail")
+    return KillPoint(
+        number, delay, phase, composed, held, before, after, duplicates, missing, reported, problems
+    )
 
 
 def summary(points: list[KillPoint]) -> str:

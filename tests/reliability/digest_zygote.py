@@ -5,7 +5,8 @@ which would decide how many kill points CI can afford.
 
 Requests are JSON lines on stdin: {"argv", "env", "cwd", "output", "kill_after" (or null)};
 each answer a JSON line on stdout: {"code", "seconds"}. The child is reaped only here, after
-the kill, so its pid cannot be reused by another process before the signal.
+the kill, so its pid cannot be reused by another process before the signal. `Zygote` is the
+test's side: it starts this file and sends it requests.
 """
 
 from __future__ import annotations
@@ -13,11 +14,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import likewise
 from likewise.cli.main import main
 
 POLL = 0.001
@@ -60,6 +66,49 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
             break
         time.sleep(POLL)
     return {"code": os.waitstatus_to_exitcode(status), "seconds": time.monotonic() - started}
+
+
+class Zygote:
+    """digest_zygote.py as a subprocess: one `likewise` run per request, forked preloaded."""
+
+    def __init__(self) -> None:
+        source = str(Path(likewise.__file__).resolve().parents[1])
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve())],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join([source, os.environ.get("PYTHONPATH", "")]),
+            },
+        )
+
+    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"the zygote ended ({self.process.wait()})")
+        found: dict[str, Any] = json.loads(answer)
+        return found
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@contextmanager
+def zygote() -> Iterator[Zygote]:
+    started = Zygote()
+    try:
+        yield started
+    finally:
+        started.close()
 
 
 if __name__ == "__main__":
