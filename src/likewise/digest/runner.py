@@ -9,8 +9,8 @@
    over closes the transaction unfinished instead. So a row left `sending` by a killed run was
    never delivered, and the next run takes it over as soon as the lease ends, within the run.
    4xx replies and lost connections are retried with exponential back-off, 5xx replies are
-   recorded as permanent failures for the operator. What remains -- a kill in the instant
-   between that mark and the last bytes of DATA -- loses one message rather than doubling it.
+   recorded as permanent failures for the operator. A kill after the mark and before the
+   server's reply leaves the row sent but unconfirmed: the next run reports it, never resends.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 A row moves pending -> sending -> sent, or to failed-temporary (retried after back-off) or
 failed-permanent (shown to the operator). A claim is a short lease, taken by compare-and-set on
 the row's state and claim time; the move to `sent` is a second compare-and-set on that claim,
-made before the message is committed at the SMTP server, so only one runner ever commits it.
+made before the message is committed at the SMTP server, so only one runner ever commits it;
+`sent_at` is set once the server confirmed (a sent row without it was never confirmed).
 """
 
 from __future__ import annotations
