@@ -201,8 +201,12 @@ class DigestCrashScenario:
             "output": str(output),
             "kill_after": kill_after,
         }
+        output.unlink(missing_ok=True)
         answer = self.zygote.run(request)
-        return int(answer["code"]), output.read_text("utf-8", "replace"), float(answer["seconds"])
+        code = int(answer["code"])
+        # A child killed before it opened its log (by us, or by the system) wrote nothing.
+        text_out = output.read_text("utf-8", "replace") if output.exists() else ""
+        return code, text_out or f"(no output; exit {code})", float(answer["seconds"])
 
     # -- what the store holds -----------------------------------------------------------------
     def rows_of(self, day: date) -> list[Any]:
