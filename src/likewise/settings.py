@@ -96,6 +96,11 @@ class Settings:
     smtp_password: str = _setting("", "SMTP password.")
     smtp_starttls: bool = _setting(True, "Use STARTTLS when the server offers it.")
     mail_from: str = _setting("likewise@localhost", "From address of digest mails.")
+    digest_lease_seconds: float = _setting(
+        30.0,
+        "Seconds a digest run holds the message it is sending; a run killed mid-send is "
+        "resumed by the next run once this ends (it never sends a message twice).",
+    )
     digest_time: str = _setting("", "HH:MM (UTC) at which `likewise serve` runs the daily digest.")
 
     @property

@@ -33,6 +33,7 @@ class Inbox:
     def __init__(self, replies: list[str] | None = None) -> None:
         self.replies = list(replies or [])
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # exactly as received on the wire
         self.attempts = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -42,6 +43,7 @@ class Inbox:
         parsed = message_from_bytes(envelope.content, policy=default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)
+        self.raw.append(envelope.original_content or envelope.content)
         return "250 2.0.0 OK"
 
 
@@ -122,6 +124,69 @@ def test_a_digest_arrives_as_multipart_mail_whose_links_work_in_the_app(
         assert one_click.status_code == 200
         assert one_click.text == "reader@example.org is unsubscribed"
     assert library.digests.find_by_email("reader@example.org") is None
+
+
+def _header_lines(raw: bytes, name: str) -> list[str]:
+    """The header's physical lines as received (unfolded only by us, never decoded)."""
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    found: list[str] = []
+    for line in head.split("\r\n"):
+        if line.lower().startswith(name.lower() + ":"):
+            found.append(line)
+        elif found and line[:1] in (" ", "\t") and len(found) == 1:
+            found[-1] += "\r\n" + line
+    return found
+
+
+def test_list_unsubscribe_reaches_the_server_as_a_bare_bracketed_url(
+    catalog: Any, inbox: tuple[Inbox, int]
+) -> None:
+    # RFC 8058 clients read List-Unsubscribe as <URL>; an RFC 2047 encoded word
+    # (=?utf-8?q?=3Chttp...) is not a URL to them, so one-click unsubscribing breaks.
+    handler, port = inbox
+    library = _mailing_library(catalog, port)
+    library.add_subscriber("reader@example.org", [("category", "cs.IR")])
+    assert library.run_digests().sent == 1
+    (raw,) = handler.raw
+    (unsubscribe,) = _header_lines(raw, "List-Unsubscribe")
+    assert re.fullmatch(
+        rf"List-Unsubscribe: <{re.escape(BASE)}/subscriptions/unsubscribe/[A-Za-z0-9._~-]+>",
+        unsubscribe,
+    ), unsubscribe
+    assert _header_lines(raw, "List-Unsubscribe-Post") == [
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click"
+    ]
+    (stored,) = library.digests.outbox_messages(states=("sent",))
+    assert "=?" not in next(
+        line for line in stored.message.splitlines() if line.startswith("List-Unsubscribe:")
+    )
+
+
+def test_the_server_commits_a_message_only_after_the_hand_over_agrees(
+    library: Library, inbox: tuple[Inbox, int]
+) -> None:
+    handler, port = inbox
+    settings = library.settings.with_overrides(
+        smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False
+    )
+    raw = "To: someone@example.org\nFrom: likewise@localhost\nSubject: {}\n\n.hello\n"
+    seen: list[int] = []
+
+    def refused() -> bool:
+        seen.append(len(handler.messages))  # the body is at the server, not yet committed
+        return False
+
+    def dies() -> bool:
+        raise KeyboardInterrupt("the process died between the hand-over and the final dot")
+
+    with SmtpMailer(settings) as mailer:
+        assert mailer.send(raw.format("taken over"), refused) is False
+        with pytest.raises(KeyboardInterrupt):
+            mailer.send(raw.format("died"), dies)
+        assert mailer.send(raw.format("agreed")) is True
+    assert seen == [0]
+    assert [str(m["Subject"]) for m in handler.messages] == ["agreed"]
+    assert handler.messages[0].get_content().splitlines() == [".hello"]  # dots survive DATA
 
 
 class _Clock:

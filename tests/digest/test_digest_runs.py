@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_string
 from typing import Any
@@ -24,13 +25,16 @@ class RecordingMailer:
         self.crash_on = crash_on
         self.errors = errors or {}
 
-    def send(self, message: str) -> None:
+    def send(self, message: str, handover: Callable[[], bool]) -> bool:
         self.calls += 1
         if self.calls == self.crash_on:
             raise RuntimeError("the process died here")
         if self.calls in self.errors:
             raise self.errors[self.calls]
+        if not handover():  # another runner owns the row now: the message is not sent
+            return False
         self.sent.append(message)
+        return True
 
     def close(self) -> None:
         pass
@@ -228,3 +232,70 @@ def test_two_runners_at_once_compose_and_send_each_digest_once(catalog: Any) -> 
     delivered = _recipients(mailers[0]) + _recipients(mailers[1])
     assert sorted(delivered) == [f"c{number}@example.org" for number in range(6)]
     assert catalog.digests.outbox_counts()["sent"] == 6
+
+
+def test_a_run_right_after_a_crash_reports_held_mail_and_sends_it_when_the_lease_ends(
+    catalog: Any,
+) -> None:
+    for number in range(6):
+        catalog.add_subscriber(f"k{number}@example.org", [("category", "cs.IR")])
+    crashing = RecordingMailer(crash_on=3)
+    with pytest.raises(RuntimeError):
+        catalog.run_digests(mailer=crashing)
+    # The next run starts at once (cron, or an operator who saw the crash): nothing waits
+    # for the next day; the mail the dead run held is reported and sent within this run.
+    clock = FakeClock()
+    again = RecordingMailer()
+    report = catalog.run_digests(mailer=again, clock=clock)
+    assert _recipients(crashing) + _recipients(again) == [f"k{n}@example.org" for n in range(6)]
+    assert report.held >= 1 and report.taken_over == report.held
+    assert any("held by an earlier or concurrent run" in line for line in report.lines())
+    assert sum(clock.slept) <= catalog.digests.lease.total_seconds()
+    counts = catalog.digests.outbox_counts()
+    assert counts["sent"] == 6 and counts["sending"] == counts["pending"] == 0
+
+
+def test_a_runner_whose_claim_was_taken_over_does_not_send_that_mail(catalog: Any) -> None:
+    for number in range(3):
+        catalog.add_subscriber(f"t{number}@example.org", [("category", "cs.IR")])
+    later = FakeClock()
+    later.moment += timedelta(hours=1)
+    thief = RecordingMailer()
+
+    class Stalled(RecordingMailer):
+        """Stalls on its first message until a second runner has taken the row over."""
+
+        def send(self, message: str, handover: Callable[[], bool]) -> bool:
+            if self.calls == 0:
+                catalog.send_outbox(mailer=thief, clock=later)
+            return super().send(message, handover)
+
+    stalled = Stalled()
+    report = catalog.run_digests(mailer=stalled)
+    assert _recipients(thief) == [f"t{number}@example.org" for number in range(3)]
+    assert stalled.sent == [] and report.sent == 0 and report.lost == 1
+    assert catalog.digests.outbox_counts()["sent"] == 3
+
+
+def test_mail_handed_over_by_a_run_killed_before_the_reply_is_reported_not_resent(
+    catalog: Any,
+) -> None:
+    for number in range(3):
+        catalog.add_subscriber(f"h{number}@example.org", [("category", "cs.IR")])
+
+    class DiesAfterHandover(RecordingMailer):
+        def send(self, message: str, handover: Callable[[], bool]) -> bool:
+            assert handover()
+            raise RuntimeError("killed after the end of DATA, before the server's reply")
+
+    with pytest.raises(RuntimeError):
+        catalog.run_digests(mailer=DiesAfterHandover())
+    clock = FakeClock()
+    again = RecordingMailer()
+    report = catalog.run_digests(mailer=again, clock=clock)
+    (unconfirmed,) = report.unconfirmed
+    assert unconfirmed[0] == "h0@example.org" and "not confirmed" in unconfirmed[1]
+    assert _recipients(again) == ["h1@example.org", "h2@example.org"]
+    assert any(line.startswith("NOT CONFIRMED") for line in report.lines())
+    assert catalog.digests.outbox_counts()["sent"] == 3
+    assert catalog.run_digests(mailer=RecordingMailer(), clock=clock).unconfirmed == []

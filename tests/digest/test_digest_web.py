@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -128,8 +128,8 @@ def test_the_private_feed_needs_its_exact_token(client: TestClient, catalog: Lib
     subscriber = catalog.add_subscriber("feed@example.org", [("category", "cs.IR")])
 
     class Quiet:
-        def send(self, message: str) -> None:
-            pass
+        def send(self, message: str, handover: Callable[[], bool]) -> bool:
+            return handover()
 
         def close(self) -> None:
             pass

@@ -2,14 +2,17 @@
 
 Replies are sorted into temporary (4xx, a dropped connection, a timeout: try again later) and
 permanent (5xx: the address or the message is refused; retrying would not help), so the
-runner can back off or record the failure for the operator.
+runner can back off or record the failure for the operator. The end of DATA, where the server
+commits to a message, is sent only after the runner's hand-over (the row marked sent).
 """
 
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
-from email import message_from_string
+from collections.abc import Callable
+from email.parser import HeaderParser
 from email.utils import parseaddr
 from types import TracebackType
 
@@ -28,6 +31,23 @@ class TemporaryMailError(MailError):
 
 class PermanentMailError(MailError):
     temporary = False
+
+
+class UnconfirmedMailError(MailError):
+    """The whole message reached the server, but its reply never came: it was probably
+    delivered, and sending it again could deliver it twice."""
+
+
+def _always() -> bool:
+    return True
+
+
+def _wire(message: str) -> bytes:
+    """The DATA payload up to (not including) the final dot: CRLF lines, leading dots doubled."""
+    lines = [
+        b"." + line if line.startswith(b".") else line for line in message.encode().splitlines()
+    ]
+    return b"\r\n".join(lines) + b"\r\n"
 
 
 def _classified(code: int, text: str) -> MailError:
@@ -78,6 +98,10 @@ class SmtpMailer:
                 f"cannot reach SMTP server {settings.smtp_host}:{settings.smtp_port}: {error}"
             ) from error
         try:
+            if connection.sock is not None:
+                # The end of DATA is a 3-byte write after the body; with Nagle's algorithm it
+                # waits for the server's delayed ACK of the body (~40 ms a message).
+                connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._greet(connection)
         except BaseException:
             connection.close()
@@ -111,31 +135,66 @@ class SmtpMailer:
                 f"SMTP server {settings.smtp_host}:{settings.smtp_port} failed: {error}"
             ) from error
 
-    def send(self, message: str) -> None:
-        """Deliver one stored RFC 5322 message to its To address, or raise a MailError."""
-        parsed = message_from_string(message)
+    def send(self, message: str, handover: Callable[[], bool] = _always) -> bool:
+        """Deliver one stored RFC 5322 message to its To address, or raise a MailError.
+
+        `handover` is called once the message body is at the server, just before the final
+        dot that commits it; if it returns False (or raises) the connection is dropped
+        instead, so the server discards the unfinished message. Whether it was committed.
+        """
+        parsed = HeaderParser().parsestr(message)  # only To is needed: headers suffice
         recipient = parseaddr(str(parsed["To"] or ""))[1]
         sender = parseaddr(self.settings.mail_from)[1] or self.settings.mail_from
         if not recipient:
             raise PermanentMailError("the stored message has no recipient")
         if self._connection is None:
             self._connection = self._connect()
+        connection = self._connection
         try:
-            # SMTP lines end in CRLF; smtplib leaves bytes untouched, so convert here.
-            wire = "\r\n".join(message.splitlines()).encode("utf-8") + b"\r\n"
-            refused = self._connection.sendmail(sender, [recipient], wire)
-        except smtplib.SMTPRecipientsRefused as error:
-            code, text = error.recipients.get(recipient, (550, b"recipient refused"))
-            raise _classified(code, _reply_text(text)) from error
-        except smtplib.SMTPResponseException as error:
+            self._expect(connection.mail(sender), (250,))
+            self._expect(connection.rcpt(recipient), (250, 251))
+            self._expect(connection.docmd("data"), (354,))
+            connection.send(_wire(message))
+        except MailError:
             self._reset()
-            raise _classified(error.smtp_code, _reply_text(error.smtp_error)) from error
+            raise
         except (OSError, smtplib.SMTPException) as error:
-            self.close()
+            self._drop()
             raise TemporaryMailError(f"SMTP connection lost: {error}") from error
-        if refused:
-            code, text = refused[recipient]
+        return self._commit(connection, handover)
+
+    def _commit(self, connection: smtplib.SMTP, handover: Callable[[], bool]) -> bool:
+        """The end of DATA, once the hand-over agrees; the server's verdict on it."""
+        try:
+            if not handover():
+                self._drop()
+                return False
+            connection.send(b".\r\n")
+        except (OSError, smtplib.SMTPException) as error:
+            self._drop()
+            raise TemporaryMailError(f"SMTP connection lost: {error}") from error
+        except BaseException:
+            self._drop()
+            raise
+        try:
+            code, text = connection.getreply()
+        except (OSError, smtplib.SMTPException) as error:
+            self._drop()
+            raise UnconfirmedMailError(f"no reply to the end of DATA: {error}") from error
+        if code != 250:
             raise _classified(code, _reply_text(text))
+        return True
+
+    def _expect(self, reply: tuple[int, bytes], accepted: tuple[int, ...]) -> None:
+        code, text = reply
+        if code not in accepted:
+            raise _classified(code, _reply_text(text))
+
+    def _drop(self) -> None:
+        """Close without QUIT: mid-DATA, QUIT would be read as message text."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def _reset(self) -> None:
         """After a refused transaction, start clean (or reconnect if the server hung up)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import default
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -22,6 +23,9 @@ from likewise.digest.tokens import CONFIRM, MANAGE, UNSUBSCRIBE, LinkSigner
 from likewise.store.digests import Subscriber, utc_now
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Headers given with set_raw are written as given: the default policy would turn a URL longer
+# than one line into RFC 2047 encoded words, which RFC 8058 clients cannot read as a URL.
+_AS_GIVEN = default.clone(refold_source="none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +102,16 @@ def _message(
     return message
 
 
+def _plain_header_value(value: str) -> bool:
+    return value.isascii() and value.isprintable() and " " not in value and len(value) < 900
+
+
 def _composed(message: EmailMessage) -> ComposedMail:
     return ComposedMail(
         recipient=str(message["To"]),
         subject=str(message["Subject"]),
         message_id=str(message["Message-ID"]),
-        message=message.as_string(),
+        message=message.as_string(policy=_AS_GIVEN),
     )
 
 
@@ -144,7 +152,12 @@ def render_digest(plan: DigestPlan, links: SubscriberLinks, sender: str) -> Comp
         html=html,
     )
     message["List-Id"] = f"likewise digest <digest.{_domain(links.base)}>"
-    message["List-Unsubscribe"] = f"<{links.unsubscribe}>"
+    unsubscribe = f"<{links.unsubscribe}>"
+    if _plain_header_value(unsubscribe):
+        # One unfolded line (RFC 5322 allows 998 characters): `<URL>` as is, as RFC 8058 wants.
+        message.set_raw("List-Unsubscribe", unsubscribe)
+    else:  # a base_url with spaces or non-ASCII: encoded, but never a broken header
+        message["List-Unsubscribe"] = unsubscribe
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return _composed(message)
 

@@ -74,6 +74,7 @@ class DigestRunOps(LibraryBase):
         repository = self._cache.get(_REPOSITORY)
         if repository is None:
             repository = DigestRepository(self.store.engine)
+            repository.lease = timedelta(seconds=self.settings.digest_lease_seconds)
             self._cache[_REPOSITORY] = repository
         assert isinstance(repository, DigestRepository)
         return repository

@@ -1,8 +1,10 @@
 """The digest outbox: composed mail stored before sending, claimed, then marked sent or failed.
 
 A row moves pending -> sending -> sent, or to failed-temporary (retried after back-off) or
-failed-permanent (shown to the operator). Claims are compare-and-set on the row's state, so
-several runners (web workers, cron) never send one row twice.
+failed-permanent (shown to the operator). A claim is a short lease, taken by compare-and-set on
+the row's state and claim time; the move to `sent` is a second compare-and-set on that claim,
+made before the message is committed at the SMTP server, so only one runner ever commits it;
+`sent_at` is set once the server confirmed (a sent row without it was never confirmed).
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ from sqlalchemy.engine import Connection, Engine
 from likewise.store.digest_tables import outbox
 
 PENDING, SENDING, SENT = "pending", "sending", "sent"
+UNCONFIRMED = (
+    "delivery not confirmed: the run that handed it to the SMTP server ended before the "
+    "server's reply (not resent: it was most likely delivered)"
+)
+# A claim older than this may be taken over: a run killed mid-send is resumed this soon.
+DEFAULT_LEASE = timedelta(seconds=30)
 FAILED_TEMPORARY, FAILED_PERMANENT = "failed-temporary", "failed-permanent"
 OUTBOX_STATES = (PENDING, SENDING, SENT, FAILED_TEMPORARY, FAILED_PERMANENT)
 
@@ -49,6 +57,8 @@ class OutboxMessage:
     next_attempt_at: datetime
     created_at: datetime
     sent_at: datetime | None
+    claimed_at: datetime | None = None  # this runner's claim while `sending`
+    taken_over: bool = False  # claimed from another run whose lease had ended
 
 
 def _outbox_from(row: Any) -> OutboxMessage:
@@ -67,6 +77,14 @@ def _outbox_from(row: Any) -> OutboxMessage:
         next_attempt_at=as_utc(row.next_attempt_at) or utc_now(),
         created_at=as_utc(row.created_at) or utc_now(),
         sent_at=as_utc(row.sent_at),
+        claimed_at=as_utc(row.claimed_at),
+    )
+
+
+def _held() -> Any:
+    return or_(
+        outbox.c.state == SENDING,
+        and_(outbox.c.state == SENT, outbox.c.sent_at.is_(None), outbox.c.claimed_at.is_not(None)),
     )
 
 
@@ -106,6 +124,7 @@ class OutboxRepository:
     """The outbox half of DigestRepository."""
 
     engine: Engine
+    lease: timedelta = DEFAULT_LEASE
 
     def enqueue(
         self,
@@ -129,68 +148,170 @@ class OutboxRepository:
                 now=utc_now(),
             )
 
-    def claim_due(
-        self, now: datetime, *, lease: timedelta, limit: int = 100, only: Sequence[int] = ()
-    ) -> list[OutboxMessage]:
-        """Claim sendable rows (due, or stuck in `sending` past the lease) for this runner.
+    def claim_next(
+        self, now: datetime, *, only: Sequence[int] = (), lease: timedelta | None = None
+    ) -> OutboxMessage | None:
+        """Claim the next sendable row (due, or `sending` under a lease that has ended).
 
-        Each row is moved to `sending` by a compare-and-set on its state and claim time, so
-        concurrent runners never both claim one row.
+        One row at a time, just before it is sent: a run that dies holds at most one claim.
+        The claim is a compare-and-set on the row's state and claim time, so concurrent
+        runners never both claim one row.
         """
         due = or_(
             and_(
                 outbox.c.state.in_((PENDING, FAILED_TEMPORARY)),
                 outbox.c.next_attempt_at <= now,
             ),
-            and_(outbox.c.state == SENDING, outbox.c.claimed_at < now - lease),
+            and_(outbox.c.state == SENDING, outbox.c.claimed_at <= now - (lease or self.lease)),
         )
-        query = select(outbox).where(due).order_by(outbox.c.id).limit(limit)
+        query = select(outbox).where(due).order_by(outbox.c.id).limit(20)
         if only:
             query = query.where(outbox.c.id.in_(list(only)))
+        while True:
+            with self.engine.connect() as connection:
+                candidates = list(connection.execute(query))
+            if not candidates:
+                return None
+            # Each candidate lost here was claimed by another runner: the next look skips it.
+            for row in candidates:
+                with self.engine.begin() as connection:
+                    won = connection.execute(
+                        update(outbox)
+                        .where(
+                            outbox.c.id == row.id,
+                            outbox.c.state == row.state,
+                            outbox.c.claimed_at.is_(None)
+                            if row.claimed_at is None
+                            else outbox.c.claimed_at == row.claimed_at,
+                        )
+                        .values(state=SENDING, claimed_at=now)
+                    ).rowcount
+                if won:
+                    message = _outbox_from(row)
+                    message.taken_over = row.state == SENDING
+                    message.state, message.claimed_at = SENDING, now
+                    return message
+
+    def claim_due(
+        self, now: datetime, *, lease: timedelta | None = None, limit: int = 100
+    ) -> list[OutboxMessage]:
+        """Claim up to `limit` sendable rows at once (for tools and tests; runs claim one)."""
         claimed: list[OutboxMessage] = []
+        while len(claimed) < limit:
+            message = self.claim_next(now, lease=lease)
+            if message is None:
+                break
+            claimed.append(message)
+        return claimed
+
+    def held_claims(self, only: Sequence[int] = ()) -> list[datetime]:
+        """Claim times of rows a run holds: `sending`, or handed over and not yet confirmed
+        (by this or another run, live or killed)."""
+        query = select(outbox.c.claimed_at).where(_held())
+        if only:
+            query = query.where(outbox.c.id.in_(list(only)))
         with self.engine.connect() as connection:
-            candidates = list(connection.execute(query))
-        for row in candidates:
+            return [as_utc(claimed) or utc_now() for (claimed,) in connection.execute(query)]
+
+    def hand_over(self, message: OutboxMessage) -> bool:
+        """Mark a claimed row sent, if the claim is still this runner's; whether it was.
+
+        Called just before the message is committed at the SMTP server (the end of DATA):
+        a runner whose lease was taken over gets False and must not commit the message.
+        The row keeps its claim until `confirm_sent` records the server's acceptance.
+        """
+        with self.engine.begin() as connection:
+            return bool(
+                connection.execute(
+                    update(outbox)
+                    .where(
+                        outbox.c.id == message.id,
+                        outbox.c.state == SENDING,
+                        outbox.c.claimed_at == message.claimed_at,
+                    )
+                    .values(state=SENT, last_error=None)
+                ).rowcount
+            )
+
+    def confirm_sent(self, outbox_id: int, when: datetime) -> None:
+        """The server accepted a handed-over message."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id, outbox.c.state == SENT, outbox.c.sent_at.is_(None))
+                .values(sent_at=when, claimed_at=None, last_error=None)
+            )
+
+    def note_unconfirmed(self, outbox_id: int, error: str) -> None:
+        """A handed-over message whose acceptance the server never confirmed: it stays sent
+        (sending it again could deliver it twice); the note is for the operator."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id, outbox.c.state == SENT, outbox.c.sent_at.is_(None))
+                .values(last_error=f"delivery not confirmed: {error}", claimed_at=None)
+            )
+
+    def sweep_unconfirmed(self, now: datetime) -> list[OutboxMessage]:
+        """Rows a run handed over and then never confirmed (it was killed in between) once
+        their lease has ended: noted for the operator and returned; they are not resent."""
+        stale = and_(
+            outbox.c.state == SENT,
+            outbox.c.sent_at.is_(None),
+            outbox.c.claimed_at <= now - self.lease,
+        )
+        found: list[OutboxMessage] = []
+        with self.engine.connect() as connection:
+            rows = list(connection.execute(select(outbox).where(stale)))
+        for row in rows:
             with self.engine.begin() as connection:
                 won = connection.execute(
                     update(outbox)
-                    .where(
-                        outbox.c.id == row.id,
-                        outbox.c.state == row.state,
-                        outbox.c.claimed_at.is_(None)
-                        if row.claimed_at is None
-                        else outbox.c.claimed_at == row.claimed_at,
-                    )
-                    .values(state=SENDING, claimed_at=now)
+                    .where(outbox.c.id == row.id, stale)
+                    .values(claimed_at=None, last_error=UNCONFIRMED)
                 ).rowcount
             if won:
                 message = _outbox_from(row)
-                message.state = SENDING
-                claimed.append(message)
-        return claimed
+                message.last_error, message.claimed_at = UNCONFIRMED, None
+                found.append(message)
+        return found
 
-    def mark_sent(self, outbox_id: int, when: datetime) -> None:
-        self._finish(outbox_id, state=SENT, sent_at=when, last_error=None)
-
-    def mark_temporary_failure(self, outbox_id: int, error: str, retry_at: datetime) -> None:
+    def mark_temporary_failure(
+        self, message: OutboxMessage, error: str, retry_at: datetime, *, handed_over: bool = False
+    ) -> None:
         self._finish(
-            outbox_id,
+            message,
+            handed_over,
             state=FAILED_TEMPORARY,
             last_error=error,
             next_attempt_at=retry_at,
             attempts=outbox.c.attempts + 1,
+            sent_at=None,
         )
 
-    def mark_permanent_failure(self, outbox_id: int, error: str) -> None:
+    def mark_permanent_failure(
+        self, message: OutboxMessage, error: str, *, handed_over: bool = False
+    ) -> None:
         self._finish(
-            outbox_id, state=FAILED_PERMANENT, last_error=error, attempts=outbox.c.attempts + 1
+            message,
+            handed_over,
+            state=FAILED_PERMANENT,
+            last_error=error,
+            attempts=outbox.c.attempts + 1,
+            sent_at=None,
         )
 
-    def _finish(self, outbox_id: int, **values: Any) -> None:
+    def _finish(self, message: OutboxMessage, handed_over: bool, **values: Any) -> None:
+        """Record a refusal on a row this runner holds (its claim, or its own hand-over)."""
+        held = (
+            and_(outbox.c.state == SENT, outbox.c.claimed_at == message.claimed_at)
+            if handed_over
+            else and_(outbox.c.state == SENDING, outbox.c.claimed_at == message.claimed_at)
+        )
         with self.engine.begin() as connection:
             connection.execute(
                 update(outbox)
-                .where(outbox.c.id == outbox_id, outbox.c.state == SENDING)
+                .where(outbox.c.id == message.id, held)
                 .values(claimed_at=None, **values)
             )
 
