@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
+from pydantic import BeforeValidator
 
 from likewise.library_parts.site import PER_PAGE, Card, Listing, SiteError
 from likewise.models import Paper, SearchFilters
@@ -16,6 +18,21 @@ from likewise.web.twins import twin
 router = APIRouter()
 PageNumber = Annotated[int, Query(ge=1, le=10_000, description="1-based page number")]
 MAX_SEARCH_RESULTS = 300
+SearchPage = Annotated[
+    int, Query(ge=1, le=MAX_SEARCH_RESULTS // PER_PAGE, description="1-based page number")
+]
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: object) -> object:
+    # Pydantic alone also reads a number as a Unix time (?day=0 is 1970-01-01), which the
+    # published schema (format: date) does not allow.
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("expected a day as YYYY-MM-DD")
+    return value
+
+
+IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
 def _user_id(request: Request) -> int | None:
@@ -26,7 +43,7 @@ def _user_id(request: Request) -> int | None:
 @twin(router, "/", "/api/daily", "daily.html", summary="Daily papers")
 def daily(
     request: Request,
-    day: Annotated[date | None, Query(description="YYYY-MM-DD; default the newest day")] = None,
+    day: Annotated[IsoDay | None, Query(description="YYYY-MM-DD; default the newest day")] = None,
     span: Annotated[Literal["day", "week", "month"], Query()] = "day",
     page: PageNumber = 1,
 ) -> dict[str, Any]:
@@ -73,16 +90,16 @@ def trending(
 def search(
     request: Request,
     q: Annotated[str, Query(max_length=2000, description="question, keywords or abstract")] = "",
-    since: Annotated[date | None, Query(description="announced on or after")] = None,
-    until: Annotated[date | None, Query(description="announced on or before")] = None,
+    since: Annotated[IsoDay | None, Query(description="announced on or after")] = None,
+    until: Annotated[IsoDay | None, Query(description="announced on or before")] = None,
     category: Annotated[str, Query(max_length=40, description="e.g. cs.CL")] = "",
     author: Annotated[str, Query(max_length=200)] = "",
-    page: PageNumber = 1,
+    page: SearchPage = 1,
 ) -> dict[str, Any]:
     """Hybrid search; scores are calibrated relevance probabilities, and nothing under the
     cut-off is shown ("no good matches")."""
     if since and until and since > until:
-        raise HTTPException(422, "'since' must not be after 'until'")
+        raise HTTPException(400, "'since' must not be after 'until'")
     query = q.strip()
     context: dict[str, Any] = {
         "query": query,
