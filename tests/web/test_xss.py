@@ -58,12 +58,14 @@ FIND_INJECTED = """() => {
   const found = [];
   for (const element of document.querySelectorAll('*')) {
     const tag = element.tagName.toLowerCase();
-    const foreignScript = tag === 'script' && !(element.getAttribute('src') || '').startsWith('/static/');
-    let bad = foreignScript || tag === 'iframe' || (tag === 'img' && element.getAttribute('src') === 'x');
+    const src = element.getAttribute('src') || '';
+    const foreignScript = tag === 'script' && !src.startsWith('/static/');
+    let bad = foreignScript || tag === 'iframe' || (tag === 'img' && src === 'x');
     for (const attribute of element.attributes) {
       const name = attribute.name.toLowerCase();
       if (name.startsWith('on') || name === 'srcdoc') bad = true;
-      if (/^\\s*javascript:/i.test(attribute.value) && name !== 'value' && name !== 'content') bad = true;
+      const shown = name === 'value' || name === 'content';  // form values, meta: text
+      if (/^\\s*javascript:/i.test(attribute.value) && !shown) bad = true;
     }
     if (bad) found.push(element.outerHTML.slice(0, 160));
   }
