@@ -16,7 +16,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -97,16 +97,34 @@ def payload_records() -> list[str]:
     return lines
 
 
+MAIL_PAYLOAD = '"><img src=x onerror=alert(19)>@example.org'  # account e-mail
+# What digest addresses allow of a payload: quotes, `=`, slashes, backticks, braces, `&`.
+DIGEST_MAIL = "x'/onfocus=alert`20`//&lt{{7*7}}@example.org"
+
+
 @pytest.fixture
-def attacked_site(catalog: Library, tmp_path: Path) -> Iterator[str]:
+def attacked(catalog: Library, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The site over the catalog plus the payload papers, and a subscriber whose address and
+    interests are payloads: its base URL and that subscriber's manage and feed paths."""
     path = tmp_path / "payloads.jsonl"
     path.write_text("\n".join(payload_records()) + "\n", encoding="utf-8")
     summary = catalog.ingest(catalog.file_source(path))
     assert summary.inserted == len(PAYLOADS), summary
     catalog.update_vectors()
     catalog.use_transport(recorded_arxiv([]))
+    subscriber = catalog.request_subscription(DIGEST_MAIL)
+    pairs = [("author", f"Eve {payload}") for payload in PAYLOADS[:8]]
+    pairs += [("search", payload) for payload in PAYLOADS[:8]]
+    subscriber = catalog.update_subscription(
+        subscriber, pairs, cadence="daily", strictness="balanced"
+    )
+    links = catalog.subscriber_links(subscriber)
     with served(create_app(catalog.settings, catalog)) as base:
-        yield base
+        yield {
+            "base": base,
+            "manage": urlsplit(links.manage).path,
+            "feed": urlsplit(links.feed).path,
+        }
 
 
 class Visits:
@@ -171,7 +189,10 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-def test_no_payload_runs_or_injects_markup_on_any_page(attacked_site: str, browser: Any) -> None:
+def test_no_payload_runs_or_injects_markup_on_any_page(
+    attacked: dict[str, str], browser: Any, record_property: Any
+) -> None:
+    attacked_site = attacked["base"]
     visits = Visits(browser, attacked_site)
     visits.post("/signup", {"username": "xss-reader", "password": "a long password"})
     ids = [f"2601.{90000 + number:05d}" for number in range(len(PAYLOADS))]
@@ -207,13 +228,21 @@ def test_no_payload_runs_or_injects_markup_on_any_page(attacked_site: str, brows
         visits.post("/signout", {"next": payload})
         visits.post("/signup", {"username": payload[:64], "password": "a long password"})
         visits.post("/signin", {"username": payload[:64], "password": payload, "next": payload})
-    email = '"><img src=x onerror=alert(19)>@example.org'
+    email = MAIL_PAYLOAD
     visits.post("/signup", {"username": "xss-mail", "password": "a long password", "email": email})
     visits.post("/subscribe", {"email": email})
+    visits.post("/subscribe", {"email": DIGEST_MAIL})
     visits.visit("/account/digest")
+    visits.visit(attacked["manage"])
+    for payload in PAYLOADS:
+        fields = {"authors": payload, "searches": payload, "categories": payload[:40]}
+        visits.post(attacked["manage"], {**fields, "likes": payload, "collection": payload[:12]})
     print(
         f"XSS corpus: {visits.pages} pages, {len(PAYLOADS)} payloads, {len(visits.dialogs)} dialogs"
     )
+    record_property("xss_pages", visits.pages)
+    record_property("xss_payloads", len(PAYLOADS))
+    record_property("xss_dialogs", len(visits.dialogs))
     assert visits.pages > 300
     assert visits.dialogs == []
     assert visits.problems == []
@@ -235,8 +264,10 @@ def _atom_problems(text: str, where: str) -> list[str]:
     return problems
 
 
-def test_every_atom_feed_parses_with_the_payloads_as_text(attacked_site: str) -> None:
+def test_every_atom_feed_parses_with_the_payloads_as_text(attacked: dict[str, str]) -> None:
+    attacked_site = attacked["base"]
     feeds = [
+        attacked["feed"],
         f"/feeds/daily.atom?day={PAYLOAD_DAY}",
         "/feeds/trending.atom",
         "/feeds/categories/cs.CL.atom",
@@ -257,3 +288,4 @@ def test_every_atom_feed_parses_with_the_payloads_as_text(attacked_site: str) ->
     assert "<img src=x onerror=alert(2)>" in joined
     assert '"><svg onload=alert(3)>' in joined
     assert "]]><script>alert(18)</script><![CDATA[" in joined
+    assert DIGEST_MAIL in joined  # the private feed's title names its subscriber
