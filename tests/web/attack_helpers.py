@@ -72,7 +72,9 @@ def operation_labels() -> list[str]:
 class SchemaFuzz:
     """Schemathesis cases for one app over a real slice, sent by a signed-in visitor."""
 
-    def __init__(self, app: Any, headers: dict[str, str]) -> None:
+    def __init__(self, app: Any, headers: dict[str, str], leaving: dict[str, str]) -> None:
+        """`headers` carry the session every operation uses; `leaving` another one, for
+        sign-out only, so that signing out never ends the session the others run in."""
         import schemathesis
         from schemathesis.config import SchemathesisConfig
 
@@ -92,6 +94,7 @@ class SchemaFuzz:
         )
         self.schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
         self.headers = headers
+        self.leaving = leaving
 
     @classmethod
     @contextmanager
@@ -107,10 +110,13 @@ class SchemaFuzz:
             library.use_transport(recorded_arxiv([]))
             ingest_slice(library, folder, lines)
             app = create_app(settings, library)
-            with TestClient(app) as client:
-                csrf = session_of(client, "fuzzer")
-                cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
-            yield cls(app, {"Cookie": cookie, "X-CSRF-Token": csrf})
+            sessions = []
+            for name in ("fuzzer", "leaver"):
+                with TestClient(app) as client:
+                    csrf = session_of(client, name)
+                    cookie = "; ".join(f"{key}={value}" for key, value in client.cookies.items())
+                sessions.append({"Cookie": cookie, "X-CSRF-Token": csrf})
+            yield cls(app, *sessions)
 
     def run(self, label: str, examples: int, seed: int) -> tuple[int, list[str]]:
         """Send up to `examples` valid and as many invalid cases; (cases sent, failures)."""
@@ -124,6 +130,7 @@ class SchemaFuzz:
         strategy = strategies.one_of(*(operation.as_strategy(mode) for mode in modes))
         failures: dict[str, str] = {}
         tried = 0
+        headers = self.leaving if label == "POST /signout" else self.headers
 
         @hypothesis.settings(
             max_examples=examples * 2,
@@ -138,7 +145,7 @@ class SchemaFuzz:
             nonlocal tried
             tried += 1
             try:
-                case.call_and_validate(headers=self.headers)
+                case.call_and_validate(headers=headers)
             except BaseExceptionGroup as group:  # schemathesis: every failed check at once
                 for failure in group.exceptions:
                     key = f"{getattr(failure, 'code', '')} {failure}".splitlines()[0][:200]

@@ -87,6 +87,8 @@ def test_the_schema_documents_the_error_bodies_and_media_types_the_site_sends(
         client.get("/feeds/daily.atom").headers["content-type"].startswith("application/atom+xml")
     )
     assert "303" in schema["paths"]["/signin"]["post"]["responses"]
+    collection = schema["paths"]["/api/collections/{collection_id}"]["get"]["responses"]
+    assert "401" in collection and client.get("/api/collections/1").status_code == 401
     assert (
         "text/html" in schema["paths"]["/papers/{arxiv_id}"]["get"]["responses"]["404"]["content"]
     )

@@ -23,12 +23,12 @@ ERROR_SCHEMA = {
 _TEXT: dict[str, Any] = {"schema": {"type": "string"}}
 _ERRORS_ANY_METHOD = {
     400: "Bad input, named in `detail`",
+    401: "Sign in needed (collections, account pages, the API's state changes)",
     404: "Not found",
     414: "Query string over the size limit",
     422: "A parameter out of its documented range or of the wrong type",
 }
 _ERRORS_STATE_CHANGE = {
-    401: "Sign in needed",
     403: "Missing or stale CSRF token",
     413: "Request body over the size limit",
     429: "Too many attempts; try again later",
