@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ class Run:
     """What one load run did and measured."""
 
     seconds: float
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])  # names unique per run
     readers: list[float] = field(default_factory=list)  # latencies (s) of answered requests
     writers: list[float] = field(default_factory=list)
     static: list[float] = field(default_factory=list)
@@ -123,14 +125,16 @@ async def _writer(
         signed = await client.post(
             "/signup",
             data={
-                "username": f"writer{number}",
+                "username": f"w{run.tag}{number}",
                 "password": "a long load password",
                 "csrf_token": first.json()["csrf_token"],
             },
             headers=json_accept,
         )
         if signed.status_code != 201:
-            run.errors.append(f"signup writer{number}: {signed.status_code} {signed.text[:120]}")
+            run.errors.append(
+                f"signup w{run.tag}{number}: {signed.status_code} {signed.text[:120]}"
+            )
             return
         headers = {**json_accept, "X-CSRF-Token": signed.json()["csrf_token"]}
         sent = 0
@@ -169,7 +173,7 @@ async def _writer(
                     run.errors.append(f"POST {url}: {response.status_code} {response.text[:120]}")
             else:
                 sent += 1
-                email = f"writer{number}.{sent}@example.org"
+                email = f"w{run.tag}{number}.{sent}@example.org"
                 response = await _timed(
                     client,
                     run,
