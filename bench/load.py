@@ -150,6 +150,10 @@ def load_run(
     from likewise.settings import Settings
 
     run = Run(seconds=seconds)
+    settings = Settings(home=home, database_url=database_url, embedder="fake")
+    pool = catalog["ids"][:VOTE_POOL]
+    with Library.open(settings) as library:
+        before = library.accounts.vote_counts(pool)  # earlier runs' votes on the same catalog
     state: dict[tuple[int, str], bool] = {}
     with serving(home, database_url, workers) as base:
         asyncio.run(drive_static(base, run, readers, min(10.0, max(2.0, seconds / 4))))
@@ -166,9 +170,14 @@ def load_run(
         if ingester is not None:
             output, _ = ingester.communicate(timeout=600)
             run.ingest = {"exit": ingester.returncode, "output": output.decode()[-400:]}
-    settings = Settings(home=home, database_url=database_url, embedder="fake")
+    log_text = (home / "serve.log").read_text(errors="replace")
+    run.worker_restarts = log_text.count(" died")
+    if run.errors or run.worker_restarts:
+        kept = Path(tempfile.gettempdir()) / f"likewise-load-serve-{run.tag}.log"
+        kept.write_text(log_text)
+        run.kept_log = str(kept)
     with Library.open(settings) as library:
-        pool = catalog["ids"][:VOTE_POOL]
+        run.expected_votes = dict(before)
         for (_, arxiv_id), up in state.items():
             run.expected_votes[arxiv_id] = run.expected_votes.get(arxiv_id, 0) + int(up)
         run.stored_votes = library.accounts.vote_counts(pool)
@@ -199,6 +208,9 @@ def report(name: str, run: Run) -> str:
         f"{run.lost_votes}, doubled {run.doubled_votes}; saves sent {run.saves_sent}, lost "
         f"{run.lost_saves}; subscribed {len(run.subscribed)} (rate-limited "
         f"{run.subscribe_limited}), lost {run.lost_subscribers}"
+    )
+    lines.append(
+        f"worker restarts {run.worker_restarts}" + (f"; log {run.kept_log}" if run.kept_log else "")
     )
     if run.ingest:
         lines.append(
@@ -252,7 +264,7 @@ def bench_backend(name: str, home: Path, database_url: str, arguments: argparse.
             run.ingest["exit"] == 0 and run.ingest["papers"] == expected_papers
         )
         ok = ok and not run.errors and not run.lost_votes and not run.doubled_votes and ingest_ok
-        ok = ok and not run.lost_saves and not run.lost_subscribers
+        ok = ok and not run.lost_saves and not run.lost_subscribers and not run.worker_restarts
     return ok
 
 

@@ -13,6 +13,17 @@ from typing import Any
 import httpx
 
 VOTE_POOL = 40  # writers contend on few papers, so lost or doubled votes would show
+# Idle pooled connections are dropped before uvicorn's keep-alive timeout (5 s) closes them:
+# with equal timeouts a request can go out on a socket the server is closing just then.
+KEEPALIVE_EXPIRY = 2.0
+
+
+def limits(clients: int) -> httpx.Limits:
+    return httpx.Limits(
+        max_connections=clients,
+        max_keepalive_connections=clients,
+        keepalive_expiry=KEEPALIVE_EXPIRY,
+    )
 
 
 @dataclass
@@ -33,6 +44,8 @@ class Run:
     stored_saves: dict[int, set[str]] = field(default_factory=dict)
     subscribed: set[str] = field(default_factory=set)
     subscribe_limited: int = 0
+    worker_restarts: int = 0  # "Child process ... died" in the server's log
+    kept_log: str = ""  # a copy of the server's log, kept when something failed
     stored_subscribers: set[str] = field(default_factory=set)
     ingest: dict[str, Any] = field(default_factory=dict)
 
@@ -119,7 +132,7 @@ async def _writer(
 ) -> None:
     chooser = random.Random(1000 + number)
     pool = catalog["ids"][:VOTE_POOL]
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base, limits=limits(1), timeout=60) as client:
         json_accept = {"Accept": "application/json"}
         first = await client.get("/api/session")
         signed = await client.post(
@@ -193,8 +206,7 @@ async def _writer(
 
 async def drive_static(base: str, run: Run, clients: int, seconds: float) -> None:
     deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base, limits=limits(clients), timeout=60) as client:
 
         async def loop() -> None:
             while time.perf_counter() < deadline:
@@ -214,8 +226,7 @@ async def drive_mixed(
     state: dict[tuple[int, str], bool],
 ) -> None:
     deadline = time.perf_counter() + run.seconds
-    limits = httpx.Limits(max_connections=readers, max_keepalive_connections=readers)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base, limits=limits(readers), timeout=60) as client:
         await asyncio.gather(
             *(_reader(client, run, catalog, deadline, seed) for seed in range(readers)),
             *(_writer(base, run, catalog, deadline, n, state) for n in range(writers)),

@@ -53,6 +53,7 @@ def test_readers_and_writers_at_once_lose_and_double_nothing(
     assert (run.lost_votes, run.doubled_votes) == (0, 0)
     assert run.stored_votes == {key: n for key, n in run.expected_votes.items() if n}
     assert run.lost_saves == 0 and run.lost_subscribers == 0
+    assert run.worker_restarts == 0
     if ingesting:
         assert run.ingest["exit"] == 0, run.ingest["output"]
         assert run.ingest["papers"] == catalog["count"] + 200
