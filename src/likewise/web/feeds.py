@@ -15,10 +15,11 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from likewise.library_parts.site import Card, SiteError
+from likewise.web.params import IsoDay
 from likewise.web.templating import current_user, library_of
 from likewise.web.texmath import strip_tex
-from likewise.web.views_lists import IsoDay, search_params
 from likewise.web.views_lists import search as search_view
+from likewise.web.views_lists import search_params
 
 router = APIRouter(tags=["feeds"])
 ATOM = "http://www.w3.org/2005/Atom"

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from pydantic import BeforeValidator
 
 from likewise.library_parts.site import PER_PAGE, Card, Listing, SiteError
 from likewise.models import Paper, SearchFilters
+from likewise.web.params import IsoDay
 from likewise.web.templating import current_user, library_of
 from likewise.web.twins import twin
 
@@ -21,18 +20,6 @@ MAX_SEARCH_RESULTS = 300
 SearchPage = Annotated[
     int, Query(ge=1, le=MAX_SEARCH_RESULTS // PER_PAGE, description="1-based page number")
 ]
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _iso_day(value: object) -> object:
-    # Pydantic alone also reads a number as a Unix time (?day=0 is 1970-01-01), which the
-    # published schema (format: date) does not allow.
-    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
-        raise ValueError("expected a day as YYYY-MM-DD")
-    return value
-
-
-IsoDay = Annotated[date, BeforeValidator(_iso_day)]
 
 
 def _user_id(request: Request) -> int | None:
