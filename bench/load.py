@@ -144,6 +144,7 @@ def load_run(
     writers: int,
     workers: int = 2,
     ingest: Path | None = None,
+    min_actions: int = 0,
 ) -> Run:
     """One run against a fresh server over the prepared catalog; checks what was stored."""
     from likewise.library import Library
@@ -166,7 +167,7 @@ def load_run(
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
             )
-        asyncio.run(drive_mixed(base, run, catalog, readers, writers, state))
+        asyncio.run(drive_mixed(base, run, catalog, readers, writers, state, min_actions))
         if ingester is not None:
             output, _ = ingester.communicate(timeout=600)
             run.ingest = {"exit": ingester.returncode, "output": output.decode()[-400:]}

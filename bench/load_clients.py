@@ -122,86 +122,91 @@ async def _reader(
             run.errors.append(f"GET {url}: {response.status_code} {response.text[:120]}")
 
 
+async def _sign_up(client: httpx.AsyncClient, run: Run, number: int) -> dict[str, str] | None:
+    """A new account for writer `number`; the headers its requests carry (None: refused)."""
+    json_accept = {"Accept": "application/json"}
+    first = await client.get("/api/session")
+    signed = await client.post(
+        "/signup",
+        data={
+            "username": f"w{run.tag}{number}",
+            "password": "a long load password",
+            "csrf_token": first.json()["csrf_token"],
+        },
+        headers=json_accept,
+    )
+    if signed.status_code != 201:
+        run.errors.append(f"signup w{run.tag}{number}: {signed.status_code} {signed.text[:120]}")
+        return None
+    return {**json_accept, "X-CSRF-Token": signed.json()["csrf_token"]}
+
+
 async def _writer(
-    base: str,
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
     run: Run,
     catalog: dict[str, Any],
     deadline: float,
     number: int,
     state: dict[tuple[int, str], bool],
+    min_actions: int,
 ) -> None:
     chooser = random.Random(1000 + number)
     pool = catalog["ids"][:VOTE_POOL]
-    async with httpx.AsyncClient(base_url=base, limits=limits(1), timeout=60) as client:
-        json_accept = {"Accept": "application/json"}
-        first = await client.get("/api/session")
-        signed = await client.post(
-            "/signup",
-            data={
-                "username": f"w{run.tag}{number}",
-                "password": "a long load password",
-                "csrf_token": first.json()["csrf_token"],
-            },
-            headers=json_accept,
-        )
-        if signed.status_code != 201:
-            run.errors.append(
-                f"signup w{run.tag}{number}: {signed.status_code} {signed.text[:120]}"
+    sent = actions = 0
+    # A few actions even past the deadline, so that a starved machine still checks some.
+    while time.perf_counter() < deadline or actions < min_actions:
+        actions += 1
+        arxiv_id = chooser.choice(pool)
+        action = chooser.randrange(10)
+        if action < 6:  # vote or withdraw (sometimes twice in a row: idempotent)
+            up = chooser.random() < 0.6
+            for _ in range(2 if chooser.random() < 0.2 else 1):
+                method = "POST" if up else "DELETE"
+                url = f"/api/papers/{arxiv_id}/vote"
+                response = await _timed(client, run, run.writers, method, url, headers=headers)
+                run.votes_sent += 1
+                if response is None:
+                    state.pop((number, arxiv_id), None)  # unknown outcome: excluded below
+                elif response.status_code == 200:
+                    state[(number, arxiv_id)] = up
+                else:
+                    run.errors.append(f"{method} {url}: {response.status_code}")
+        elif action < 9:
+            url = f"/api/papers/{arxiv_id}/save"
+            response = await _timed(
+                client,
+                run,
+                run.writers,
+                "POST",
+                url,
+                headers=headers,
+                data={"new_name": f"load {number}"},
             )
-            return
-        headers = {**json_accept, "X-CSRF-Token": signed.json()["csrf_token"]}
-        sent = 0
-        while time.perf_counter() < deadline:
-            arxiv_id = chooser.choice(pool)
-            action = chooser.randrange(10)
-            if action < 6:  # vote or withdraw (sometimes twice in a row: idempotent)
-                up = chooser.random() < 0.6
-                for _ in range(2 if chooser.random() < 0.2 else 1):
-                    method = "POST" if up else "DELETE"
-                    url = f"/api/papers/{arxiv_id}/vote"
-                    response = await _timed(client, run, run.writers, method, url, headers=headers)
-                    run.votes_sent += 1
-                    if response is None:
-                        state.pop((number, arxiv_id), None)  # unknown outcome: excluded below
-                    elif response.status_code == 200:
-                        state[(number, arxiv_id)] = up
-                    else:
-                        run.errors.append(f"{method} {url}: {response.status_code}")
-            elif action < 9:
-                url = f"/api/papers/{arxiv_id}/save"
-                response = await _timed(
-                    client,
-                    run,
-                    run.writers,
-                    "POST",
-                    url,
-                    headers=headers,
-                    data={"new_name": f"load {number}"},
-                )
-                run.saves_sent += 1
-                if response is not None and response.status_code == 200:
-                    collection = response.json()["collection"]["id"]
-                    run.saved.setdefault(collection, set()).add(arxiv_id)
-                elif response is not None:
-                    run.errors.append(f"POST {url}: {response.status_code} {response.text[:120]}")
-            else:
-                sent += 1
-                email = f"w{run.tag}{number}.{sent}@example.org"
-                response = await _timed(
-                    client,
-                    run,
-                    run.writers,
-                    "POST",
-                    "/subscribe",
-                    headers=headers,
-                    data={"email": email},
-                )
-                if response is not None and response.status_code == 200:
-                    run.subscribed.add(email)
-                elif response is not None and response.status_code == 429:
-                    run.subscribe_limited += 1  # the subscribe rate limit at work, as designed
-                elif response is not None:
-                    run.errors.append(f"POST /subscribe: {response.status_code}")
+            run.saves_sent += 1
+            if response is not None and response.status_code == 200:
+                collection = response.json()["collection"]["id"]
+                run.saved.setdefault(collection, set()).add(arxiv_id)
+            elif response is not None:
+                run.errors.append(f"POST {url}: {response.status_code} {response.text[:120]}")
+        else:
+            sent += 1
+            email = f"w{run.tag}{number}.{sent}@example.org"
+            response = await _timed(
+                client,
+                run,
+                run.writers,
+                "POST",
+                "/subscribe",
+                headers=headers,
+                data={"email": email},
+            )
+            if response is not None and response.status_code == 200:
+                run.subscribed.add(email)
+            elif response is not None and response.status_code == 429:
+                run.subscribe_limited += 1  # the subscribe rate limit at work, as designed
+            elif response is not None:
+                run.errors.append(f"POST /subscribe: {response.status_code}")
 
 
 async def drive_static(base: str, run: Run, clients: int, seconds: float) -> None:
@@ -224,10 +229,24 @@ async def drive_mixed(
     readers: int,
     writers: int,
     state: dict[tuple[int, str], bool],
+    min_actions: int = 0,
 ) -> None:
-    deadline = time.perf_counter() + run.seconds
-    async with httpx.AsyncClient(base_url=base, limits=limits(readers), timeout=60) as client:
-        await asyncio.gather(
-            *(_reader(client, run, catalog, deadline, seed) for seed in range(readers)),
-            *(_writer(base, run, catalog, deadline, n, state) for n in range(writers)),
-        )
+    """Writers sign up first (argon2 is slow on purpose), then the clock starts for all."""
+    accounts = [
+        httpx.AsyncClient(base_url=base, limits=limits(1), timeout=60) for _ in range(writers)
+    ]
+    try:
+        signed = await asyncio.gather(*(_sign_up(c, run, n) for n, c in enumerate(accounts)))
+        deadline = time.perf_counter() + run.seconds
+        async with httpx.AsyncClient(base_url=base, limits=limits(readers), timeout=60) as client:
+            await asyncio.gather(
+                *(_reader(client, run, catalog, deadline, seed) for seed in range(readers)),
+                *(
+                    _writer(account, headers, run, catalog, deadline, n, state, min_actions)
+                    for n, (account, headers) in enumerate(zip(accounts, signed, strict=True))
+                    if headers is not None
+                ),
+            )
+    finally:
+        for account in accounts:
+            await account.aclose()

@@ -44,7 +44,14 @@ def test_readers_and_writers_at_once_lose_and_double_nothing(
     catalog = load.prepare(home, database_url, PAPERS)
     during = load.write_slice(tmp_path / "during.jsonl", PAPERS, 200) if ingesting else None
     run = load.load_run(
-        home, database_url, catalog, seconds=SECONDS, readers=12, writers=4, ingest=during
+        home,
+        database_url,
+        catalog,
+        seconds=SECONDS,
+        readers=12,
+        writers=4,
+        ingest=during,
+        min_actions=8,  # however slow the machine, each writer acts a few times
     )
     print(load.report(f"short load ({'while ingesting' if ingesting else 'plain'})", run))
     assert run.readers and run.writers and run.votes_sent > 0
