@@ -26,6 +26,7 @@ from likewise.library import Library
 from likewise.secret_key import load_secret_key
 from likewise.settings import Settings
 from likewise.web import feeds, subscriptions, views_accounts, views_lists, views_papers
+from likewise.web.openapi_doc import documented_openapi
 from likewise.web.security import (
     GuardMiddleware,
     SessionCodec,
@@ -164,6 +165,7 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.openapi = documented_openapi(app)  # type: ignore[method-assign]
     if library is not None:
         app.state.library = library  # usable before start-up (tests without lifespan)
     app.state.settings = settings

@@ -6,7 +6,7 @@ Links are absolute: from the `base_url` setting, else from the address the reque
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from typing import Annotated
 from urllib.parse import quote
 from xml.etree.ElementTree import Element, SubElement, tostring
@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from likewise.library_parts.site import Card, SiteError
+from likewise.web.params import IsoDay
 from likewise.web.templating import current_user, library_of
 from likewise.web.texmath import strip_tex
 from likewise.web.views_lists import CrossLists, DailyCategory, daily_params, search_params
@@ -97,7 +98,7 @@ def _user_id(request: Request) -> int | None:
 @router.get("/feeds/daily.atom", summary="Atom feed of the daily papers")
 def daily_feed(
     request: Request,
-    day: Annotated[date | None, Query(description="default the newest day")] = None,
+    day: Annotated[IsoDay | None, Query(description="default the newest day")] = None,
     category: DailyCategory = "",
     cross: CrossLists = "show",
 ) -> Response:
@@ -151,8 +152,8 @@ def category_feed(request: Request, category: Annotated[str, Path(max_length=40)
 def search_feed(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=2000)],
-    since: Annotated[date | None, Query()] = None,
-    until: Annotated[date | None, Query()] = None,
+    since: Annotated[IsoDay | None, Query()] = None,
+    until: Annotated[IsoDay | None, Query()] = None,
     category: Annotated[str, Query(max_length=40)] = "",
     author: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:

@@ -17,6 +17,10 @@ from fastapi import FastAPI
 from likewise.settings import Settings
 
 SETTINGS_VARIABLE = "LIKEWISE_SERVE_SETTINGS_JSON"
+# uvicorn kills and replaces a worker that misses its health-check ping for this long. Its
+# default (5 s) killed workers that were merely starved of CPU on a busy host, or still
+# importing at start-up, dropping their requests (bench/load.py, tests/web/test_load.py).
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def settings_to_json(settings: Settings) -> str:
@@ -75,5 +79,6 @@ def serve(
         port=port if port is not None else settings.port,
         workers=max(1, workers if workers is not None else settings.workers),
         proxy_headers=False,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         log_level="info",
     )

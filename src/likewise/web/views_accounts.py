@@ -37,8 +37,8 @@ def signup_page(request: Request, next: str = "/") -> Response:
 @router.post("/signup", summary="Create an account (form fields)", tags=["accounts"])
 def signup(
     request: Request,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=256)],
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(min_length=1, max_length=256)],
     email: Annotated[str, Form(max_length=320)] = "",
     next: Next = "/",
 ) -> Response:
@@ -70,8 +70,8 @@ def signin_page(request: Request, next: str = "/") -> Response:
 @router.post("/signin", summary="Sign in (form fields)", tags=["accounts"])
 def signin(
     request: Request,
-    username: Annotated[str, Form(max_length=64)],
-    password: Annotated[str, Form(max_length=256)],
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(min_length=1, max_length=256)],
     next: Next = "/",
 ) -> Response:
     """Sets the session cookie. Repeated failures lock the name out for a while (429)."""

@@ -10,12 +10,16 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from likewise.library_parts.site import PER_PAGE, Card, Listing, SiteError
 from likewise.models import Paper, SearchFilters
+from likewise.web.params import IsoDay
 from likewise.web.templating import current_user, library_of
 from likewise.web.twins import twin
 
 router = APIRouter()
 PageNumber = Annotated[int, Query(ge=1, le=10_000, description="1-based page number")]
 MAX_SEARCH_RESULTS = 300
+SearchPage = Annotated[
+    int, Query(ge=1, le=MAX_SEARCH_RESULTS // PER_PAGE, description="1-based page number")
+]
 
 
 def _user_id(request: Request) -> int | None:
@@ -45,7 +49,7 @@ def daily_params(day: date | None, span: str, category: str, cross: str) -> str:
 @twin(router, "/", "/api/daily", "daily.html", summary="Daily papers")
 def daily(
     request: Request,
-    day: Annotated[date | None, Query(description="YYYY-MM-DD; default the newest day")] = None,
+    day: Annotated[IsoDay | None, Query(description="YYYY-MM-DD; default the newest day")] = None,
     span: Annotated[Literal["day", "week", "month"], Query()] = "day",
     page: PageNumber = 1,
     category: DailyCategory = "",
@@ -109,16 +113,16 @@ def trending(
 def search(
     request: Request,
     q: Annotated[str, Query(max_length=2000, description="question, keywords or abstract")] = "",
-    since: Annotated[date | None, Query(description="announced on or after")] = None,
-    until: Annotated[date | None, Query(description="announced on or before")] = None,
+    since: Annotated[IsoDay | None, Query(description="announced on or after")] = None,
+    until: Annotated[IsoDay | None, Query(description="announced on or before")] = None,
     category: Annotated[str, Query(max_length=40, description="e.g. cs.CL")] = "",
     author: Annotated[str, Query(max_length=200)] = "",
-    page: PageNumber = 1,
+    page: SearchPage = 1,
 ) -> dict[str, Any]:
     """Hybrid search; scores are calibrated relevance probabilities, and nothing under the
     cut-off is shown ("no good matches")."""
     if since and until and since > until:
-        raise HTTPException(422, "'since' must not be after 'until'")
+        raise HTTPException(400, "'since' must not be after 'until'")
     query = q.strip()
     context: dict[str, Any] = {
         "query": query,

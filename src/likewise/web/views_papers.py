@@ -286,7 +286,9 @@ def submit_form(request: Request, paper: Annotated[str, Form(max_length=300)] = 
 
 
 @router.post("/api/submit", summary="Submit a paper by arXiv id or URL", tags=["api"])
-def submit_api(request: Request, paper: Annotated[str, Form(max_length=300)]) -> JSONResponse:
+def submit_api(
+    request: Request, paper: Annotated[str, Form(min_length=1, max_length=300)]
+) -> JSONResponse:
     """Fetch the paper from the arXiv API and add it (a stored paper is not fetched again)."""
     _require_api_user(request)
     arxiv_id, created = _submit(request, paper)
