@@ -87,7 +87,8 @@ class Zygote:
         if not answer:
             raise RuntimeError("the crash zygote ended")
         reply = json.loads(answer)
-        text = output.read_text(encoding="utf-8", errors="replace")
+        # A child killed before it opened its output file left none.
+        text = output.read_text("utf-8", errors="replace") if output.is_file() else ""
         output.unlink(missing_ok=True)
         return Run(int(reply["code"]), float(reply["seconds"]), text)
 
