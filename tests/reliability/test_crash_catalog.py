@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ POINTS = 20
 SEED = 16
 PAPERS = 600  # 20 commits of 30 papers
 BATCH = 30
+FEW = 150  # migrate-store is slower per paper (PostgreSQL inserts and the pgvector graph)
 DAILY = "arxiv-daily-cs/papers.jsonl.gz"
 
 
@@ -54,6 +55,21 @@ def zygote(crash_folder: Path) -> Iterator[Zygote]:
 @pytest.fixture(scope="module")
 def papers_file(shared_data: Path, crash_folder: Path) -> Path:
     return write_slice(shared_data / DAILY, crash_folder / "papers.jsonl", 0, PAPERS)
+
+
+def database_maker(server: Any) -> Callable[[], str]:
+    """New empty databases on the test server, as URLs."""
+    from sqlalchemy.engine import make_url
+
+    numbers = itertools.count(1)
+
+    def new_database() -> str:
+        name = f"likewise_crash_{os.getpid()}_{next(numbers)}"
+        server.psql(f"CREATE DATABASE {name};")
+        url = make_url(server.get_uri()).set(drivername="postgresql+psycopg", database=name)
+        return url.render_as_string(hide_password=False)
+
+    return new_database
 
 
 def ingested_home(zygote: Zygote, folder: Path, papers: Path, *, embed: bool = False) -> Path:
@@ -109,30 +125,19 @@ def test_killing_likewise_embed_anywhere_loses_nothing(
 @pytest.mark.slow
 def test_killing_migrate_store_anywhere_leaves_postgres_empty_or_complete(
     zygote: Zygote,
-    papers_file: Path,
     crash_folder: Path,
+    papers_file: Path,
     postgres_server: Any,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from sqlalchemy.engine import make_url
-
-    source = ingested_home(zygote, crash_folder / "migrate-source", papers_file, embed=True)
+    papers = write_slice(crash_folder / "papers.jsonl", crash_folder / "few.jsonl", 0, FEW)
+    source = ingested_home(zygote, crash_folder / "migrate-source", papers, embed=True)
     with Library.open(Settings(home=source, embedder="fake")) as library:
         library.store.refresh_search_index()  # the copy would derive it, once, on the source
-    numbers = itertools.count(1)
-
-    def new_database() -> str:
-        name = f"likewise_crash_{os.getpid()}_{next(numbers)}"
-        postgres_server.psql(f"CREATE DATABASE {name};")
-        url = make_url(postgres_server.get_uri()).set(
-            drivername="postgresql+psycopg", database=name
-        )
-        return url.render_as_string(hide_password=False)
-
     report = run_kills(
         zygote,
-        f"migrate-store SQLite -> PostgreSQL ({PAPERS} papers with vectors)",
-        migrate_scenario(source, new_database),
+        f"migrate-store SQLite -> PostgreSQL ({FEW} papers with vectors)",
+        migrate_scenario(source, database_maker(postgres_server)),
         crash_folder / "migrate",
         points=POINTS,
         seed=SEED,
@@ -204,3 +209,30 @@ def test_a_rerun_publishes_the_lexical_index_that_a_killed_ingest_left_unpublish
         keys, fingerprints = library.store.paper_text_fingerprints()
     assert len(keys) == 300
     assert opened[0].differences(keys, fingerprints, complete=True) == ([], [])
+
+
+def test_rerunning_migrate_store_after_a_kill_past_its_commit_verifies_the_copy(
+    tmp_path: Path,
+    shared_data: Path,
+    postgres_server: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    papers = write_slice(shared_data / DAILY, tmp_path / "papers.jsonl", 0, 40)
+    home = tmp_path / "home"
+    for key, value in home_env(home).items():
+        monkeypatch.setenv(key, value)
+    assert main(["ingest", "file", str(papers)]) == 0
+    target = database_maker(postgres_server)()
+    assert main(["migrate-store", "--to", target]) == 0
+    capsys.readouterr()
+    # What a run killed after its commit leaves: the rerun verifies instead of refusing.
+    assert main(["migrate-store", "--to", target]) == 0
+    assert "by an earlier run; every table verified again" in capsys.readouterr().out
+    # A target that holds anything else is still refused.
+    more = write_slice(shared_data / DAILY, tmp_path / "more.jsonl", 40, 1)
+    assert main(["ingest", "file", str(more)]) == 0
+    with pytest.raises(SystemExit) as refused:
+        main(["migrate-store", "--to", target])
+    assert refused.value.code == 2
+    assert "already holds" in capsys.readouterr().err
