@@ -45,6 +45,8 @@ class Run:
         chosen = chosen or (lines[-1] if lines else "")
         if "read " in chosen:  # "jsonl:/long/path: read 600, inserted ...": the counts
             chosen = chosen[chosen.index("read ") :]
+        if chosen.startswith("copied to") and ";" in chosen:  # the URL says nothing here
+            chosen = "copied" + chosen[chosen.index(";") :]
         return f"exit {self.code}: {chosen[:70]}"
 
 

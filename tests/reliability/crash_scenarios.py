@@ -154,8 +154,15 @@ def _vector_stamp(home: Path) -> str:
 
 # -- (c) migrate-store to PostgreSQL -------------------------------------------------------------
 def migrate_scenario(source_home: Path, new_database: Callable[[], str]) -> Begin:
-    """`source_home` holds an ingested, embedded and searched SQLite catalog; each start gets
-    a new empty PostgreSQL database from `new_database`."""
+    """`source_home` holds an ingested and embedded SQLite catalog; each start gets a new
+    empty PostgreSQL database from `new_database`."""
+    from likewise.library import Library
+    from likewise.settings import Settings
+
+    with Library.open(Settings(home=source_home, embedder="fake")) as library:
+        # The copy derives the full-text rows on its source first: do it once, now, so
+        # that every run copies the same source.
+        library.store.refresh_search_index()
     source_url = f"sqlite:///{source_home / 'likewise.db'}"
     expected = _digest(source_home)
     probes = probes_of(source_home)
