@@ -38,6 +38,7 @@ PAPERS = 400  # 20 commits of 20 papers
 BATCH = 20
 FEW = 100  # migrate-store is slower per paper (PostgreSQL inserts and the pgvector graph)
 DAILY = "arxiv-daily-cs/papers.jsonl.gz"
+_DATABASE_NUMBERS = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +62,8 @@ def database_maker(server: Any) -> Callable[[], str]:
     """New empty databases on the test server, as URLs."""
     from sqlalchemy.engine import make_url
 
-    numbers = itertools.count(1)
-
     def new_database() -> str:
-        name = f"likewise_crash_{os.getpid()}_{next(numbers)}"
+        name = f"likewise_crash_{os.getpid()}_{next(_DATABASE_NUMBERS)}"
         server.psql(f"CREATE DATABASE {name};")
         url = make_url(server.get_uri()).set(drivername="postgresql+psycopg", database=name)
         return url.render_as_string(hide_password=False)
