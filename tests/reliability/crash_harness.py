@@ -344,12 +344,21 @@ def probes_of(home: Path, count: int = 3) -> list[tuple[str, str]]:
     return [(str(row[0]), str(row[1])) for row in rows[::step][:count]]
 
 
+LEFTOVERS = ("lexical/.writing-*", "lexical.stamp.json*.tmp", "index-*.tmp")
+
+
+def leftovers(home: Path) -> list[str]:
+    """Temporary files and folders that killed writers left and no rerun removed."""
+    found = [path for pattern in LEFTOVERS for path in home.glob(pattern)]
+    return [f"{len(found)} leftover temporaries ({found[0].name[:24]}...)"] if found else []
+
+
 def check_home(home: Path, reference: dict[str, Any] | None, probes: Any) -> list[str]:
     """Every check on a SQLite home after the rerun; `reference` is the clean run's digest."""
     from likewise.library import Library
     from likewise.settings import Settings
 
-    problems = sqlite_problems(home)
+    problems = sqlite_problems(home) + leftovers(home)
     settings = Settings(home=home, embedder="fake", ann_threshold=_ann_threshold(home))
     with Library.open(settings) as library:
         problems += lexical_problems(home, library.store.paper_text_fingerprints())
