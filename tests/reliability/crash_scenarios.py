@@ -65,24 +65,29 @@ def run_kills(
     clean.check(None)  # searches once, as every checked run does, so the digests compare
     reference = clean.digest()
     report = ScenarioReport(name, run.seconds)
-    moments = kill_moments(seed, points, run.seconds)
-    extra = kill_moments(seed + 1, points, run.seconds * 0.9)
+    # Moments are fractions of how long a run from the starting point takes; the estimate
+    # follows the latest run that finished before its kill (load on a shared machine varies).
+    fractions = [moment / run.seconds for moment in kill_moments(seed, points, run.seconds)]
+    estimate = run.seconds
+    retries = points
     number = 0
-    while moments and report.kills < points:
+    while fractions:
         number += 1
-        moment = moments.pop(0)
+        fraction = fractions[0]
         start = begin(base / f"point-{number:03d}")
-        killed = zygote.run(start.argv, start.env, kill_after=moment, **options)
+        killed = zygote.run(start.argv, start.env, kill_after=fraction * estimate, **options)
         state = start.state() if killed.killed else "finished before the kill"
         if not killed.killed and killed.code != 0:
             state = f"failed by itself: {killed.summary()}"
         rerun = zygote.run(start.argv, start.env, **options)
-        row = KillRow(number, moment, state, rerun.summary())
+        row = KillRow(number, fraction * estimate, state, rerun.summary())
         row.problems = _rerun_problems(rerun) + start.check(reference)
         report.rows.append(row)
         remove(start.folder)
-        if not moments and report.kills < points and extra:
-            moments.append(extra.pop(0))  # some runs ended before their kill: kill again
+        if killed.killed or retries == 0:
+            fractions.pop(0)
+        else:  # ended before its kill: the same fraction again, of the time it took
+            estimate, retries = killed.seconds, retries - 1
     remove(clean.folder)
     return report
 
