@@ -18,7 +18,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -400,13 +400,6 @@ def copy_home(source: Path, target: Path) -> Path:
         shutil.rmtree(target)
     shutil.copytree(source, target)
     return target
-
-
-def folders(base: Path) -> Iterator[Path]:
-    for number in itertools.count(1):
-        folder = base / f"point-{number:03d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        yield folder
 
 
 def remove(path: Path) -> None:
