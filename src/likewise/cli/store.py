@@ -80,6 +80,7 @@ def migrate_store(arguments: argparse.Namespace) -> int:
                 },
                 "skipped": report.skipped,
                 "vectors_indexed": report.vector_models,
+                "already_copied": report.already_copied,
             }
         )
     else:
@@ -88,7 +89,10 @@ def migrate_store(arguments: argparse.Namespace) -> int:
 
 
 def _print_report(report: CopyReport, target: str) -> None:
-    print(f"copied to {target}; every table verified (row count and checksum):")
+    if report.already_copied:
+        print(f"copied to {target} by an earlier run; every table verified again:")
+    else:
+        print(f"copied to {target}; every table verified (row count and checksum):")
     for table in report.tables:
         print(f"  {table.name:24} {table.rows:>10,} rows  checksum {table.checksum}")
     for model, count in report.vector_models.items():

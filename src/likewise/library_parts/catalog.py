@@ -25,6 +25,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from likewise.index.pending import PendingNotes
 from likewise.ingest.base import Batch, IngestError, Source, total_of
 from likewise.ingest.factory import open_file_source, recent_network_sources
 from likewise.ingest.http import PoliteClient
@@ -95,6 +96,10 @@ class CatalogOps(LibraryBase):
         # Provided by LexicalOps in the assembled Library.
         def update_lexical_index(self) -> int: ...
 
+        def lexical_notes(self) -> PendingNotes: ...
+
+        def lexical_index_pending(self) -> bool: ...
+
     def ingest(
         self, source: Source, *, progress: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> IngestSummary:
@@ -102,25 +107,32 @@ class CatalogOps(LibraryBase):
 
         A fatal source problem (unreachable host, unreadable file) ends the run with
         ``summary.error`` set; batches committed before it stay, and no sync is recorded.
-        Whenever papers were stored (even before a failure), the published lexical index is
-        brought up to date afterwards.
+        Whenever papers were stored (even before a failure), or an earlier run stored papers
+        and was killed before publishing them, the published lexical index is brought up to
+        date afterwards.
         """
         summary = IngestSummary(source=source.name)
+        notes = self.lexical_notes()
         try:
-            return self._ingest_batches(source, summary, progress, batch_size)
+            return self._ingest_batches(source, summary, progress, batch_size, notes)
         finally:
             # Also after a failure: the batches committed before it are searchable too.
-            if summary.inserted or summary.updated:
+            if summary.inserted or summary.updated or self.lexical_index_pending():
                 self._index_stored_text(source.name)
 
     def _ingest_batches(
-        self, source: Source, summary: IngestSummary, progress: bool, batch_size: int
+        self,
+        source: Source,
+        summary: IngestSummary,
+        progress: bool,
+        batch_size: int,
+        notes: PendingNotes,
     ) -> IngestSummary:
         checkpoint = self.store.get_checkpoint(source.name)
         with _IngestProgress(progress, source.name, total_of(source)) as bar:
             try:
                 for batch in source.batches(checkpoint, batch_size):
-                    self._store_batch(source, batch, summary)
+                    self._store_batch(source, batch, summary, notes)
                     bar.advance(batch, len(batch.papers))
             except IngestError as error:
                 summary.error = str(error)
@@ -140,7 +152,9 @@ class CatalogOps(LibraryBase):
         except Exception as error:  # stored all the same; `likewise reindex` catches up
             _log.warning("ingested %s; the lexical index is not updated: %s", source_name, error)
 
-    def _store_batch(self, source: Source, batch: Batch, summary: IngestSummary) -> None:
+    def _store_batch(
+        self, source: Source, batch: Batch, summary: IngestSummary, notes: PendingNotes
+    ) -> None:
         summary.read += len(batch.papers) + len(batch.rejected) + batch.matched
         summary.rejected.extend(batch.rejected)
         summary.notes.extend(batch.notes)
@@ -149,12 +163,19 @@ class CatalogOps(LibraryBase):
             return
         for paper in batch.papers:
             paper.source = source.name  # status counts papers per source under this name
+        if batch.papers:
+            # Before and after the commit: a kill anywhere leaves a note that the lexical
+            # index may not hold these papers, and a publish that read the catalog before
+            # this commit cannot have removed the note written after it.
+            notes.before_commit()
         counts = self.store.upsert_papers(
             batch.papers,
             source=source.name,
             announcements=batch.announcements,
             checkpoint=batch.checkpoint,
         )
+        if batch.papers:
+            notes.after_commit(changed=bool(counts.inserted or counts.updated))
         summary.inserted += counts.inserted
         summary.updated += counts.updated
         summary.unchanged += counts.unchanged

@@ -6,7 +6,9 @@ a shared file lock) when its stamp changes, trust it, and add papers stored sinc
 the newest indexed one) to a delta in this process's memory. Building, folding in changed and
 deleted papers, compacting and publishing happen in `update_lexical_index` (after every
 ingest) and `rebuild_lexical_index` (`likewise reindex`), under the exclusive lock. Until an
-index is published, the store's full-text search (same BM25 scores) answers.
+index is published, the store's full-text search (same BM25 scores) answers. An ingest leaves
+a note (index/pending.py) before and after each batch it stores, and a publish removes the
+notes it has covered, so a run killed before publishing is caught up by the next ingest.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from likewise.index.inverted import InvertedIndex
 from likewise.index.inverted_files import load_index, read_stamp, save_index, stamp_path
+from likewise.index.pending import PendingNotes
 from likewise.index.persisted import stamp_identity
 from likewise.index.segments import PaperText
 from likewise.index.tokens import shared_tokeniser
@@ -30,6 +34,7 @@ from likewise.store.base import StoredText
 _CACHE_KEY = "lexical.index"
 _LOCK_KEY = "lexical.lock"
 _LOCK_FILE = "lexical.lock"
+_PENDING_FOLDER = "lexical.pending"
 _log = logging.getLogger(__name__)
 
 StampIdentity = tuple[int, int, int] | None
@@ -70,40 +75,61 @@ class LexicalOps(LibraryBase):
                 return None
             return self._lexical_with_new_papers(loaded)
 
+    def lexical_notes(self) -> PendingNotes:
+        """Notes that papers were stored which the published index may not hold yet."""
+        return PendingNotes(self.settings.home / _PENDING_FOLDER)
+
+    def lexical_index_pending(self) -> bool:
+        """Whether papers were stored since the last publish covered them (say, an ingest
+        killed between its last batch and its publish)."""
+        return self.lexical_notes().any()
+
     def update_lexical_index(self) -> int:
         """Bring the published index in step with the catalog (new, changed and deleted
         papers; built when there is none) and publish it; returns how many papers were
         (re)indexed or dropped."""
         home = self.settings.home
         with self._lexical_lock(), self._lexical_file_lock(exclusive=True):
-            identity = stamp_identity(stamp_path(home))
-            loaded = self._cache.get(_CACHE_KEY)
-            index: InvertedIndex | None = None
-            if isinstance(loaded, _Loaded) and loaded.stamp_identity == identity:
-                index = loaded.published
-            else:
-                opened = load_index(home) if identity is not None else None
-                index = opened[0] if opened is not None else None
-            if index is None:  # none published, or unreadable: build it
-                index = self._lexical_built()
-                self._lexical_publish(index, identity)
-                return len(index)
-            keys, fingerprints = self.store.paper_text_fingerprints()
-            changed, removed = index.differences(keys, fingerprints, complete=True)
-            if changed or removed:
-                texts = _paper_texts(self.store.paper_texts(changed))
-                index = index.updated(texts, removed, shared_tokeniser())
-                self._lexical_publish(index, identity)
-            else:
-                self._cache[_CACHE_KEY] = _Loaded(index, identity)
-            return len(changed) + len(removed)
+            # Taken before the catalog is read: notes left after this are for a later publish.
+            covered = self.lexical_notes().present()
+            count, published = self._lexical_update(home)
+            if published:
+                self.lexical_notes().remove(covered)
+            return count
+
+    def _lexical_update(self, home: Path) -> tuple[int, bool]:
+        """The work of update_lexical_index, under its locks; also whether the published
+        index now holds the catalog as read."""
+        identity = stamp_identity(stamp_path(home))
+        loaded = self._cache.get(_CACHE_KEY)
+        index: InvertedIndex | None = None
+        if isinstance(loaded, _Loaded) and loaded.stamp_identity == identity:
+            index = loaded.published
+        else:
+            opened = load_index(home) if identity is not None else None
+            index = opened[0] if opened is not None else None
+        if index is None:  # none published, or unreadable: build it
+            index = self._lexical_built()
+            return len(index), self._lexical_publish(index, identity)
+        keys, fingerprints = self.store.paper_text_fingerprints()
+        changed, removed = index.differences(keys, fingerprints, complete=True)
+        published = True
+        if changed or removed:
+            texts = _paper_texts(self.store.paper_texts(changed))
+            index = index.updated(texts, removed, shared_tokeniser())
+            published = self._lexical_publish(index, identity)
+        else:
+            self._cache[_CACHE_KEY] = _Loaded(index, identity)
+        return len(changed) + len(removed), published
 
     def rebuild_lexical_index(self) -> int:
         """Build the index from scratch from the catalog (`likewise reindex`); its size."""
         with self._lexical_lock(), self._lexical_file_lock(exclusive=True):
+            covered = self.lexical_notes().present()
             identity = stamp_identity(stamp_path(self.settings.home))
             index = self._lexical_built()
-            self._lexical_publish(index, identity)
+            if self._lexical_publish(index, identity):
+                self.lexical_notes().remove(covered)
             return len(index)
 
     # -- internals ----------------------------------------------------------------------------
@@ -135,18 +161,21 @@ class LexicalOps(LibraryBase):
     def _lexical_built(self) -> InvertedIndex:
         return InvertedIndex.built(_paper_texts(self.store.paper_texts()), shared_tokeniser())
 
-    def _lexical_publish(self, index: InvertedIndex, loaded_identity: StampIdentity) -> None:
-        """Save and publish (under the exclusive file lock). Where the home is read-only the
-        index serves this process from memory, tied to the stamp it was made from, so that
-        searches do not try again until another process publishes."""
+    def _lexical_publish(self, index: InvertedIndex, loaded_identity: StampIdentity) -> bool:
+        """Save and publish (under the exclusive file lock); whether it was saved. Where the
+        home is read-only the index serves this process from memory, tied to the stamp it
+        was made from, so that searches do not try again until another process publishes."""
         home = self.settings.home
+        saved = True
         try:
             save_index(home, index, read_stamp(home))
             identity = stamp_identity(stamp_path(home))
         except OSError as error:
             _log.warning("could not save the lexical index in %s: %s", home, error)
             identity = loaded_identity
+            saved = False
         self._cache[_CACHE_KEY] = _Loaded(index, identity)
+        return saved
 
     def _lexical_lock(self) -> threading.RLock:
         lock = self._cache.get(_LOCK_KEY)
