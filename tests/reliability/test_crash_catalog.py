@@ -233,3 +233,21 @@ def test_rerunning_migrate_store_after_a_kill_past_its_commit_verifies_the_copy(
         main(["migrate-store", "--to", target])
     assert refused.value.code == 2
     assert "already holds" in capsys.readouterr().err
+
+
+def test_a_publish_removes_the_half_written_segment_of_a_writer_killed_while_saving(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    papers = write_slice(shared_data / DAILY, tmp_path / "papers.jsonl", 0, 50)
+    more = write_slice(shared_data / DAILY, tmp_path / "more.jsonl", 50, 5)
+    home = tmp_path / "home"
+    for key, value in home_env(home).items():
+        monkeypatch.setenv(key, value)
+    assert main(["ingest", "file", str(papers)]) == 0
+    # What a kill in the middle of writing a segment leaves behind.
+    half_written = home / "lexical" / ".writing-killed"
+    half_written.mkdir()
+    (half_written / "rows.npy").write_bytes(b"\x93NUMPY")
+    assert main(["ingest", "file", str(more)]) == 0
+    assert not half_written.exists()
+    assert load_index(home) is not None

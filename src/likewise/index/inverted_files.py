@@ -58,9 +58,13 @@ def load_segment(folder: Path, *, memory_map: bool) -> Segment:
     return segment
 
 
-def save_index(home: Path, index: InvertedIndex, previous: dict[str, object] | None) -> None:
+def save_index(
+    home: Path, index: InvertedIndex, previous: dict[str, object] | None, *, locked: bool = False
+) -> None:
     """Publish `index`: write the segments it does not share with the published one, then the
-    stamp; finally drop folders no stamp names any more."""
+    stamp; finally drop folders no stamp names any more. A writer that holds the exclusive
+    lock (`locked`) knows that no other is writing, so it drops every half-written folder,
+    not only those old enough to be abandoned."""
     folder = lexical_folder(home)
     folder.mkdir(parents=True, exist_ok=True)
     main_name = _reused_main(index, previous)
@@ -79,7 +83,7 @@ def save_index(home: Path, index: InvertedIndex, previous: dict[str, object] | N
     }
     _write_json(stamp_path(home), stamp)
     index.published_main = main_name
-    abandoned_before = time.time() - ABANDONED_SECONDS
+    abandoned_before = float("inf") if locked else time.time() - ABANDONED_SECONDS
     for stale in folder.iterdir():
         if stale.name in (main_name, delta_name):
             continue

@@ -168,7 +168,7 @@ class LexicalOps(LibraryBase):
         home = self.settings.home
         saved = True
         try:
-            save_index(home, index, read_stamp(home))
+            save_index(home, index, read_stamp(home), locked=True)
             identity = stamp_identity(stamp_path(home))
         except OSError as error:
             _log.warning("could not save the lexical index in %s: %s", home, error)
