@@ -9,6 +9,7 @@ other paper is embedded, neighbours come from the words of the title (BM25) inst
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -112,11 +113,7 @@ class SimilarOps(LibraryBase):
             )
             if len(hits) == limit:
                 break
-        frequencies, documents = neighbourhood_frequencies([paper, *papers.values()])
-        for hit in hits:
-            assert hit.paper is not None
-            hit.reason = explain(paper, hit.paper, frequencies, documents)
-        return hits
+        return _with_reasons(paper, hits, papers.values())
 
     # -- internals ----------------------------------------------------------------------------
     def _lexical_neighbours(
@@ -146,11 +143,7 @@ class SimilarOps(LibraryBase):
             hits.append(Hit(arxiv_id, float(score), candidate, {"lexical": float(score)}))
             if len(hits) == limit:
                 break
-        frequencies, documents = neighbourhood_frequencies([paper, *papers.values()])
-        for hit in hits:
-            assert hit.paper is not None
-            hit.reason = explain(paper, hit.paper, frequencies, documents)
-        return hits
+        return _with_reasons(paper, hits, papers.values())
 
     def _paper_for(self, arxiv_id: str) -> Paper:
         text = arxiv_id.strip()
@@ -203,3 +196,12 @@ class SimilarOps(LibraryBase):
         )
         self._cache[_HUBNESS_CACHE] = (model_id, table)
         return table
+
+
+def _with_reasons(paper: Paper, hits: list[Hit], neighbourhood: Iterable[Paper]) -> list[Hit]:
+    """`hits`, each given its one-line reason, against term frequencies of the neighbourhood."""
+    frequencies, documents = neighbourhood_frequencies([paper, *neighbourhood])
+    for hit in hits:
+        assert hit.paper is not None
+        hit.reason = explain(paper, hit.paper, frequencies, documents)
+    return hits
