@@ -195,7 +195,7 @@ def test_a_read_only_home_answers_searches_without_reloading_each_time(
         loads.append(where)
         return real_load(where)
 
-    def refused(*arguments: Any) -> None:  # what saving meets where permissions bind
+    def refused(*arguments: Any, **options: Any) -> None:  # where permissions bind
         raise PermissionError("read-only home")
 
     monkeypatch.setattr(library_lexical, "load_index", counted_load)
@@ -252,13 +252,25 @@ def test_a_damaged_index_file_is_answered_by_the_store_and_rebuilt_by_an_update(
 def test_cleanup_removes_folders_a_crashed_writer_left_long_ago(library: Any) -> None:
     library.ingest(ListSource(make_papers(6)))
     folder = lexical_folder(library.settings.home)
-    abandoned, in_progress = folder / ".writing-abandoned", folder / ".writing-in-progress"
+    abandoned, just_killed = folder / ".writing-abandoned", folder / ".writing-just-killed"
     abandoned.mkdir()
-    in_progress.mkdir()
+    just_killed.mkdir()
     long_ago = time.time() - 2 * inverted_files.ABANDONED_SECONDS
     os.utime(abandoned, (long_ago, long_ago))
+    # The publish holds the exclusive file lock, so no other writer can be filling a
+    # half-written folder, however new: both belong to writers that died.
     library.rebuild_lexical_index()
     assert not abandoned.exists()
+    assert not just_killed.exists()
+
+
+def test_a_writer_without_the_lock_keeps_a_fresh_half_written_folder(library: Any) -> None:
+    library.ingest(ListSource(make_papers(6)))
+    home = library.settings.home
+    folder = lexical_folder(home)
+    in_progress = folder / ".writing-in-progress"
+    in_progress.mkdir()
+    inverted_files.save_index(home, library.lexical_index(), inverted_files.read_stamp(home))
     assert in_progress.exists()
 
 
