@@ -116,8 +116,8 @@ def report(calibration_file: Path | None, methods: list[str]) -> None:
 
 
 def fit(out: Path, methods: list[str]) -> None:
-    from likewise.evaluate_cutoff import JudgedSource, fit_from_sources, tune_convex_alpha
     from likewise.collections import load_scifact
+    from likewise.evaluate_cutoff import JudgedSource, fit_from_sources, tune_convex_alpha
 
     parts = _parts()
     qrels = load_scifact(DATA / "scifact", "fit").qrels
