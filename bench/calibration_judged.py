@@ -2,7 +2,7 @@
 source's fit and held-out queries once (cached), refit the Cosine Adapters on the fit parts only,
 and print a 10-bin reliability table and the ECE of every held-out part.
 
-    python bench/calibration_judged.py collect   # retrieve all sources -> ~/.cache/.../retrieved.pkl
+    python bench/calibration_judged.py collect   # retrieve every source once -> retrieved.pkl
     python bench/calibration_judged.py report [--calibration FILE]   # reliability per held-out part
     python bench/calibration_judged.py fit OUT   # fit on the fit parts, write OUT, then report
 
