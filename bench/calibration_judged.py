@@ -1,0 +1,157 @@
+"""Calibration on every judged source, the judged arXiv set included (issue 11): retrieve each
+source's fit and held-out queries once (cached), refit the Cosine Adapters on the fit parts only,
+and print a 10-bin reliability table and the ECE of every held-out part.
+
+    python bench/calibration_judged.py collect   # retrieve every source once -> retrieved.pkl
+    python bench/calibration_judged.py report [--calibration FILE]   # reliability per held-out part
+    python bench/calibration_judged.py fit OUT   # fit on the fit parts, write OUT, then report
+
+Sources: SciFact (fit/held-out claims, shared vectors), CSFCube (shared vectors), the judged
+arXiv set (queries-fit.tsv / queries-heldout.tsv over the 996-paper first-run slice; grade 1 and
+2 relevant, judged 0 non-relevant, unjudged unlabelled) and the hand-written off-topic queries
+over the same slice (every candidate non-relevant).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+JUDGED = ROOT / "tests" / "data" / "arxiv_judged"
+DATA = ROOT.parent / "shared" / "data"
+CACHE = Path.home() / ".cache" / "likewise" / "arxiv_judged"
+VECTORS = DATA / "embeddings-all-minilm-l6-v2"
+RETRIEVED = CACHE / "retrieved.pkl"
+# Loss weight per query: the 32 judged arXiv fit queries are what researchers type, so they
+# weigh as much as ~130 SciFact claims together (see docs/search.md).
+WEIGHTS = {"scifact": 1.0, "csfcube": 4.0, "arxiv-judged": 4.0, "off-topic": 2.0}
+
+
+def _read_queries(path: Path) -> dict[str, str]:
+    rows = (line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines())
+    return {row[0]: row[1].strip() for row in rows if len(row) == 2}
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def collect() -> None:
+    from likewise.collections import load_file_collection, load_scifact, read_trec_qrels
+    from likewise.embed.factory import make_embedder
+    from likewise.evaluate import MemoisingEmbedder, document_vectors, paper_id, throwaway_library
+    from likewise.evaluate_cutoff import retrieve_all, retrieve_one
+    from likewise.evaluate_cutoff_sources import (
+        OFF_TOPIC_FIT,
+        OFF_TOPIC_HELDOUT,
+        csfcube_corpus,
+        csfcube_queries,
+        off_topic_queries,
+    )
+    from likewise.settings import load_settings
+
+    settings = load_settings()
+    embedder = MemoisingEmbedder(make_embedder(settings))
+    parts: dict[str, tuple[list[object], list[object]]] = {}
+    fit = load_scifact(DATA / "scifact", "fit")
+    heldout = load_scifact(DATA / "scifact", "heldout")
+    vectors = document_vectors(fit.documents, embedder, VECTORS / "scifact.f16.npy", CACHE)
+    _say("scifact")
+    with throwaway_library(fit, settings, embedder, vectors) as library:
+        parts["scifact"] = (retrieve_all(library, fit), retrieve_all(library, heldout))
+    corpus = csfcube_corpus(DATA / "csfcube")
+    vectors = document_vectors(corpus.documents, embedder, VECTORS / "csfcube.f16.npy", CACHE)
+    _say("csfcube")
+    with throwaway_library(corpus, settings, embedder, vectors) as library:
+        parts["csfcube"] = csfcube_queries(library, DATA / "csfcube")
+    _say("arxiv-judged")
+    grades_of = read_trec_qrels(JUDGED / "qrels.trec")
+    slice_ = load_file_collection(
+        CACHE / "corpus.jsonl", JUDGED / "queries.tsv", JUDGED / "qrels.trec"
+    )
+    vectors = document_vectors(slice_.documents, embedder, None, CACHE)
+    with throwaway_library(slice_, settings, embedder, vectors) as library:
+        judged = []
+        for name in ("fit", "heldout"):
+            found = []
+            for query_id, text in _read_queries(JUDGED / f"queries-{name}.tsv").items():
+                # Off-topic queries without any relevant paper stay: they test "no good matches".
+                grades = grades_of.get(query_id, {})
+                relevant = frozenset(paper_id(d) for d, g in grades.items() if g >= 1)
+                non_relevant = frozenset(paper_id(d) for d, g in grades.items() if g == 0)
+                item = retrieve_one(library, query_id, text, relevant, non_relevant)
+                if item is not None:
+                    found.append(item)
+            judged.append(found)
+        parts["arxiv-judged"] = (judged[0], judged[1])
+        parts["off-topic"] = (
+            off_topic_queries(library, OFF_TOPIC_FIT),
+            off_topic_queries(library, OFF_TOPIC_HELDOUT),
+        )
+    RETRIEVED.parent.mkdir(parents=True, exist_ok=True)
+    RETRIEVED.write_bytes(pickle.dumps(parts))
+    _say(f"wrote {RETRIEVED}")
+
+
+def _parts() -> dict[str, tuple[list[object], list[object]]]:
+    if not RETRIEVED.is_file():
+        raise SystemExit(f"{RETRIEVED} is missing: run `python {__file__} collect` first")
+    parts: dict[str, tuple[list[object], list[object]]] = pickle.loads(RETRIEVED.read_bytes())
+    return parts
+
+
+def report(calibration_file: Path | None, methods: list[str]) -> None:
+    from likewise.evaluate_cutoff_reliability import format_reliability, reliability_for
+    from likewise.rank.cosine_adapter import BUNDLED_CALIBRATION, RelevanceCalibration
+
+    calibration = RelevanceCalibration.load(calibration_file or BUNDLED_CALIBRATION)
+    for name, (_, heldout) in _parts().items():
+        for method in methods:
+            found = reliability_for(f"{name} held-out", heldout, calibration, method)  # type: ignore[arg-type]
+            if found is not None:
+                print(format_reliability(found))
+
+
+def fit(out: Path, methods: list[str]) -> None:
+    from likewise.collections import load_scifact
+    from likewise.evaluate_cutoff import JudgedSource, fit_from_sources, tune_convex_alpha
+
+    parts = _parts()
+    qrels = load_scifact(DATA / "scifact", "fit").qrels
+    alpha, ndcg = tune_convex_alpha(parts["scifact"][0], qrels)  # type: ignore[arg-type]
+    note = f"convex alpha {alpha} (nDCG@10 {ndcg:.4f} on scifact-fit)"
+    sources = [
+        JudgedSource(name, list(fit_part), list(heldout), WEIGHTS[name])  # type: ignore[arg-type]
+        for name, (fit_part, heldout) in parts.items()
+    ]
+    calibration, notes = fit_from_sources(
+        sources, alpha, "all-MiniLM-L6-v2-qint8-onnx-256-mean", note
+    )
+    calibration.save(out)
+    print("\n".join(notes))
+    report(out, methods)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=("collect", "report", "fit"))
+    parser.add_argument("out", nargs="?", type=Path)
+    parser.add_argument("--calibration", type=Path)
+    parser.add_argument("--method", action="append", default=[])
+    arguments = parser.parse_args()
+    methods = arguments.method or ["convex"]
+    if arguments.step == "collect":
+        collect()
+    elif arguments.step == "report":
+        report(arguments.calibration, methods)
+    else:
+        if arguments.out is None:
+            parser.error("fit needs OUT")
+        fit(arguments.out, methods)
+
+
+if __name__ == "__main__":
+    main()
