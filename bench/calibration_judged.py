@@ -40,16 +40,21 @@ def _say(message: str) -> None:
 
 
 def collect() -> None:
-    from likewise.collections import load_file_collection, load_scifact, read_trec_qrels
     from likewise.embed.factory import make_embedder
-    from likewise.evaluate import MemoisingEmbedder, document_vectors, paper_id, throwaway_library
-    from likewise.evaluate_cutoff import retrieve_all, retrieve_one
-    from likewise.evaluate_cutoff_sources import (
+    from likewise.evaluate.collections import load_file_collection, load_scifact, read_trec_qrels
+    from likewise.evaluate.cutoff import retrieve_all, retrieve_one
+    from likewise.evaluate.cutoff_sources import (
         OFF_TOPIC_FIT,
         OFF_TOPIC_HELDOUT,
         csfcube_corpus,
         csfcube_queries,
         off_topic_queries,
+    )
+    from likewise.evaluate.runs import (
+        MemoisingEmbedder,
+        document_vectors,
+        paper_id,
+        throwaway_library,
     )
     from likewise.settings import load_settings
 
@@ -104,7 +109,7 @@ def _parts() -> dict[str, tuple[list[object], list[object]]]:
 
 
 def report(calibration_file: Path | None, methods: list[str]) -> None:
-    from likewise.evaluate_cutoff_reliability import format_reliability, reliability_for
+    from likewise.evaluate.cutoff_reliability import format_reliability, reliability_for
     from likewise.rank.cosine_adapter import BUNDLED_CALIBRATION, RelevanceCalibration
 
     calibration = RelevanceCalibration.load(calibration_file or BUNDLED_CALIBRATION)
@@ -116,8 +121,8 @@ def report(calibration_file: Path | None, methods: list[str]) -> None:
 
 
 def fit(out: Path, methods: list[str]) -> None:
-    from likewise.collections import load_scifact
-    from likewise.evaluate_cutoff import JudgedSource, fit_from_sources, tune_convex_alpha
+    from likewise.evaluate.collections import load_scifact
+    from likewise.evaluate.cutoff import JudgedSource, fit_from_sources, tune_convex_alpha
 
     parts = _parts()
     qrels = load_scifact(DATA / "scifact", "fit").qrels

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from likewise.evaluate_cutoff_sources import (
+from likewise.evaluate.cutoff_sources import (
     OFF_TOPIC_FIT,
     OFF_TOPIC_HELDOUT,
     fill_arxiv_catalog,

@@ -34,15 +34,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from likewise.collections import load_scifact
 from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
-from likewise.evaluate import (
+from likewise.evaluate.collections import load_scifact
+from likewise.evaluate.runs import (
     embed_texts_cached,
     load_vector_file,
     mean_scores,
-    paired_randomization_test,
     per_query_scores,
 )
+from likewise.evaluate.significance import paired_randomization_test
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ARXIV = SHARED / "arxiv-daily-cs" / "papers.jsonl.gz"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from likewise.collections import RetrievalCollection
+    from likewise.evaluate.collections import RetrievalCollection
     from likewise.library import Library
 
     Work = Callable[[Library, RetrievalCollection], None]
@@ -84,7 +84,7 @@ def write_corpus(source: Path, target: Path) -> int:
 
 
 def _collection(corpus: Path) -> RetrievalCollection:
-    from likewise.collections import Document, RetrievalCollection
+    from likewise.evaluate.collections import Document, RetrievalCollection
 
     documents = []
     with corpus.open(encoding="utf-8") as handle:
@@ -98,7 +98,7 @@ def _collection(corpus: Path) -> RetrievalCollection:
 def _with_library(corpus: Path, work: Work, **overrides: object) -> None:
     """Runs work(library, collection) in a throw-away catalog of the corpus (real embedder)."""
     from likewise.embed.factory import make_embedder
-    from likewise.evaluate import MemoisingEmbedder, document_vectors, throwaway_library
+    from likewise.evaluate.runs import MemoisingEmbedder, document_vectors, throwaway_library
     from likewise.settings import load_settings
 
     settings = load_settings().with_overrides(**overrides)
@@ -113,7 +113,7 @@ def write_runs(corpus: Path, depth: int, only: list[str]) -> None:
     """Each system's top `depth` per query, and the pool (query, doc) to judge. The standard
     pool (depth 20, every query) also stores the runs; a deeper pool of a few queries (the
     issue's three) only writes pool-DEPTH.tsv, whose unjudged pairs are judged on top."""
-    from likewise.evaluate import doc_id_of
+    from likewise.evaluate.runs import doc_id_of
 
     runs_dir = HERE / "runs"
     runs_dir.mkdir(exist_ok=True)
@@ -158,7 +158,7 @@ def write_similar_runs(corpus: Path, papers: list[str]) -> None:
     """Top SIMILAR_DEPTH similar papers of each query paper from today's default (cosine),
     cosine with the hubness correction (dbnorm) and a BM25 search with the paper's title;
     runs under runs/similar-*.run and the pool (query paper, candidate) to judge."""
-    from likewise.evaluate import doc_id_of, paper_id
+    from likewise.evaluate.runs import doc_id_of, paper_id
 
     runs: dict[str, dict[str, list[str]]] = {}
 
@@ -224,7 +224,7 @@ def report_shown(
     corpus: Path, query_ids: list[str], qrels: Mapping[str, Mapping[str, int]]
 ) -> None:
     """Today's default search as a user sees it: hits over 50% and how many are judged 0."""
-    from likewise.evaluate import doc_id_of
+    from likewise.evaluate.runs import doc_id_of
 
     def work(library: Library, collection: RetrievalCollection) -> None:
         queries = collection.queries

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
-from likewise.evaluate_cutoff_sources import OFF_TOPIC_FIT, OFF_TOPIC_HELDOUT
+from likewise.evaluate.cutoff_sources import OFF_TOPIC_FIT, OFF_TOPIC_HELDOUT
 from likewise.ingest.jsonl import paper_from_record
 from likewise.library import Library
 from likewise.models import Paper
@@ -53,7 +53,7 @@ def real_library(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
     library.close()
 
 
-# Held-out everyday queries (evaluate_cutoff_sources.OFF_TOPIC_HELDOUT): none was fit on.
+# Held-out everyday queries (evaluate/cutoff_sources.OFF_TOPIC_HELDOUT): none was fit on.
 @pytest.mark.parametrize(
     "query",
     ["inheritance tax rules for farmland", "how to grow basil indoors", "beginner crochet blanket"],

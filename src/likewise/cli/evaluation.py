@@ -74,8 +74,8 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 
 
 def run_eval(arguments: argparse.Namespace) -> int:
-    from likewise.collections import CollectionError
-    from likewise.evaluate import EvaluationError
+    from likewise.evaluate.collections import CollectionError
+    from likewise.evaluate.runs import EvaluationError
 
     try:
         if arguments.fit_calibration is not None:
@@ -89,7 +89,7 @@ def run_eval(arguments: argparse.Namespace) -> int:
 
 
 def _retrieval_collection(arguments: argparse.Namespace) -> Any:
-    from likewise.collections import load_file_collection, load_scifact
+    from likewise.evaluate.collections import load_file_collection, load_scifact
 
     files = (arguments.corpus, arguments.queries, arguments.qrels)
     if arguments.collection is None:
@@ -104,13 +104,13 @@ def _retrieval_collection(arguments: argparse.Namespace) -> Any:
 
 def _embedder(arguments: argparse.Namespace) -> Any:
     from likewise.embed.factory import make_embedder
-    from likewise.evaluate import MemoisingEmbedder
+    from likewise.evaluate.runs import MemoisingEmbedder
 
     return MemoisingEmbedder(make_embedder(settings_from(arguments)))
 
 
 def _retrieval(arguments: argparse.Namespace) -> int:
-    from likewise.evaluate import (
+    from likewise.evaluate.runs import (
         DEFAULT_CONFIG,
         METRICS,
         SEARCH_CONFIGS,
@@ -141,9 +141,9 @@ def _retrieval(arguments: argparse.Namespace) -> int:
 
 
 def _query_by_example(arguments: argparse.Namespace) -> int:
-    from likewise.collections import load_csfcube
-    from likewise.evaluate import per_query_scores
-    from likewise.evaluate_similar import QBE_METRICS, similar_runs
+    from likewise.evaluate.collections import load_csfcube
+    from likewise.evaluate.query_by_example import QBE_METRICS, similar_runs
+    from likewise.evaluate.runs import per_query_scores
     from likewise.rank.similar import SIMILAR_CONFIGS
 
     if any((arguments.corpus, arguments.queries, arguments.qrels)):
@@ -173,7 +173,8 @@ def _report(
     scores: dict[str, dict[str, dict[str, float]]],
     metrics: tuple[str, ...],
 ) -> int:
-    from likewise.evaluate import compare_configs, mean_scores
+    from likewise.evaluate.runs import mean_scores
+    from likewise.evaluate.significance import compare_configs
 
     means = {config: mean_scores(per_query) for config, per_query in scores.items()}
     comparisons = compare_configs(scores) if arguments.compare and len(scores) > 1 else []
@@ -220,7 +221,7 @@ def _report(
 
 
 def _fit(arguments: argparse.Namespace) -> int:
-    from likewise.evaluate_cutoff_fit import FitInputs, fit_and_report
+    from likewise.evaluate.cutoff_fit import FitInputs, fit_and_report
 
     if arguments.collection not in (None, "scifact", "scifact-fit"):
         fail("--fit-calibration fits on the fit parts of its own sources (see docs/search.md)")

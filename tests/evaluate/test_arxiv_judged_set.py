@@ -7,9 +7,9 @@ import csv
 from collections import Counter
 from pathlib import Path
 
-from likewise.collections import read_trec_qrels
+from likewise.evaluate.collections import read_trec_qrels
 
-DATA = Path(__file__).parent / "data" / "arxiv_judged"
+DATA = Path(__file__).parents[1] / "data" / "arxiv_judged"
 
 
 def _queries(name: str) -> dict[str, str]:

@@ -7,16 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from likewise import evaluate_cutoff
-from likewise.collections import read_trec_qrels
-from likewise.evaluate_cutoff import (
+from likewise.evaluate import cutoff as evaluate_cutoff
+from likewise.evaluate.collections import read_trec_qrels
+from likewise.evaluate.cutoff import (
     JudgedSource,
     Retrieved,
     fit_from_sources,
     judged_queries,
     reports_for,
 )
-from likewise.evaluate_cutoff_sources import (
+from likewise.evaluate.cutoff_sources import (
     OFF_TOPIC_FIT,
     OFF_TOPIC_HELDOUT,
     csfcube_grades,

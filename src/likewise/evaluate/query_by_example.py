@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from likewise.collections import QueryByExampleCollection
 from likewise.embed.base import Embedder
-from likewise.evaluate import EvaluationError, Run, document_vectors, embed_texts_cached
+from likewise.evaluate.collections import QueryByExampleCollection
+from likewise.evaluate.runs import EvaluationError, Run, document_vectors, embed_texts_cached
 
 QBE_METRICS = ("ndcg@20", "map")
 

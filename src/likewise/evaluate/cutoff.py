@@ -1,7 +1,7 @@
 """Fitting the search calibration on training queries only: the convex fusion weight (SciFact)
 and one Cosine Adapter per search method over several judged sources, plus precision/recall of
 the global cut-off on each source's held-out queries. The adapters are the method of Rossi et
-al., CIKM 2024 (rank/cosine_adapter.py); the CS sources are built in evaluate_cutoff_sources.py.
+al., CIKM 2024 (rank/cosine_adapter.py); the CS sources are built in cutoff_sources.py.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from likewise.collections import RetrievalCollection
-from likewise.evaluate import (
+from likewise.evaluate.collections import RetrievalCollection
+from likewise.evaluate.runs import (
     RUN_DEPTH,
     EvaluationError,
     doc_id_of,

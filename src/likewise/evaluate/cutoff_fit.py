@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from likewise.collections import RetrievalCollection, load_scifact
 from likewise.embed.base import Embedder
-from likewise.evaluate import document_vectors, throwaway_library
-from likewise.evaluate_cutoff import (
+from likewise.evaluate.collections import RetrievalCollection, load_scifact
+from likewise.evaluate.cutoff import (
     CutoffReport,
     JudgedSource,
     fit_from_sources,
@@ -23,7 +22,7 @@ from likewise.evaluate_cutoff import (
     retrieve_all,
     tune_convex_alpha,
 )
-from likewise.evaluate_cutoff_sources import (
+from likewise.evaluate.cutoff_sources import (
     OFF_TOPIC_FIT,
     OFF_TOPIC_HELDOUT,
     csfcube_corpus,
@@ -33,6 +32,7 @@ from likewise.evaluate_cutoff_sources import (
     off_topic_queries,
     topical_queries,
 )
+from likewise.evaluate.runs import document_vectors, throwaway_library
 from likewise.rank.cosine_adapter import RelevanceCalibration
 from likewise.settings import Settings
 

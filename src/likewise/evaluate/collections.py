@@ -1,6 +1,6 @@
 """Test collections for `likewise eval`: SciFact, CSFCube (query by example) and file collections.
 
-Loaders only read files and return plain data; evaluate.py runs the searches and the metrics.
+Loaders only read files and return plain data; runs.py runs the searches and the metrics.
 """
 
 from __future__ import annotations

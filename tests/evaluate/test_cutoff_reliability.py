@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from likewise.evaluate_cutoff_reliability import reliability_table
+from likewise.evaluate.cutoff_reliability import reliability_table
 
 
 def test_a_perfectly_calibrated_score_has_no_calibration_error() -> None:

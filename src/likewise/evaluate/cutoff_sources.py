@@ -13,9 +13,14 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from likewise.collections import CSFCUBE_FACETS, Document, RetrievalCollection, load_csfcube
-from likewise.evaluate import EvaluationError, load_vector_file, paper_id
-from likewise.evaluate_cutoff import Retrieved, retrieve_one
+from likewise.evaluate.collections import (
+    CSFCUBE_FACETS,
+    Document,
+    RetrievalCollection,
+    load_csfcube,
+)
+from likewise.evaluate.cutoff import Retrieved, retrieve_one
+from likewise.evaluate.runs import EvaluationError, load_vector_file, paper_id
 from likewise.ingest.jsonl import paper_from_record
 from likewise.library import Library
 from likewise.rank.query import MAX_QUERY_CHARACTERS

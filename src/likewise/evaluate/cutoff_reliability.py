@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from likewise.evaluate_cutoff import Retrieved, judged_queries
+from likewise.evaluate.cutoff import Retrieved, judged_queries
 from likewise.rank.cosine_adapter import RelevanceCalibration
 
 BINS = 10
