@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from likewise.index.inverted import InvertedIndex
-from likewise.index.persisted import publish_file
+from likewise.index.persisted import publish_file, remove_temporaries
 from likewise.index.segments import Segment
 
 FORMAT = 2
@@ -83,6 +83,7 @@ def save_index(
     }
     _write_json(stamp_path(home), stamp)
     index.published_main = main_name
+    remove_temporaries(stamp_path(home), older_than_seconds=None if locked else ABANDONED_SECONDS)
     abandoned_before = float("inf") if locked else time.time() - ABANDONED_SECONDS
     for stale in folder.iterdir():
         if stale.name in (main_name, delta_name):

@@ -8,11 +8,15 @@ newer index by the stamp's file identity alone.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import re
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,6 +30,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 class IndexPaths:
     usearch: Path
     stamp: Path
+    lock: Path  # held exclusively while the index and its stamp are replaced
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +44,9 @@ class IndexStamp:
 def index_paths(home: Path, model_id: str) -> IndexPaths:
     name = _UNSAFE.sub("_", model_id)
     return IndexPaths(
-        usearch=home / f"index-{name}.usearch", stamp=home / f"index-{name}.stamp.json"
+        usearch=home / f"index-{name}.usearch",
+        stamp=home / f"index-{name}.stamp.json",
+        lock=home / f"index-{name}.lock",
     )
 
 
@@ -98,3 +105,56 @@ def stamp_identity(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (status.st_ino, status.st_mtime_ns, status.st_size)
+
+
+def remove_temporaries(path: Path, *, older_than_seconds: float | None = None) -> int:
+    """Remove the temporary files a writer of `path` killed before its rename left behind
+    (`<name>*.tmp` beside it); how many were removed. Without an age limit only a writer
+    that holds the file's exclusive lock may call this: no other writer is in progress."""
+    cutoff = None if older_than_seconds is None else time.time() - older_than_seconds
+    removed = 0
+    for temporary in path.parent.glob(f"{glob_escape(path.name)}*.tmp"):
+        try:
+            if cutoff is not None and temporary.stat().st_mtime > cutoff:
+                continue
+            temporary.unlink()
+            removed += 1
+        except OSError:
+            continue  # gone already, or not ours to remove
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+@contextmanager
+def file_lock(path: Path, *, exclusive: bool) -> Iterator[bool]:
+    """Across processes: shared for readers, exclusive for writers; yields whether the lock
+    is held. Taken through a read-only descriptor (flock needs no write access), so a reader
+    that cannot write the home still waits for a writer. Where there is no lock file and no
+    right to create one, nothing can be written either, and nothing is guarded."""
+    descriptor = _lock_descriptor(path, create=exclusive)
+    if descriptor is None:
+        yield False
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield True
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _lock_descriptor(path: Path, *, create: bool) -> int | None:
+    try:
+        return os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        if not create:
+            return None
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError:
+        return None

@@ -13,9 +13,7 @@ notes it has covered, so a run killed before publishing is caught up by the next
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,7 +23,7 @@ from pathlib import Path
 from likewise.index.inverted import InvertedIndex
 from likewise.index.inverted_files import load_index, read_stamp, save_index, stamp_path
 from likewise.index.pending import PendingNotes
-from likewise.index.persisted import stamp_identity
+from likewise.index.persisted import file_lock, stamp_identity
 from likewise.index.segments import PaperText
 from likewise.index.tokens import shared_tokeniser
 from likewise.library_parts.base import LibraryBase
@@ -185,33 +183,9 @@ class LexicalOps(LibraryBase):
 
     @contextmanager
     def _lexical_file_lock(self, *, exclusive: bool) -> Iterator[None]:
-        """Across processes: shared for loading, exclusive for publishing. Taken through a
-        read-only descriptor (flock does not need write access), so a reader that cannot
-        write the home still waits for a writer's clean-up."""
-        descriptor = self._lexical_lock_descriptor(create=exclusive)
-        if descriptor is None:  # no lock file and no right to create one: nothing to guard
+        """Across processes: shared for loading, exclusive for publishing."""
+        with file_lock(self.settings.home / _LOCK_FILE, exclusive=exclusive):
             yield
-            return
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            yield
-        finally:
-            os.close(descriptor)  # releases the lock
-
-    def _lexical_lock_descriptor(self, *, create: bool) -> int | None:
-        path = self.settings.home / _LOCK_FILE
-        try:
-            return os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            if not create:
-                return None
-        except OSError:
-            return None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
-        except OSError:
-            return None
 
 
 def _fields(text: StoredText) -> tuple[int, int, str, str, str, str]:

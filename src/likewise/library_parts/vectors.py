@@ -20,9 +20,11 @@ from likewise.index.exact import ExactIndex
 from likewise.index.factory import wants_ann
 from likewise.index.persisted import (
     IndexStamp,
+    file_lock,
     fingerprint,
     index_paths,
     read_stamp,
+    remove_temporaries,
     stamp_identity,
     write_stamp,
 )
@@ -190,12 +192,16 @@ class VectorOps(LibraryBase):
         keys, vectors = index.export()
         kind = "usearch" if isinstance(index, UsearchIndex) else "exact"
         stamp = _stamp_for(model_id, kind, keys, vectors)
-        if isinstance(index, UsearchIndex):
-            index.save(paths.usearch)
-        else:
-            paths.usearch.unlink(missing_ok=True)
-        if read_stamp(paths.stamp) != stamp:
-            write_stamp(paths.stamp, stamp)
+        with file_lock(paths.lock, exclusive=True) as held:
+            if held:  # no other writer is in progress: temporaries are a killed one's
+                remove_temporaries(paths.usearch)
+                remove_temporaries(paths.stamp)
+            if isinstance(index, UsearchIndex):
+                index.save(paths.usearch)
+            else:
+                paths.usearch.unlink(missing_ok=True)
+            if read_stamp(paths.stamp) != stamp:
+                write_stamp(paths.stamp, stamp)
         self._cache[_CACHE_KEY] = _Loaded(model_id, index, stamp_identity(paths.stamp))
         return index
 
