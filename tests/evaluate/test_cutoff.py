@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from likewise.evaluate import cutoff as evaluate_cutoff
+from likewise.evaluate import cutoff_choice
 from likewise.evaluate.collections import read_trec_qrels
 from likewise.evaluate.cutoff import (
     JudgedSource,
@@ -186,8 +186,8 @@ def test_fitting_over_several_sources_fits_every_method_and_records_the_sources(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A smaller grid keeps the test fast: the feature set must still be chosen by CV.
-    monkeypatch.setattr(evaluate_cutoff, "L2_STRENGTHS", (0.1,))
-    monkeypatch.setattr(evaluate_cutoff, "FEATURE_SETS", ("scores", "dense", "embedding"))
+    monkeypatch.setattr(cutoff_choice, "L2_STRENGTHS", (0.1,))
+    monkeypatch.setattr(cutoff_choice, "FEATURE_SETS", ("scores", "dense", "embedding"))
     sources = [
         _synthetic_source("close", 0.7, 0.5, seed=1),
         _synthetic_source("far", 0.2, 0.0, seed=2),

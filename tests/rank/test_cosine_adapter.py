@@ -12,8 +12,8 @@ from likewise.rank.cosine_adapter import (
     JudgedQuery,
     RelevanceCalibration,
     bundled_calibration,
-    fit_cosine_adapter,
 )
+from likewise.rank.cosine_adapter_fit import fit_cosine_adapter
 
 
 def _two_kinds_of_query(seed: int = 7) -> list[JudgedQuery]:

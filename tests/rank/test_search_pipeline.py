@@ -274,3 +274,44 @@ def test_an_empty_catalog_says_nothing_matched_rather_than_no_good_matches(store
     )
     assert result.hits == [] and not result.no_good_matches
     assert result.notice == "no papers matched the query"
+
+
+def _no_word_calibration(model_id: str) -> RelevanceCalibration:
+    """A pair adapter whose logit is 0.2 - 20 * log(1 + bm25): a candidate passes the cut-off
+    exactly when it matched no word of the query, whatever its fused rank (contrived, so that
+    the best-ranked candidates fail and later ones pass)."""
+    width = FakeEmbedder().dimension + 1  # the query vector and its length
+    adapter = CosineAdapter(
+        model_id=model_id,
+        score_kind="convex",
+        feature_set="embedding+length",
+        feature_mean=np.zeros(width),
+        feature_scale=np.ones(width),
+        slope_weights=np.zeros(width),
+        slope_bias=-30.0,  # a(q) ~ 0: the cosine itself does not count
+        offset_weights=np.zeros(width),
+        offset_bias=0.2,
+        score_source="cosine",
+        pair_set="bm25",
+        pair_mean=np.zeros(3),
+        pair_scale=np.ones(3),
+        pair_weights=np.array([0.0, -20.0, 0.0]),
+    )
+    return RelevanceCalibration(model_id, 0.5, {"convex": adapter})
+
+
+def test_a_pair_adapter_keeps_the_passing_hits_in_ranking_order_even_past_failing_ones(
+    catalog: tuple[Any, ExactIndex, FakeEmbedder],
+) -> None:
+    calibration = _no_word_calibration(catalog[2].model_id)
+    everything = _search(
+        catalog, "graph molecule", calibration, method="convex", limit=8, apply_cutoff=False
+    )
+    cut = _search(catalog, "graph molecule", calibration, method="convex", limit=8)
+    matched = [hit for hit in everything.hits if hit.components.get("lexical", 0.0) == 0]
+    assert matched and len(matched) < len(everything.hits)
+    passing = [hit.components.get("lexical", 0.0) == 0 for hit in everything.hits]
+    assert passing != sorted(passing, reverse=True), "no failing hit ranks above a passing one"
+    assert [hit.arxiv_id for hit in cut.hits] == [hit.arxiv_id for hit in matched]
+    assert all(hit.score >= 0.5 for hit in cut.hits)
+    assert cut.total == len(matched)

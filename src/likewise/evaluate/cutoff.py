@@ -13,9 +13,9 @@ import numpy as np
 import numpy.typing as npt
 
 from likewise.evaluate.collections import RetrievalCollection
+from likewise.evaluate.cutoff_choice import choose_and_fit_adapter
 from likewise.evaluate.runs import (
     RUN_DEPTH,
-    EvaluationError,
     doc_id_of,
     mean_scores,
     paper_id,
@@ -23,12 +23,10 @@ from likewise.evaluate.runs import (
 )
 from likewise.library import Library
 from likewise.rank.cosine_adapter import (
-    FEATURE_SETS,
-    CosineAdapter,
     JudgedQuery,
+    PairInputs,
     RelevanceCalibration,
-    fit_cosine_adapter,
-    needs_dense,
+    query_words,
 )
 from likewise.rank.query import QueryError, validate_query
 from likewise.rank.retrieval import retrieve_candidates
@@ -36,7 +34,6 @@ from likewise.rank.search import METHODS, SearchPlan, fuse_candidates
 
 JUDGED_DEPTH = 20  # candidates per query the cut-off is fit and judged on (what people see)
 ALPHAS = tuple(round(step * 0.1, 1) for step in range(11))
-L2_STRENGTHS = (1e-2, 1e-1, 0.3, 1.0, 3.0)
 _RRF_K = SearchPlan(method="rrf").rrf_k
 
 
@@ -53,6 +50,7 @@ class Retrieved:
     lexical: dict[str, float]
     relevant: frozenset[str] = frozenset()
     non_relevant: frozenset[str] | None = None
+    words: int = 1  # the query's length in words
 
 
 @dataclass(slots=True)
@@ -96,7 +94,9 @@ def retrieve_one(
     if exclude is not None:
         dense.pop(exclude, None)
         lexical.pop(exclude, None)
-    return Retrieved(query_id, vector, dense, lexical, relevant, non_relevant)
+    return Retrieved(
+        query_id, vector, dense, lexical, relevant, non_relevant, words=query_words(clean)
+    )
 
 
 def retrieve_all(library: Library, collection: RetrievalCollection) -> list[Retrieved]:
@@ -149,81 +149,29 @@ def judged_queries(
             labelled = np.array([doc in query.relevant or doc in excluded for doc, _ in top])
         cosines = np.fromiter(query.dense.values(), dtype=np.float64, count=len(query.dense))
         vector = query.vector.astype(np.float64)
-        judged.append(JudgedQuery(vector, scores, labels, cosines, labelled, weight))
-    return judged
-
-
-def _log_loss(adapter: CosineAdapter, judged: Sequence[JudgedQuery]) -> float:
-    total, count = 0.0, 0.0
-    for query in judged:
-        mask = query.label_mask()
-        if not np.any(mask):
-            continue
-        p = adapter.probabilities(query.query_vector, query.scores, query.dense_cosines)
-        p = np.clip(p[mask], 1e-9, 1 - 1e-9)
-        y = query.relevant[mask]
-        total -= query.weight * float(np.sum(np.where(y, np.log(p), np.log(1 - p))))
-        count += query.weight * int(mask.sum())
-    return total / max(count, 1.0)
-
-
-def choose_and_fit_adapter(
-    judged: Sequence[JudgedQuery],
-    *,
-    model_id: str,
-    score_kind: str,
-    fold_of: Sequence[int] | None = None,
-) -> tuple[CosineAdapter, str]:
-    """Pick feature set and L2 strength by 2-fold cross-validated log loss, then fit on all.
-    `fold_of` gives each query's fold (0 or 1; default: alternate positions). BM25 alone
-    retrieves no dense cosines at search time, so its features cannot use them."""
-    folds_of = list(fold_of) if fold_of is not None else [i % 2 for i in range(len(judged))]
-    folds = tuple(
-        [q for q, fold in zip(judged, folds_of, strict=True) if fold == f] for f in (0, 1)
-    )
-    best: tuple[float, str, float] | None = None
-    usable = [fs for fs in FEATURE_SETS if score_kind != "bm25" or not needs_dense(fs)]
-    for feature_set in usable or ["scores"]:
-        for l2 in L2_STRENGTHS:
-            loss = 0.0
-            for train, test in ((folds[0], folds[1]), (folds[1], folds[0])):
-                try:
-                    adapter = fit_cosine_adapter(
-                        train,
-                        model_id=model_id,
-                        score_kind=score_kind,
-                        feature_set=feature_set,
-                        l2=l2,
-                    )
-                except ValueError:  # a fold with one class only cannot be fit
-                    loss = float("inf")
-                    break
-                loss += _log_loss(adapter, test)
-            if best is None or loss < best[0]:
-                best = (loss, feature_set, l2)
-    assert best is not None
-    _, feature_set, l2 = best
-    try:
-        adapter = fit_cosine_adapter(
-            judged, model_id=model_id, score_kind=score_kind, feature_set=feature_set, l2=l2
+        pairs = PairInputs(
+            np.array([query.dense.get(doc, 0.0) for doc, _ in top], dtype=np.float64),
+            np.array([query.lexical.get(doc, 0.0) for doc, _ in top], dtype=np.float64),
+            query.words,
         )
-    except ValueError as error:
-        raise EvaluationError(f"cannot fit the {score_kind} cut-off: {error}") from error
-    return adapter, f"{feature_set}, l2={l2}, cv log loss {best[0] / 2:.4f}"
+        judged.append(JudgedQuery(vector, scores, labels, cosines, labelled, weight, pairs))
+    return judged
 
 
 def _with_folds(
     sources: Sequence[JudgedSource], method: str, alpha: float
-) -> tuple[list[JudgedQuery], list[int]]:
-    """Every source's fit queries and their CV folds: alternate queries within each source, so
-    that both folds hold half of every source."""
+) -> tuple[list[JudgedQuery], list[int], list[str]]:
+    """Every source's fit queries, their CV folds (alternate queries within each source, so
+    that both folds hold half of every source) and their source's name."""
     merged: list[JudgedQuery] = []
     folds: list[int] = []
+    groups: list[str] = []
     for source in sources:
         judged = judged_queries(source.fit, method, alpha, source.weight)
         merged.extend(judged)
         folds.extend(position % 2 for position in range(len(judged)))
-    return merged, folds
+        groups.extend(source.name for _ in judged)
+    return merged, folds, groups
 
 
 def fit_from_sources(
@@ -233,9 +181,9 @@ def fit_from_sources(
     notes = [alpha_note]
     adapters = {}
     for method in METHODS:
-        judged, folds = _with_folds(sources, method, alpha)
+        judged, folds, groups = _with_folds(sources, method, alpha)
         adapter, note = choose_and_fit_adapter(
-            judged, model_id=model_id, score_kind=method, fold_of=folds
+            judged, model_id=model_id, score_kind=method, fold_of=folds, group_of=groups
         )
         adapters[method] = adapter
         notes.append(f"{method}: {note}")
@@ -296,7 +244,8 @@ def reports_for(
             continue
         judged = judged_queries(retrieved, method, calibration.convex_alpha)
         probabilities = [
-            adapter.probabilities(q.query_vector, q.scores, q.dense_cosines) for q in judged
+            adapter.probabilities(q.query_vector, q.scores, q.dense_cosines, q.pairs)
+            for q in judged
         ]
         masks = [q.label_mask() for q in judged]
         labelled_p = np.concatenate([p[m] for p, m in zip(probabilities, masks, strict=True)])

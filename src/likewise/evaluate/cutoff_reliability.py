@@ -75,7 +75,9 @@ def reliability_for(
     ps, ys = [], []
     no_match = 0
     for query in judged_queries(retrieved, method, calibration.convex_alpha):
-        p = adapter.probabilities(query.query_vector, query.scores, query.dense_cosines)
+        p = adapter.probabilities(
+            query.query_vector, query.scores, query.dense_cosines, query.pairs
+        )
         mask = query.label_mask()
         no_match += int(not np.any(p >= 0.5))
         ps.append(p[mask])

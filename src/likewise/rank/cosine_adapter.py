@@ -5,27 +5,26 @@ monotone mapping of the raw similarity s, p(relevant | q, d) = sigmoid(a(q) * s 
 parameters come from the query (a linear model of query features: the query embedding, the
 absolute dense cosines of its best candidates, its top raw scores; a(q) = exp(.) > 0 so the
 mapping is increasing), fit with binary cross-entropy on judged (query, retrieved document)
-pairs; then one global threshold.
+pairs; then one global threshold. An extension here adds pair features (the candidate's BM25
+score and the query's length in words) to the logit; fitting lives in cosine_adapter_fit.py.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
-from threadpoolctl import threadpool_limits
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 # "scores": the method's own raw scores, which fusion may normalise per query (relative);
 # "dense": the candidates' raw cosines to the query, comparable across queries (absolute);
 # "embedding": the query vector itself.
+# "length": the query's length in words (log), which tells a typed topic from a pasted abstract.
 FEATURE_SETS = (
     "scores",
     "dense",
@@ -34,9 +33,15 @@ FEATURE_SETS = (
     "embedding+scores",
     "embedding+dense",
     "embedding+dense+scores",
+    "embedding+length",
 )
+# Pair features beside the slope-scaled score: "bm25" adds the candidate's log BM25 score and
+# its product with the query's log length, and the score's own product with that length.
+PAIR_SETS = ("", "bm25")
+# What the slope multiplies: the method's raw score, or the candidate's own dense cosine, which
+# does not depend on the other candidates (so it means the same in any catalog size).
+SCORE_SOURCES = ("method", "cosine")
 _TOP = 10
-SCALAR_PENALTY = 0.01  # L2 share of the scalar (dense, score) features against embedding dims
 
 
 def score_features(ranked_scores: npt.ArrayLike) -> FloatArray:
@@ -56,6 +61,42 @@ def dense_features(dense_cosines: npt.ArrayLike) -> FloatArray:
     return np.array([cosines[0], float(np.mean(cosines[:_TOP]))])
 
 
+def length_feature(words: int) -> float:
+    """The query's length as a feature: log words, at least one."""
+    return float(np.log(max(int(words), 1)))
+
+
+def query_words(text: str) -> int:
+    """How many words a query has, as the length feature counts them."""
+    return len(text.split())
+
+
+def pair_features(
+    pair_set: str, scores: npt.ArrayLike, lexical_scores: npt.ArrayLike, words: int
+) -> FloatArray:
+    """The raw pair features of each candidate (one row each; no columns for "")."""
+    values = np.asarray(scores, dtype=np.float64).ravel()
+    if pair_set == "":
+        return np.zeros((values.size, 0))
+    if pair_set != "bm25":
+        raise ValueError(f"unknown pair feature set {pair_set!r}; choose one of {PAIR_SETS}")
+    length = length_feature(words)
+    lexical = np.log1p(np.maximum(np.asarray(lexical_scores, dtype=np.float64).ravel(), 0.0))
+    if lexical.shape != values.shape:
+        raise ValueError("give one lexical score per candidate")
+    return np.stack([values * length, lexical, lexical * length], axis=1)
+
+
+@dataclass(frozen=True, slots=True)
+class PairInputs:
+    """What pair features need, aligned with the scored candidates: each one's dense cosine
+    (0 where it has none) and BM25 score (0 where it matched no word), and the query's words."""
+
+    cosines: FloatArray
+    lexical: FloatArray
+    words: int
+
+
 def needs_dense(feature_set: str) -> bool:
     """Whether the features need the candidates' dense cosines (BM25 alone has none)."""
     return "dense" in feature_set.split("+")
@@ -66,6 +107,7 @@ def query_features(
     query_vector: npt.ArrayLike,
     ranked_scores: npt.ArrayLike,
     dense_cosines: npt.ArrayLike = (),
+    words: int = 1,
 ) -> FloatArray:
     """The raw (unstandardised) features a(q) and b(q) are computed from."""
     if feature_set not in FEATURE_SETS:
@@ -78,6 +120,8 @@ def query_features(
         parts.append(dense_features(dense_cosines))
     if "scores" in names:
         parts.append(score_features(ranked_scores))
+    if "length" in names:
+        parts.append(np.array([length_feature(words)]))
     return np.concatenate(parts)
 
 
@@ -95,6 +139,7 @@ class JudgedQuery:
     dense_cosines: FloatArray = field(default_factory=lambda: np.zeros(0))
     labelled: BoolArray | None = None  # aligned with scores; None: every candidate is labelled
     weight: float = 1.0
+    pairs: PairInputs | None = None  # aligned with scores, for pair features and cosine scores
 
     def label_mask(self) -> BoolArray:
         if self.labelled is None:
@@ -115,11 +160,25 @@ class CosineAdapter:
     slope_bias: float
     offset_weights: FloatArray
     offset_bias: float
+    score_source: str = "method"
+    pair_set: str = ""
+    pair_mean: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pair_scale: FloatArray = field(default_factory=lambda: np.zeros(0))
+    pair_weights: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def needs_pairs(self) -> bool:
+        """Whether probabilities need PairInputs (candidate cosines, BM25 scores, words)."""
+        return self.score_source == "cosine" or self.pair_set != ""
 
     def _standardised(
-        self, query_vector: npt.ArrayLike, scores: FloatArray, dense_cosines: npt.ArrayLike
+        self,
+        query_vector: npt.ArrayLike,
+        scores: FloatArray,
+        dense_cosines: npt.ArrayLike,
+        words: int = 1,
     ) -> FloatArray:
-        raw = query_features(self.feature_set, query_vector, scores, dense_cosines)
+        raw = query_features(self.feature_set, query_vector, scores, dense_cosines, words)
         if raw.shape != self.feature_mean.shape:
             raise ValueError(
                 f"the adapter expects {self.feature_mean.size} features, got {raw.size} "
@@ -133,6 +192,7 @@ class CosineAdapter:
         query_vector: npt.ArrayLike,
         scores: npt.ArrayLike,
         dense_cosines: npt.ArrayLike = (),
+        words: int = 1,
     ) -> tuple[float, float]:
         """(a(q), b(q)) for a query whose candidates have these raw scores and dense cosines."""
         values = np.asarray(scores, dtype=np.float64)
@@ -142,7 +202,7 @@ class CosineAdapter:
                     f"the {self.score_kind} adapter needs the candidates' dense cosines"
                 )
             dense_cosines = values  # a dense ranking's raw scores are its cosines
-        features = self._standardised(query_vector, values, dense_cosines)
+        features = self._standardised(query_vector, values, dense_cosines, words)
         slope = float(np.exp(np.clip(features @ self.slope_weights + self.slope_bias, -30, 30)))
         offset = float(features @ self.offset_weights + self.offset_bias)
         return slope, offset
@@ -152,14 +212,26 @@ class CosineAdapter:
         query_vector: npt.ArrayLike,
         scores: npt.ArrayLike,
         dense_cosines: npt.ArrayLike = (),
+        pairs: PairInputs | None = None,
     ) -> FloatArray:
         """Calibrated relevance probability of each candidate (same order as scores); the
-        candidates' dense cosines (any order) are needed when the features use them."""
+        candidates' dense cosines (any order) are needed when the features use them, and
+        `pairs` (aligned with scores) when the adapter has pair features or scores cosines."""
         values = np.asarray(scores, dtype=np.float64)
         if values.size == 0:
             return np.zeros(0)
-        slope, offset = self.parameters(query_vector, values, dense_cosines)
-        return _sigmoid(slope * values + offset)
+        if not self.needs_pairs:
+            slope, offset = self.parameters(query_vector, values, dense_cosines)
+            return _sigmoid(slope * values + offset)
+        if pairs is None or pairs.cosines.size != values.size:
+            raise ValueError("this adapter needs each candidate's cosine and BM25 score")
+        scored = pairs.cosines if self.score_source == "cosine" else values
+        slope, offset = self.parameters(query_vector, values, dense_cosines, pairs.words)
+        logits = slope * scored + offset
+        if self.pair_set:
+            raw = pair_features(self.pair_set, scored, pairs.lexical, pairs.words)
+            logits = logits + ((raw - self.pair_mean) / self.pair_scale) @ self.pair_weights
+        return _sigmoid(logits)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -172,6 +244,11 @@ class CosineAdapter:
             "slope_bias": self.slope_bias,
             "offset_weights": self.offset_weights.tolist(),
             "offset_bias": self.offset_bias,
+            "score_source": self.score_source,
+            "pair_set": self.pair_set,
+            "pair_mean": self.pair_mean.tolist(),
+            "pair_scale": self.pair_scale.tolist(),
+            "pair_weights": self.pair_weights.tolist(),
         }
 
     @classmethod
@@ -186,105 +263,17 @@ class CosineAdapter:
             slope_bias=float(data["slope_bias"]),
             offset_weights=np.asarray(data["offset_weights"], dtype=np.float64),
             offset_bias=float(data["offset_bias"]),
+            score_source=str(data.get("score_source", "method")),
+            pair_set=str(data.get("pair_set", "")),
+            pair_mean=np.asarray(data.get("pair_mean", []), dtype=np.float64),
+            pair_scale=np.asarray(data.get("pair_scale", []), dtype=np.float64),
+            pair_weights=np.asarray(data.get("pair_weights", []), dtype=np.float64),
         )
 
 
 def _sigmoid(values: FloatArray) -> FloatArray:
     result: FloatArray = 1.0 / (1.0 + np.exp(-np.clip(values, -40.0, 40.0)))
     return result
-
-
-def fit_cosine_adapter(
-    judged: Sequence[JudgedQuery],
-    *,
-    model_id: str,
-    score_kind: str,
-    feature_set: str = "embedding+scores",
-    l2: float = 1e-2,
-) -> CosineAdapter:
-    """Fit a(q), b(q) by L2-regularised, query-weighted binary cross-entropy over every
-    labelled pair."""
-    if feature_set not in FEATURE_SETS:
-        raise ValueError(f"unknown feature set {feature_set!r}; choose one of {FEATURE_SETS}")
-    kept = [query for query in judged if np.any(query.label_mask())]
-    if not kept:
-        raise ValueError("no judged candidates to fit on")
-    masks = [query.label_mask() for query in kept]
-    labels = np.concatenate(
-        [query.relevant[mask] for query, mask in zip(kept, masks, strict=True)]
-    ).astype(np.float64)
-    if labels.min() == labels.max():
-        raise ValueError("fitting needs both relevant and non-relevant candidates")
-    raw = np.stack(
-        [query_features(feature_set, q.query_vector, q.scores, q.dense_cosines) for q in kept]
-    )
-    mean = raw.mean(axis=0)
-    scale = raw.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    features = (raw - mean) / scale
-    counts = np.array([int(mask.sum()) for mask in masks])
-    owner = np.repeat(np.arange(len(kept)), counts)
-    scores = np.concatenate(
-        [query.scores[mask] for query, mask in zip(kept, masks, strict=True)]
-    ).astype(np.float64)
-    pair_weights = np.repeat(np.array([query.weight for query in kept], dtype=np.float64), counts)
-    width = features.shape[1]
-    pairs = float(pair_weights.sum())
-    # The few scalar features (dense cosines, scores) are shrunk far less than the many
-    # embedding dimensions, so that a strong penalty on the 384-d vector does not also erase
-    # the absolute cosine level.
-    penalty = np.ones(width)
-    scalars = width - (np.asarray(judged[0].query_vector).size if "embedding" in feature_set else 0)
-    penalty[width - scalars :] = SCALAR_PENALTY
-
-    def loss_and_gradient(theta: FloatArray) -> tuple[float, FloatArray]:
-        slope_w, slope_b = theta[:width], theta[width]
-        offset_w, offset_b = theta[width + 1 : 2 * width + 1], theta[2 * width + 1]
-        slope = np.exp(np.clip(features @ slope_w + slope_b, -30, 30))  # per query
-        offset = features @ offset_w + offset_b
-        logits = slope[owner] * scores + offset[owner]
-        probability = _sigmoid(logits)
-        eps = 1e-12
-        loss = -np.sum(
-            pair_weights
-            * (labels * np.log(probability + eps) + (1 - labels) * np.log(1 - probability + eps))
-        )
-        residual = pair_weights * (probability - labels) / pairs
-        # d logit / d slope-exponent = slope * score; summed per query, then chained to weights
-        per_query_slope = np.bincount(owner, residual * slope[owner] * scores, len(kept))
-        per_query_offset = np.bincount(owner, residual, len(kept))
-        gradient = np.concatenate(
-            [
-                features.T @ per_query_slope + 2 * l2 * penalty * slope_w,
-                [per_query_slope.sum()],
-                features.T @ per_query_offset + 2 * l2 * penalty * offset_w,
-                [per_query_offset.sum()],
-            ]
-        )
-        total = loss / pairs + l2 * float(penalty @ (slope_w * slope_w + offset_w * offset_w))
-        return float(total), gradient
-
-    start = np.zeros(2 * width + 2)
-    # Start from a query-independent logistic fit's neighbourhood: slope e^1, offset 0.
-    start[width] = 1.0
-    # One BLAS thread: the optimiser's small matrix products gain nothing from more, and on a
-    # busy machine OpenBLAS threads spinning against each other made fits 30x slower.
-    with threadpool_limits(limits=1):
-        result = minimize(
-            loss_and_gradient, start, jac=True, method="L-BFGS-B", options={"maxiter": 500}
-        )
-    theta = result.x
-    return CosineAdapter(
-        model_id=model_id,
-        score_kind=score_kind,
-        feature_set=feature_set,
-        feature_mean=mean,
-        feature_scale=scale,
-        slope_weights=theta[:width],
-        slope_bias=float(theta[width]),
-        offset_weights=theta[width + 1 : 2 * width + 1],
-        offset_bias=float(theta[2 * width + 1]),
-    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,13 @@ import numpy.typing as npt
 from likewise.embed.base import Embedder
 from likewise.index.base import VectorIndex
 from likewise.models import Hit, SearchFilters
-from likewise.rank.cosine_adapter import RelevanceCalibration, needs_dense
+from likewise.rank.cosine_adapter import (
+    CosineAdapter,
+    PairInputs,
+    RelevanceCalibration,
+    needs_dense,
+    query_words,
+)
 from likewise.rank.fusion_convex import Doc, dense_lexical_fusion
 from likewise.rank.fusion_rrf import reciprocal_rank_fusion
 from likewise.rank.lexical import LexicalSource
@@ -130,14 +136,16 @@ def hybrid_search(
     raw = np.array([score for _, score in ranked], dtype=np.float64)
     adapter = calibration.adapter_for(plan.method) if calibration is not None and matched else None
     notice: str | None = None
-    if adapter is not None and needs_dense(adapter.feature_set) and not dense and ranked:
+    uses_cosines = adapter is not None and (adapter.needs_pairs or needs_dense(adapter.feature_set))
+    if adapter is not None and uses_cosines and not dense and ranked:
         # No candidate has a vector (nothing embedded yet): its features cannot be computed,
         # so the raw scores are shown as what they are, never as probabilities.
         adapter = None
         notice = "no candidate has a vector yet, so the scores are not relevance probabilities"
     if adapter is not None:
-        cosines = list(dense.values())  # absolute query features (the adapter's dense set)
-        shown = clock.run("calibrate", lambda: adapter.probabilities(query_vector, raw, cosines))
+        shown = clock.run(
+            "calibrate", lambda: _probabilities(adapter, text, query_vector, ranked, dense, lexical)
+        )
     else:
         shown = raw
         if notice is None:
@@ -145,15 +153,19 @@ def hybrid_search(
                 "relevance scores are not calibrated for the embedding model "
                 f"{embedder.model_id}; showing raw scores without a cut-off"
             )
-    keep = len(ranked)
+    retrieved_any = bool(ranked)
+    best = float(shown.max()) if shown.size else 0.0
     if adapter is not None and plan.apply_cutoff:
-        # The mapping is increasing in the raw score, so the survivors are a prefix.
-        keep = int(np.count_nonzero(shown >= plan.threshold))
-    no_good = adapter is not None and plan.apply_cutoff and keep == 0 and bool(ranked)
-    if not ranked:
+        # Pair features judge each candidate on its own evidence, so the survivors need not
+        # be a prefix of the ranking: keep them in ranking order.
+        passing = shown >= plan.threshold
+        ranked = [item for item, passed in zip(ranked, passing, strict=True) if passed]
+        shown = shown[passing]
+    keep = len(ranked)
+    no_good = adapter is not None and plan.apply_cutoff and keep == 0 and retrieved_any
+    if not retrieved_any:
         notice = "no papers matched the query"
     elif no_good:
-        best = float(shown.max()) if shown.size else 0.0
         notice = (
             f"no good matches: the best candidate's relevance probability is {best:.2f}, "
             f"below the cut-off of {plan.threshold:.2f}"
@@ -174,6 +186,27 @@ def hybrid_search(
     return SearchResult(
         text, plan.method, hits, keep, no_good, notice, adapter is not None, clock.timings
     )
+
+
+def _probabilities(
+    adapter: CosineAdapter,
+    text: str,
+    query_vector: npt.NDArray[np.float32],
+    ranked: list[tuple[int, float]],
+    dense: dict[int, float],
+    lexical: dict[int, float],
+) -> npt.NDArray[np.float64]:
+    """Each ranked candidate's relevance probability; a candidate without a vector yet has
+    cosine 0 (it has no dense evidence)."""
+    raw = np.array([score for _, score in ranked], dtype=np.float64)
+    pairs = None
+    if adapter.needs_pairs:
+        pairs = PairInputs(
+            np.array([dense.get(key, 0.0) for key, _ in ranked], dtype=np.float64),
+            np.array([lexical.get(key, 0.0) for key, _ in ranked], dtype=np.float64),
+            query_words(text),
+        )
+    return adapter.probabilities(query_vector, raw, list(dense.values()), pairs)
 
 
 def _named_page(
