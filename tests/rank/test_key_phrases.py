@@ -116,9 +116,7 @@ def test_a_compound_meets_the_same_words_spelt_apart_in_the_first_texts_wording(
     rarity = catalog()
     first = PaperPhrases("Point-cloud registration by kernels.", rarity)
     second = PaperPhrases("A point cloud registration benchmark.", rarity)
-    assert [p.text for p in shared_phrases(first, second, limit=3)] == [
-        "point-cloud registration"
-    ]
+    assert [p.text for p in shared_phrases(first, second, limit=3)] == ["point-cloud registration"]
 
 
 def test_a_chosen_phrase_hides_phrases_that_repeat_its_words() -> None:

@@ -18,8 +18,8 @@ from likewise.ingest.ids import InvalidArxivIdError, parse_arxiv_id
 from likewise.library_parts.base import LibraryBase
 from likewise.models import Hit, Paper, SearchFilters, normalise_title
 from likewise.rank.hubness import DualBankNormaliser, HubPenaltyTable
-from likewise.rank.lexical import lexical_candidates
 from likewise.rank.key_phrases import CatalogRarity
+from likewise.rank.lexical import lexical_candidates
 from likewise.rank.reasons import Explainer
 from likewise.store.base import UnknownPaperError
 
