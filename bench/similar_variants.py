@@ -14,6 +14,7 @@ Variants, fixed before the held-out figures were looked at (none has a parameter
 The pool was judged for cosine, dbnorm and a BM25 title search only, so a candidate no pool
 system returned is unjudged and counts as not relevant; the unjudged share of each top 5 is
 printed. Held-out p-values: paired randomisation test against cosine over query papers.
+Last, how often the shipped default's reasons name shared key phrases, by judged grade.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from likewise.library import Library
 
 Runs = dict[str, dict[str, list[str]]]  # variant -> query paper -> candidates, best first
+Reasons = dict[tuple[str, str], str]  # (query paper, candidate) -> reason, as shipped
 DEPTH = 10
 CSLS_NEIGHBOURS = 10
 FUSION_DEPTH = 50
@@ -80,19 +82,20 @@ def _rrf_title_run(
     return run
 
 
-def collect_runs(corpus: Path, papers: list[str]) -> Runs:
+def collect_runs(corpus: Path, papers: list[str], reasons: Reasons) -> Runs:
     from likewise.evaluate.runs import doc_id_of, paper_id
 
     runs: Runs = {}
 
     def similar(name: str) -> Callable[[Library, RetrievalCollection], None]:
         def work(library: Library, collection: RetrievalCollection) -> None:
-            runs[name] = {
-                paper: [
-                    doc_id_of(hit.arxiv_id) for hit in library.similar(paper_id(paper), limit=DEPTH)
-                ]
-                for paper in papers
-            }
+            run = runs.setdefault(name, {})
+            for paper in papers:
+                hits = library.similar(paper_id(paper), limit=DEPTH)
+                run[paper] = [doc_id_of(hit.arxiv_id) for hit in hits]
+                if name == "dbnorm":  # the shipped default
+                    for hit in hits:
+                        reasons[(paper, doc_id_of(hit.arxiv_id))] = hit.reason or ""
             if name == "cosine":
                 runs["csls"] = _csls_run(library, papers)
                 runs["rrf-title"] = _rrf_title_run(library, collection, papers)
@@ -130,6 +133,19 @@ def report(runs: Runs, qrels: Mapping[str, Mapping[str, int]], parts: dict[str, 
             )
 
 
+def report_reasons(reasons: Reasons, qrels: Mapping[str, Mapping[str, int]]) -> None:
+    """How often the shipped default's top 10 get a shared-phrase reason, by judged grade."""
+    print("\nreasons of the default (dbnorm) top 10, all query papers")
+    for grade in (0, 1, 2, None):
+        picked = [
+            reason for (paper, doc), reason in reasons.items() if qrels[paper].get(doc) == grade
+        ]
+        named = sum(reason.startswith("shared terms") for reason in picked)
+        label = "unjudged" if grade is None else f"grade {grade}"
+        share = named / len(picked) if picked else float("nan")
+        print(f"{label:9} {len(picked):4} hits, {share:6.3f} name shared key phrases")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=pool_judged.CACHE / "corpus.jsonl")
@@ -140,8 +156,10 @@ def main() -> None:
         for name in ("fit", "heldout")
     }
     qrels = pool_judged.read_qrels(here / "similar-qrels.trec")
-    runs = collect_runs(arguments.corpus, parts["fit"] + parts["heldout"])
+    reasons: Reasons = {}
+    runs = collect_runs(arguments.corpus, parts["fit"] + parts["heldout"], reasons)
     report(runs, qrels, parts)
+    report_reasons(reasons, qrels)
 
 
 if __name__ == "__main__":

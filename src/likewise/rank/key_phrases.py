@@ -43,7 +43,10 @@ STOP_WORDS = frozenset(
         # adverbs that qualify rather than name
         "additionally commonly consistently currently directly easily evenly finally fully "
         "generally increasingly jointly mainly merely nearly notably primarily relatively "
-        "roughly simply slightly specifically strongly usually "
+        "roughly simply slightly specifically strongly usually approximately accurately "
+        "carefully dramatically entirely essentially explicitly implicitly inherently "
+        "markedly naturally precisely quickly rapidly reliably robustly successfully "
+        "surprisingly systematically traditionally "
         # numbers in words
         "zero two three four five six seven eight nine ten eleven twelve thirteen fourteen "
         "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty hundred "
@@ -63,7 +66,7 @@ STOP_WORDS = frozenset(
         "present presented presents previous previously promising propose proposed proposes "
         "proposing provide provided provides providing recent recently remain remains "
         "remarkable report reported reports respectively result results reveal reveals "
-        "several show showed showing shown shows significant significantly simple strong "
+        "several show showed showing shown shows significant significantly simple standard strong "
         "stronger study studies substantially superior take takes task tasks "
         "typically use used useful uses using various well whose wide widely work works "
         # hyphenated stock phrases, kept whole by the tokeniser
