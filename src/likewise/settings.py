@@ -63,9 +63,9 @@ class Settings:
         "held-out SciFact, CSFCube, arXiv and off-topic queries; see docs/search.md).",
     )
     hubness_correction: bool = _setting(
-        False,
-        "Apply DBNorm hubness correction to similar papers (off: it lowers CSFCube NDCG@20; "
-        "see docs/similar.md).",
+        True,
+        "Apply DBNorm hubness correction to similar papers (on: precision@5 0.427 vs 0.360 on "
+        "the held-out judged arXiv query papers; it lowers CSFCube NDCG@20; docs/similar.md).",
     )
     host: str = _setting("127.0.0.1", "Address `likewise serve` listens on.")
     port: int = _setting(8000, "Port `likewise serve` listens on.")

@@ -83,3 +83,12 @@ def test_every_similar_paper_candidate_of_the_pool_is_judged() -> None:
         for paper, found in _run(f"similar-{system}.run").items():
             assert paper not in found
             assert set(found) <= set(qrels[paper])
+
+
+def test_similar_fit_and_heldout_partition_the_query_papers_in_halves() -> None:
+    papers = (DATA / "similar-queries.txt").read_text(encoding="utf-8").split()
+    fit = (DATA / "similar-queries-fit.txt").read_text(encoding="utf-8").split()
+    heldout = (DATA / "similar-queries-heldout.txt").read_text(encoding="utf-8").split()
+    assert not set(fit) & set(heldout)
+    assert sorted(fit + heldout) == sorted(papers)
+    assert len(fit) == len(heldout) == 15

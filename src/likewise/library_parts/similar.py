@@ -9,7 +9,6 @@ other paper is embedded, neighbours come from the words of the title (BM25) inst
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,8 +18,9 @@ from likewise.ingest.ids import InvalidArxivIdError, parse_arxiv_id
 from likewise.library_parts.base import LibraryBase
 from likewise.models import Hit, Paper, SearchFilters, normalise_title
 from likewise.rank.hubness import DualBankNormaliser, HubPenaltyTable
+from likewise.rank.key_phrases import CatalogRarity
 from likewise.rank.lexical import lexical_candidates
-from likewise.rank.reasons import explain, neighbourhood_frequencies
+from likewise.rank.reasons import Explainer
 from likewise.store.base import UnknownPaperError
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class SimilarOps(LibraryBase):
             )
             if len(hits) == limit:
                 break
-        return _with_reasons(paper, hits, papers.values())
+        return _with_reasons(paper, hits, CatalogRarity.of_index(self.lexical_index()))
 
     # -- internals ----------------------------------------------------------------------------
     def _lexical_neighbours(
@@ -143,7 +143,7 @@ class SimilarOps(LibraryBase):
             hits.append(Hit(arxiv_id, float(score), candidate, {"lexical": float(score)}))
             if len(hits) == limit:
                 break
-        return _with_reasons(paper, hits, papers.values())
+        return _with_reasons(paper, hits, CatalogRarity.of_index(self.lexical_index()))
 
     def _paper_for(self, arxiv_id: str) -> Paper:
         text = arxiv_id.strip()
@@ -198,10 +198,10 @@ class SimilarOps(LibraryBase):
         return table
 
 
-def _with_reasons(paper: Paper, hits: list[Hit], neighbourhood: Iterable[Paper]) -> list[Hit]:
-    """`hits`, each given its one-line reason, against term frequencies of the neighbourhood."""
-    frequencies, documents = neighbourhood_frequencies([paper, *neighbourhood])
+def _with_reasons(paper: Paper, hits: list[Hit], rarity: CatalogRarity | None) -> list[Hit]:
+    """`hits`, each given its one-line reason (key phrases weighted by catalog rarity)."""
+    explainer = Explainer(paper, rarity)
     for hit in hits:
         assert hit.paper is not None
-        hit.reason = explain(paper, hit.paper, frequencies, documents)
+        hit.reason = explainer.explain(hit.paper)
     return hits

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from likewise.library_parts.similar import neighbours_notice
-from likewise.library_parts.site import ArxivUnreachableError, Card, NotFoundError, SiteError
+from likewise.library_parts.site import ArxivUnreachableError, NotFoundError, SiteError
 from likewise.models import Paper
 from likewise.store.accounts import User
 from likewise.web.security import safe_next
@@ -25,7 +26,7 @@ from likewise.web.twins import twin
 router = APIRouter()
 ArxivId = Annotated[str, Path(max_length=80, description="bare arXiv id, e.g. 2503.11677")]
 Next = Annotated[str, Form(max_length=2000)]
-SIMILAR_SHOWN = 6
+SIMILAR_SHOWN = 10
 _log = logging.getLogger(__name__)
 
 
@@ -59,11 +60,22 @@ def _not_found(error: NotFoundError) -> HTTPException:
     return HTTPException(404, str(error))
 
 
+@dataclass(slots=True)
+class SimilarPaper:
+    """A similar paper as the paper page lists it. `similarity` is the cosine of the two
+    papers' embeddings (None for neighbours found by shared title words before `likewise
+    embed`): a closeness, not a probability of relevance, so it is never shown as a percent."""
+
+    paper: Paper
+    similarity: float | None
+    reason: str | None
+
+
 def _similar(
     request: Request, arxiv_id: str, hidden: frozenset[str]
-) -> tuple[list[Any], str | None]:
-    """Similar papers with their reasons, and what a reader must know about them (papers not
-    embedded yet); an unavailable index leaves the list empty."""
+) -> tuple[list[SimilarPaper], str | None]:
+    """Similar papers with their similarity and reason, and what a reader must know about them
+    (papers not embedded yet); an unavailable index leaves the list empty."""
     library = library_of(request)
     try:
         hits = library.similar(arxiv_id, limit=SIMILAR_SHOWN + len(hidden))
@@ -71,12 +83,12 @@ def _similar(
     except (AttributeError, LookupError, ValueError, RuntimeError, OSError) as error:
         _log.warning("similar papers for %s unavailable: %s", arxiv_id, error)
         return [], None
-    hits = [hit for hit in hits if hit.arxiv_id not in hidden][:SIMILAR_SHOWN]
-    extra = {
-        hit.arxiv_id: Card(Paper(hit.arxiv_id, ""), score=hit.score, reason=hit.reason)
+    shown = [
+        SimilarPaper(hit.paper, hit.components.get("cosine"), hit.reason)
         for hit in hits
-    }
-    return library.cards_for([hit.arxiv_id for hit in hits], None, extra), notice
+        if hit.arxiv_id not in hidden and hit.paper is not None
+    ]
+    return shown[:SIMILAR_SHOWN], notice
 
 
 def bibtex_entry(paper: Paper) -> str:
@@ -150,9 +162,13 @@ def paper(request: Request, arxiv_id: ArxivId) -> dict[str, Any]:
         raise _not_found(error) from error
     hidden = library.hidden_for(user.id) if user else frozenset()
     similar, similar_notice = _similar(request, arxiv_id, hidden)
+    ranking = "cosine-dbnorm" if library.settings.hubness_correction else "cosine"
+    if any(entry.similarity is None for entry in similar):
+        ranking = "title-words"  # nothing embedded yet: neighbours by BM25 of the title
     return {
         "page": page,
         "similar": similar,
+        "similar_ranking": ranking,
         "similar_notice": similar_notice,
         "bibtex": bibtex_entry(page.paper),
         "title": page.paper.title,
