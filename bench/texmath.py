@@ -122,7 +122,8 @@ def main() -> int:
         "web/texmath.py (wrapped)": wrapped,
     }
     print(f"{len(work)} math spans from {CORPUS.name} ({args.papers or 'all'} papers)")
-    print(f"{'renderer':28} {'rendered':>9} {'left raw':>9} {'unsafe':>7} {'us/span':>8} {'ratio':>6}")
+    columns = ("rendered", "left raw", "unsafe", "us/span", "ratio")
+    print(f"{'renderer':28} " + " ".join(f"{column:>9}" for column in columns))
     baseline = None
     for name, render in renderers.items():
         counts = {"rendered": 0, "raw": 0, "unsafe": 0}
@@ -131,8 +132,8 @@ def main() -> int:
         per_span = seconds_per_span(render, work, args.repeat)
         baseline = baseline or per_span
         print(
-            f"{name:28} {counts['rendered']:9d} {counts['raw']:9d} {counts['unsafe']:7d} "
-            f"{per_span * 1e6:8.1f} {per_span / baseline:5.1f}x"
+            f"{name:28} {counts['rendered']:9d} {counts['raw']:9d} {counts['unsafe']:9d} "
+            f"{per_span * 1e6:9.1f} {per_span / baseline:8.1f}x"
         )
     return 0
 

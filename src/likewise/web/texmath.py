@@ -27,19 +27,24 @@ _OPENER = re.compile(r"(?<!\\)\$|\\[(\[]")  # `$$`/`$` (not `\$`), `\(` and `\[`
 _CLOSERS = {"\\(": "\\)", "\\[": "\\]"}
 _TEXT_ESCAPES = re.compile(r"\\([%&_#$])")
 
-ELEMENTS = frozenset(
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+ELEMENTS = _names(
     "math mrow mi mn mo mtext mspace msub msup msubsup mfrac msqrt mroot mover munder "
-    "munderover mstyle mpadded mphantom menclose mtable mtr mtd".split()
+    "munderover mstyle mpadded mphantom menclose mtable mtr mtd"
 )
 # Presentation attributes only: none of these can carry a URL, a script, a style or a class.
 # Any other attribute (href, style, class, id, mathcolor, ...) is dropped, not the formula.
-_KEYWORD_ATTRIBUTES = frozenset(
+_KEYWORD_ATTRIBUTES = _names(
     "display mathvariant stretchy fence separator form accent accentunder movablelimits "
-    "displaystyle columnalign rowalign columnlines rowlines notation linebreak".split()
+    "displaystyle columnalign rowalign columnlines rowlines notation linebreak"
 )
-_LENGTH_ATTRIBUTES = frozenset(
+_LENGTH_ATTRIBUTES = _names(
     "width height depth lspace rspace voffset minsize maxsize mathsize linethickness "
-    "scriptlevel columnspacing rowspacing".split()
+    "scriptlevel columnspacing rowspacing"
 )
 ATTRIBUTES = _KEYWORD_ATTRIBUTES | _LENGTH_ATTRIBUTES
 _KEYWORDS = re.compile(r"[a-z-]{1,40}(?: [a-z-]{1,40}){0,20}")
@@ -109,7 +114,7 @@ def _serialise(element: Element, depth: int = 0) -> str:
     return f"<{tag}{attributes}>{_text(text)}{children}</{tag}>{tail}"
 
 
-@lru_cache(maxsize=8192)  # the daily feed renders the same abstracts on every request
+@lru_cache(maxsize=2048)  # the daily feed renders the same abstracts on every request
 def tex_to_mathml(source: str, display: bool = False) -> Markup:
     """MathML for one formula, or the escaped source when it is too long, too deep, not TeX
     latex2mathml can read, or converts to something outside the whitelist."""
