@@ -69,6 +69,17 @@ _PIECES = st.sampled_from(
         '"',
         "<script>alert(1)</script>",
         "\\href{javascript:alert(1)}{x}",
+        "\\style{color:red}{x}",
+        "\\class{evil}{x}",
+        "\\color{red}",
+        "\\rule{1em}{2em}",
+        "\\hspace{9999em}",
+        "\\texttt{<think>}",
+        "\\begin{matrix}",
+        "\\end{matrix}",
+        "&",
+        "&#x0;",
+        "(",
         "é",
     ]
 )
@@ -76,10 +87,15 @@ TEX = st.lists(_PIECES, max_size=60).map("".join) | st.text(
     st.characters(blacklist_categories=["Cs", "Cc"]), max_size=80
 )
 # What the renderer may emit: MathML presentation elements and these attributes, nothing
-# that runs script or links anywhere.
+# that runs script, links anywhere, or takes a style or class from the input.
 ELEMENTS = {"math", "mi", "mn", "mo", "mtext", "mrow", "msub", "msup", "msubsup", "mfrac"}
-ELEMENTS |= {"msqrt", "mroot", "mover", "munder", "mspace"}
-ATTRIBUTES = {"display", "mathvariant", "width", "accent", "accentunder", "linethickness", "class"}
+ELEMENTS |= {"msqrt", "mroot", "mover", "munder", "munderover", "mspace", "mstyle", "mpadded"}
+ELEMENTS |= {"mphantom", "menclose", "mtable", "mtr", "mtd"}
+ATTRIBUTES = {"display", "mathvariant", "stretchy", "fence", "separator", "form", "accent"}
+ATTRIBUTES |= {"accentunder", "movablelimits", "displaystyle", "columnalign", "rowalign"}
+ATTRIBUTES |= {"columnlines", "rowlines", "notation", "linebreak", "width", "height", "depth"}
+ATTRIBUTES |= {"lspace", "rspace", "voffset", "minsize", "maxsize", "mathsize", "linethickness"}
+ATTRIBUTES |= {"scriptlevel", "columnspacing", "rowspacing"}
 
 # The renderer's earlier span pattern, kept as the reference its linear scan must agree with.
 _REFERENCE = re.compile(
@@ -110,6 +126,7 @@ def test_any_text_renders_as_wellformed_mathml_of_known_elements(text: str) -> N
     for element in _elements(root):
         assert element.tag in ELEMENTS
         assert set(element.attrib) <= ATTRIBUTES
+        assert all(re.fullmatch(r"[\w .%+-]*", value) for value in element.attrib.values())
     assert "<script" not in html and "javascript:" not in html.replace("javascript:alert", "")
     assert "$" not in strip_tex(text)
 

@@ -1,220 +1,132 @@
-"""A small, safe TeX-to-MathML renderer for `$...$` in titles and abstracts.
+"""`$...$` in titles and abstracts as MathML: finds the spans, converts each with latex2mathml
+and lets only whitelisted MathML through, or shows the escaped source.
 
-Covers what arXiv titles and abstracts use (sub/superscripts, fractions, roots, Greek,
-operators, relations, accents, font commands, text); anything it does not know is shown as
-escaped text. Output is built from escaped tokens only, so no input can inject markup.
+latex2mathml (3.81) leaves 109 of the 17,207 real spans in shared/data's arXiv sample showing
+raw TeX (mostly author macros) against 326 for the hand-written renderer it replaced. It is no
+sanitiser (``\\href``/``\\style`` become attributes, its string output has ``\\text{<b>}``
+unescaped), so we take its element tree and write the markup ourselves: whitelisted elements,
+checked attributes, escaped text. Figures: bench/texmath.py. Finding spans in prose is ours.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from html import escape
+from xml.etree.ElementTree import Element
 
+from latex2mathml.converter import convert_to_element
 from markupsafe import Markup
 
-from likewise.web import texmath_symbols as symbols
-
 _MAX_MATH_CHARS = 1000
-_MAX_DEPTH = 40
+_MAX_DEPTH = 40  # brace nesting; latex2mathml recurses once per group
+_MAX_TREE_DEPTH = 160  # of the MathML tree, well inside the interpreter's recursion limit
 
-
-_TOKEN = re.compile(r"\\([A-Za-z]+|.)|(\d+(?:\.\d+)?)|(\s+)|(.)", re.DOTALL)
-# Where a math span can open: `$$`/`$` (not `\$`), `\(` and `\[`.
-_OPENER = re.compile(r"(?<!\\)\$|\\[(\[]")
+_OPENER = re.compile(r"(?<!\\)\$|\\[(\[]")  # `$$`/`$` (not `\$`), `\(` and `\[`
 _CLOSERS = {"\\(": "\\)", "\\[": "\\]"}
 _TEXT_ESCAPES = re.compile(r"\\([%&_#$])")
 
 
-class _TooDeep(Exception):
+def _names(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+ELEMENTS = _names(
+    "math mrow mi mn mo mtext mspace msub msup msubsup mfrac msqrt mroot mover munder "
+    "munderover mstyle mpadded mphantom menclose mtable mtr mtd"
+)
+# Presentation attributes only: none of these can carry a URL, a script, a style or a class.
+# Any other attribute (href, style, class, id, mathcolor, ...) is dropped, not the formula.
+_KEYWORD_ATTRIBUTES = _names(
+    "display mathvariant stretchy fence separator form accent accentunder movablelimits "
+    "displaystyle columnalign rowalign columnlines rowlines notation linebreak"
+)
+_LENGTH_ATTRIBUTES = _names(
+    "width height depth lspace rspace voffset minsize maxsize mathsize linethickness "
+    "scriptlevel columnspacing rowspacing"
+)
+ATTRIBUTES = _KEYWORD_ATTRIBUTES | _LENGTH_ATTRIBUTES
+_KEYWORDS = re.compile(r"[a-z-]{1,40}(?: [a-z-]{1,40}){0,20}")
+_LENGTH = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))(em|ex|mu|px|pt|%)?|[a-z]{1,40}mathspace")
+_MAX_LENGTH = 20.0  # em-ish: `\hspace{9999em}` must not push the page sideways
+# latex2mathml's tree holds its symbols as character references in the text (`&#x003B1;`).
+_REFERENCE = re.compile(r"&#x([0-9A-Fa-f]{1,6});")
+
+
+class _Unsafe(Exception):
     pass
 
 
-class _Parser:
-    def __init__(self, source: str) -> None:
-        self.tokens: list[tuple[str, str]] = []
-        for match in _TOKEN.finditer(source):
-            command, number, space, char = match.groups()
-            if command is not None:
-                self.tokens.append(("command", command))
-            elif number is not None:
-                self.tokens.append(("number", number))
-            elif space is not None:
-                continue
-            else:
-                self.tokens.append(("char", char))
-        self.position = 0
-        self.depth = 0
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.position] if self.position < len(self.tokens) else None
-
-    def take(self) -> tuple[str, str] | None:
-        token = self.peek()
-        if token is not None:
-            self.position += 1
-        return token
-
-    def sequence(self, stop: str | None = None) -> str:
-        parts: list[str] = []
-        while (token := self.peek()) is not None:
-            if stop is not None and token == ("char", stop):
-                self.position += 1
-                break
-            if token == ("char", "}"):  # unbalanced: drop it
-                self.position += 1
-                continue
-            parts.append(self.scripted())
-        return "".join(parts)
-
-    def argument(self) -> str:
-        """One argument: a braced group or a single atom."""
-        self.depth += 1
-        if self.depth > _MAX_DEPTH:
-            raise _TooDeep
-        try:
-            if self.peek() == ("char", "{"):
-                self.position += 1
-                return f"<mrow>{self.sequence('}')}</mrow>"
-            return self.atom()
-        finally:
-            self.depth -= 1
-
-    def raw_group(self) -> str:
-        """The literal text of a braced group (for \\text{...})."""
-        if self.peek() != ("char", "{"):
-            token = self.take()
-            return token[1] if token else ""
-        self.position += 1
-        depth, parts = 1, []
-        while (token := self.take()) is not None:
-            if token == ("char", "{"):
-                depth += 1
-            elif token == ("char", "}"):
-                depth -= 1
-                if depth == 0:
-                    break
-            parts.append(
-                token[1] if token[0] != "command" else symbols.IDENTIFIERS.get(token[1], "")
-            )
-        return (
-            " ".join(parts) if len(parts) > 1 and all(len(p) > 1 for p in parts) else "".join(parts)
-        )
-
-    def scripted(self) -> str:
-        base = self.atom()
-        subscript = superscript = None
-        for _ in range(2):
-            token = self.peek()
-            if token == ("char", "_") and subscript is None:
-                self.position += 1
-                subscript = self.argument()
-            elif token == ("char", "^") and superscript is None:
-                self.position += 1
-                superscript = self.argument()
-            elif token == ("char", "'"):
-                self.position += 1
-                superscript = "<mo>′</mo>"
-        if subscript is not None and superscript is not None:
-            return f"<msubsup>{base or '<mrow></mrow>'}{subscript}{superscript}</msubsup>"
-        if subscript is not None:
-            return f"<msub>{base or '<mrow></mrow>'}{subscript}</msub>"
-        if superscript is not None:
-            return f"<msup>{base or '<mrow></mrow>'}{superscript}</msup>"
-        return base
-
-    def atom(self) -> str:
-        token = self.take()
-        if token is None:
-            return ""
-        kind, value = token
-        if kind == "number":
-            return f"<mn>{escape(value)}</mn>"
-        if kind == "char":
-            if value == "{":
-                self.position -= 1
-                return self.argument()
-            if value.isalpha():
-                return f"<mi>{escape(value)}</mi>"
-            if value in "^_":
-                return ""
-            if value == "~":
-                return '<mspace width="0.25em"></mspace>'
-            return f"<mo>{escape(value)}</mo>"
-        return self.command(value)
-
-    def command(self, name: str) -> str:
-        if name in symbols.IDENTIFIERS and name not in symbols.OPERATORS:
-            return f"<mi>{symbols.IDENTIFIERS[name]}</mi>"
-        if name in symbols.OPERATORS:
-            return f"<mo>{escape(symbols.OPERATORS[name])}</mo>"
-        if name in symbols.FUNCTIONS or name == "operatorname":
-            text = self.raw_group() if name == "operatorname" else name
-            return f'<mi mathvariant="normal">{escape(text)}</mi><mspace width="0.17em"></mspace>'
-        if name in ("frac", "dfrac", "tfrac", "binom"):
-            numerator, denominator = self.argument(), self.argument()
-            if name == "binom":
-                return (
-                    f'<mrow><mo>(</mo><mfrac linethickness="0">{numerator}{denominator}'
-                    "</mfrac><mo>)</mo></mrow>"
-                )
-            return f"<mfrac>{numerator}{denominator}</mfrac>"
-        if name == "sqrt":
-            if self.peek() == ("char", "["):
-                self.position += 1
-                index = self.sequence("]")
-                return f"<mroot>{self.argument()}<mrow>{index}</mrow></mroot>"
-            return f"<msqrt>{self.argument()}</msqrt>"
-        if name in symbols.ACCENTS:
-            accent = escape(symbols.ACCENTS[name])
-            return f'<mover accent="true">{self.argument()}<mo>{accent}</mo></mover>'
-        if name == "underline":
-            return f'<munder accentunder="true">{self.argument()}<mo>_</mo></munder>'
-        if name in symbols.TEXT_COMMANDS:
-            return f"<mtext>{escape(self.raw_group())}</mtext>"
-        if name in ("mathrm", "rm", "mathup"):
-            return f'<mi mathvariant="normal">{escape(self.raw_group())}</mi>'
-        if name in symbols.FONT_CLASSES:
-            return f'<mrow class="{symbols.FONT_CLASSES[name]}">{self.argument()}</mrow>'
-        if name in ("mathbb", "mathcal", "mathscr", "mathfrak"):
-            return self.lettered(name, self.raw_group())
-        if name in symbols.SPACES:
-            return f'<mspace width="{symbols.SPACES[name]}"></mspace>'
-        if name in symbols.IGNORED:
-            if self.peek() == ("char", "."):
-                self.position += 1
-            return ""
-        if name == "\\":
-            return ""
-        return f"<mtext>{escape(chr(92) + name)}</mtext>"
-
-    @staticmethod
-    def lettered(font: str, text: str) -> str:
-        letters = []
-        for char in text:
-            if font == "mathbb" and char in symbols.DOUBLE_STRUCK:
-                letters.append(symbols.DOUBLE_STRUCK[char])
-            elif font == "mathbb" and "A" <= char <= "Z":
-                letters.append(chr(0x1D538 + ord(char) - ord("A")))
-            elif font in ("mathcal", "mathscr") and char in symbols.SCRIPT:
-                letters.append(symbols.SCRIPT[char])
-            elif font in ("mathcal", "mathscr") and "A" <= char <= "Z":
-                letters.append(chr(0x1D49C + ord(char) - ord("A")))
-            else:
-                letters.append(char)
-        return f"<mi>{escape(''.join(letters))}</mi>"
+def _brace_depth(source: str) -> int:
+    depth = deepest = 0
+    for char in source:
+        if char == "{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == "}":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
+def _allowed(name: str, value: str) -> bool:
+    if name in _KEYWORD_ATTRIBUTES:
+        return _KEYWORDS.fullmatch(value) is not None
+    if name not in _LENGTH_ATTRIBUTES:
+        return False
+    lengths = value.split()
+    if not 1 <= len(lengths) <= 20:
+        return False
+    for length in lengths:
+        match = _LENGTH.fullmatch(length)
+        if match is None or (match[1] is not None and abs(float(match[1])) > _MAX_LENGTH):
+            return False
+    return True
+
+
+def _character(reference: re.Match[str]) -> str:
+    code = int(reference[1], 16)
+    # Only characters XML and HTML allow; anything else stays as the reference's text.
+    if code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0x10FFFF:
+        return chr(code) if code not in (0xFFFE, 0xFFFF) else reference[0]
+    return reference[0]
+
+
+def _text(text: str | None) -> str:
+    return escape(_REFERENCE.sub(_character, text or ""))
+
+
+def _serialise(element: Element, depth: int = 0) -> str:
+    """Markup rebuilt from the tree: whitelisted elements, checked attributes, escaped text."""
+    tag = element.tag
+    if tag not in ELEMENTS or depth > _MAX_TREE_DEPTH or (tag == "math") != (depth == 0):
+        raise _Unsafe(tag)
+    attributes = "".join(
+        f' {name}="{escape(value)}"'
+        for name, value in element.attrib.items()
+        if _allowed(name, value) and (name != "display" or tag == "math")
+    )
+    text = element.text or ""
+    if tag == "mtext":  # `\text{40\%}`: TeX's text escapes mean the character
+        text = _TEXT_ESCAPES.sub(r"\1", text)
+    children = "".join(_serialise(child, depth + 1) for child in element)
+    tail = _text(element.tail) if depth else ""
+    return f"<{tag}{attributes}>{_text(text)}{children}</{tag}>{tail}"
+
+
+@lru_cache(maxsize=2048)  # the daily feed renders the same abstracts on every request
 def tex_to_mathml(source: str, display: bool = False) -> Markup:
-    """MathML for one formula, or the escaped source when it is too long or too deep."""
-    if len(source) > _MAX_MATH_CHARS:
+    """MathML for one formula, or the escaped source when it is too long, too deep, not TeX
+    latex2mathml can read, or converts to something outside the whitelist."""
+    if len(source) > _MAX_MATH_CHARS or _brace_depth(source) > _MAX_DEPTH:
         return Markup(escape(f"${source}$"))
     try:
-        body = _Parser(source).sequence()
-    except (_TooDeep, RecursionError):
+        tree = convert_to_element(source, display="block" if display else "inline")
+        return Markup(_serialise(tree))
+    # latex2mathml raises many kinds of error on TeX it cannot read (its own, IndexError,
+    # KeyError...; RecursionError on deep nesting without braces): each means "show the source".
+    except Exception:
         return Markup(escape(f"${source}$"))
-    mode = ' display="block"' if display else ""
-    return Markup(f"<math{mode}>{body}</math>")
 
 
 def _plain(text: str) -> str:
