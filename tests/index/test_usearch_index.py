@@ -339,3 +339,15 @@ def test_adding_and_removing_keep_a_compressed_index_in_step() -> None:
 def test_a_reduction_of_another_dimension_is_refused() -> None:
     with pytest.raises(ValueError):
         UsearchIndex(32, reduction=fit_pca(np.eye(64), 8))
+
+
+def test_an_empty_compressed_index_reloads_with_its_int8_graph(tmp_path: Path) -> None:
+    reduction = fit_pca(_low_rank_vectors(200, seed=41), 16)
+    UsearchIndex(64, dtype="i8", reduction=reduction).save(tmp_path / "index.usearch")
+    nothing = (np.zeros(0, dtype=np.int64), np.zeros((0, 64), dtype=np.float32))
+    loaded = UsearchIndex.load(tmp_path / "index.usearch", full_vectors=nothing)
+    assert len(loaded) == 0 and loaded.kind == "usearch-compressed"
+    assert "i8" in str(loaded._index.dtype).lower()
+    vectors = _low_rank_vectors(50, seed=42)
+    loaded.add(np.arange(50, dtype=np.int64), vectors)
+    assert loaded.search(vectors[7], 1)[0].tolist() == [7]

@@ -82,15 +82,19 @@ class UsearchIndex:
         self.exact_limit = exact_limit
         self.reduction = reduction
         self.rerank_factor = rerank_factor
-        self._index = index or Index(
-            ndim=dimension if reduction is None else reduction.dimensions,
-            # usearch's int8 scaling assumes the cosine metric; on unit vectors it equals ip.
-            metric="cos" if dtype == "i8" else "ip",
-            dtype=dtype,
-            connectivity=connectivity,
-            expansion_add=expansion_add,
-            expansion_search=expansion_search,
-        )
+        if index is None:  # (not `index or`: an empty restored index is falsy)
+            index = Index(
+                ndim=dimension if reduction is None else reduction.dimensions,
+                # usearch's int8 scaling assumes the cosine metric; on unit vectors it equals
+                # ip. Reduced vectors are not unit: they are ranked by cosine, which uncentred
+                # PCA keeps close to their inner product (fit_pca), and re-ranked exactly.
+                metric="cos" if dtype == "i8" else "ip",
+                dtype=dtype,
+                connectivity=connectivity,
+                expansion_add=expansion_add,
+                expansion_search=expansion_search,
+            )
+        self._index = index
         # usearch fetches vectors key by key; filtered scoring reads this mirror instead.
         self._mirror = ExactIndex(dimension, storage=np.float16)
         if reduction is not None:
