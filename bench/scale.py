@@ -8,8 +8,14 @@ index build time, bytes per paper, top-10 latency p50/p95 unfiltered and under a
 (0.5%) and a broad (20%) filter, each as a ratio against exact NumPy search timed in the same
 run, and recall@10 against exact search.
 
+Backend usearch-compressed is the graph of PCA-reduced vectors (--reduced-dimensions, int8)
+re-ranked with the full vectors (--rerank-factor); it is also reported against plain usearch
+built and searched in the same run (which it then always runs first).
+
     nice -n 19 /tmp/venv/bin/python bench/scale.py --sizes 100000,1000000 \
         --vectors-only-sizes 3000000
+    nice -n 10 .venv/bin/python bench/scale.py --sizes 100000 --backends usearch-compressed \
+        --reduced-dimensions 128 --rerank-factor 8 --efforts 400
 """
 
 from __future__ import annotations
@@ -27,6 +33,13 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from scale_backends import (
+    compressed_backend,
+    pgvector_backend,
+    start_postgres,
+    usearch_backend,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_EMBEDDINGS = ROOT.parent / "shared" / "data" / "embeddings-all-minilm-l6-v2"
@@ -186,69 +199,31 @@ def measure(search: SearchFunction, queries: Matrix, allowed: Keys | None, truth
     )
 
 
-def usearch_backend(catalog: Matrix) -> tuple[SearchFunction, float, int, Any]:
-    from likewise.index.usearch_index import UsearchIndex
-
-    index = UsearchIndex(catalog.shape[1])
-    started = time.perf_counter()
-    block = 100_000
-    for start in range(0, len(catalog), block):
-        keys = np.arange(start, min(len(catalog), start + block), dtype=np.int64)
-        index.add(keys, catalog[start : start + block])
-    build = time.perf_counter() - started
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "index.usearch"
-        index.save(path)
-        size = path.stat().st_size
-    return index.search, build, size, index
+@dataclass
+class BackendRun:
+    build: float
+    size_bytes: int
+    measured: dict[int, dict[str, Measured]]  # search effort -> filter -> figures
 
 
-def pgvector_backend(
-    catalog: Matrix, database_url: str, graph_degree: int, construction_breadth: int
-) -> tuple[SearchFunction, float, int, Any]:
-    from sqlalchemy import create_engine, text
-
-    from likewise.index.pgvector_index import PgvectorIndex
-
-    engine = create_engine(database_url)
-    with engine.begin() as connection:
-        connection.execute(text("CREATE EXTENSION IF NOT EXISTS vector"))
-        connection.execute(text("DROP TABLE IF EXISTS vector_index"))
-        connection.execute(
-            text(
-                "CREATE TABLE vector_index (model_id varchar(128) NOT NULL, paper_key bigint "
-                "NOT NULL, embedding vector NOT NULL, PRIMARY KEY (model_id, paper_key))"
-            )
-        )
-    index = PgvectorIndex(
-        engine, "bench", catalog.shape[1], m=graph_degree, ef_construction=construction_breadth
-    )
-    started = time.perf_counter()
-    block = 100_000
-    for start in range(0, len(catalog), block):
-        keys = np.arange(start, min(len(catalog), start + block), dtype=np.int64)
-        index.add(keys, catalog[start : start + block])
-    loaded = time.perf_counter()
-    index.build(maintenance_memory="6GB", workers=2)
-    build = time.perf_counter() - started
+def compare(name: str, size: int, run: BackendRun, baseline: BackendRun) -> None:
+    """`name` against plain usearch of the same run, figure by figure."""
+    per_paper, baseline_per_paper = run.size_bytes / size, baseline.size_bytes / size
     print(
-        f"    pgvector (m {graph_degree}, ef_construction {construction_breadth}): "
-        f"load {loaded - started:.0f} s, graph {build - (loaded - started):.0f} s"
+        f"  {name} vs usearch: {per_paper:.0f} vs {baseline_per_paper:.0f} bytes/paper "
+        f"({per_paper / baseline_per_paper:.2f}x), build {run.build:.1f} vs "
+        f"{baseline.build:.1f} s ({run.build / baseline.build:.2f}x)"
     )
-    return index.search, build, index.size_bytes(), index
-
-
-def start_postgres(folder: Path) -> tuple[Any, str]:
-    import pgserver
-
-    server = pgserver.get_server(folder, cleanup_mode="stop")
-    # Larger buffers than the 128 MB default; the restart below applies them.
-    server.psql("ALTER SYSTEM SET shared_buffers = '2GB';")
-    server.psql("ALTER SYSTEM SET max_parallel_workers_per_gather = 0;")
-    server.cleanup()
-    server = pgserver.get_server(folder, cleanup_mode="stop")
-    url = server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
-    return server, url
+    for effort, filters in run.measured.items():
+        print(f"   expansion_search = {effort}")
+        for label, measured in filters.items():
+            other = baseline.measured[effort][label]
+            print(
+                f"    {label:10} recall@10 {measured.recall:.3f} vs {other.recall:.3f}, "
+                f"p50 {measured.p50_ms:.2f} vs {other.p50_ms:.2f} ms "
+                f"({measured.p50_ms / other.p50_ms:.2f}x), p95 {measured.p95_ms:.2f} vs "
+                f"{other.p95_ms:.2f} ms ({measured.p95_ms / other.p95_ms:.2f}x)"
+            )
 
 
 def report(label: str, measured: Measured, baseline: Measured) -> str:
@@ -283,9 +258,14 @@ def run_size(
     print(f"  exact NumPy float32, {catalog.nbytes / size:.0f} bytes/paper")
     for name, measured in baselines.items():
         print(f"    {name:10} p50 {measured.p50_ms:7.2f} ms p95 {measured.p95_ms:7.2f} ms")
+    if "usearch-compressed" in backends and "usearch" not in backends:
+        backends = ["usearch", *backends]  # the compressed index is reported against it
+    runs: dict[str, BackendRun] = {}
     for backend in backends:
         if backend == "usearch":
             search, build, size_bytes, holder = usearch_backend(catalog)
+        elif backend == "usearch-compressed":
+            search, build, size_bytes, holder = compressed_backend(catalog, arguments)
         elif database_url is not None:
             search, build, size_bytes, holder = pgvector_backend(
                 catalog, database_url, arguments.pgvector_m, arguments.pgvector_ef_construction
@@ -293,21 +273,27 @@ def run_size(
         else:
             continue
         print(f"  {backend}: build {build:.0f} s, {size_bytes / size:.0f} bytes/paper")
+        run = BackendRun(build, size_bytes, {})
         for effort in iterate_sizes(arguments.efforts):
             set_search_effort(backend, holder, effort)
-            knob = "expansion_search" if backend == "usearch" else "hnsw.ef_search"
+            knob = "hnsw.ef_search" if backend == "pgvector" else "expansion_search"
             print(f"   {knob} = {effort}")
+            run.measured[effort] = {}
             for name, allowed in filters.items():
                 measured = measure(search, queries, allowed, truths[name])
+                run.measured[effort][name] = measured
                 print("    " + report(f"{name:10}", measured, baselines[name]))
             sys.stdout.flush()
+        runs[backend] = run
+        if backend == "usearch-compressed":
+            compare(backend, size, run, runs["usearch"])
         del search, holder
         gc.collect()
 
 
 def set_search_effort(backend: str, holder: Any, effort: int) -> None:
     """The graph's search breadth: the recall / latency dial of both HNSW implementations."""
-    if backend == "usearch":
+    if backend.startswith("usearch"):
         holder._index.expansion_search = effort
     else:
         holder.ef_search = effort
@@ -341,6 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pgvector-ef-construction", type=int, default=64, help="HNSW build breadth"
     )
+    parser.add_argument("--reduced-dimensions", type=int, default=128)
+    parser.add_argument("--rerank-factor", type=int, default=8)
+    parser.add_argument("--compressed-dtype", default="i8", choices=("i8", "f16"))
+    parser.add_argument("--reduction", default="pca", choices=("pca", "pca-centred"))
     arguments = parser.parse_args(argv)
     rng = np.random.default_rng(arguments.seed)
     real, origin = load_real_vectors()
