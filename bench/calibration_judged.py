@@ -133,7 +133,11 @@ def fit(out: Path, methods: list[str]) -> None:
         for name, (fit_part, heldout) in parts.items()
     ]
     calibration, notes = fit_from_sources(
-        sources, alpha, "all-MiniLM-L6-v2-qint8-onnx-256-mean", note
+        sources,
+        alpha,
+        "all-MiniLM-L6-v2-qint8-onnx-256-mean",
+        note,
+        fitted_by="python bench/calibration_judged.py fit (after `collect`)",
     )
     calibration.save(out)
     print("\n".join(notes))

@@ -163,19 +163,24 @@ def test_cutoff_reports_count_precision_recall_and_empty_queries_by_hand() -> No
 
 
 def _synthetic_source(name: str, level: float, relevant_share: float, seed: int) -> JudgedSource:
-    """Queries whose candidates sit at an absolute cosine `level`; the best `relevant_share`
-    of each query's candidates are relevant (with some labels flipped where any are)."""
+    """Queries whose candidates sit at an absolute cosine `level`; candidates closer than the
+    cosine that about `relevant_share` of all of them pass are relevant, as real relevance
+    follows absolute closeness (with some labels flipped where any are)."""
     generator = np.random.default_rng(seed)
     queries = []
     for number in range(12):
         cosines = np.sort(level + generator.normal(0, 0.05, size=20))[::-1]
         dense = {f"{name}{number}-{i}": float(c) for i, c in enumerate(cosines)}
         lexical = {doc: 10.0 * (c - level + 0.2) for doc, c in dense.items()}
-        cut = round(relevant_share * 20)
+        # The share of a normal(level, 0.05) above level + 0.05 * z: 0.5 at z = 0.
+        boundary = level if relevant_share == 0.5 else float("inf") if relevant_share == 0 else None
+        assert boundary is not None, "the toy knows shares 0 and 0.5"
         # One label in ten flipped, so the toy is not separable (real judgments are not).
         flipped = generator.uniform(size=20) < 0.1
         relevant = frozenset(
-            doc for i, doc in enumerate(dense) if (i < cut) != (flipped[i] and cut > 0)
+            doc
+            for i, (doc, cosine) in enumerate(dense.items())
+            if (cosine >= boundary) != (flipped[i] and relevant_share > 0)
         )
         vector = generator.normal(size=3).astype(np.float32)
         queries.append(Retrieved(f"{name}{number}", vector, dense, lexical, relevant))

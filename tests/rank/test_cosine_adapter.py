@@ -10,6 +10,7 @@ import pytest
 from likewise.rank.cosine_adapter import (
     CosineAdapter,
     JudgedQuery,
+    PairInputs,
     RelevanceCalibration,
     bundled_calibration,
 )
@@ -262,8 +263,12 @@ def test_the_bundled_convex_adapter_reads_absolute_cosines(shared_data: Path) ->
     best_close, best_far = [], []
     for vector in vectors.astype(np.float64):
         unit = vector / np.linalg.norm(vector)
-        best_close.append(adapter.probabilities(unit, fused, close)[0])
-        best_far.append(adapter.probabilities(unit, fused, close - 0.4)[0])
+        words = 150  # a pasted abstract
+        no_words = np.zeros(20)
+        near_pairs = PairInputs(close, no_words, words)
+        far_pairs = PairInputs(close - 0.4, no_words, words)
+        best_close.append(adapter.probabilities(unit, fused, close, near_pairs)[0])
+        best_far.append(adapter.probabilities(unit, fused, close - 0.4, far_pairs)[0])
     # Only the catalog's absolute closeness differs: the far queries' best hits must lose.
     assert np.mean(best_far) < np.mean(best_close) - 0.2
 

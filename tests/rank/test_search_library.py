@@ -110,8 +110,16 @@ def test_real_model_search_is_calibrated_and_finds_the_cited_abstract(
     library = Library.open(real, store=store)
     store.upsert_papers(papers, source="test")
     library.update_vectors()
-    result = library.search("1 in 5 million in UK have abnormal PrP positivity.", limit=3)
+    claim = "1 in 5 million in UK have abnormal PrP positivity."
+    ranked = library.search(claim, limit=3, apply_cutoff=False)
     # The bundled calibration was fit for the default embedder: scores are probabilities.
-    assert result.calibrated, result.notice
-    assert result.hits and result.hits[0].arxiv_id == "local:13734012"
-    assert 0.0 < result.hits[0].score <= 1.0
+    assert ranked.calibrated, ranked.notice
+    assert ranked.hits and ranked.hits[0].arxiv_id == "local:13734012"
+    assert all(0.0 < hit.score < 1.0 for hit in ranked.hits)
+    assert ranked.hits[0].score > 5 * ranked.hits[1].score  # the cited abstract stands out
+    # The probability reads only the query and the paper (cosine 0.43 here, below what
+    # SciFact's relevant claims usually reach), so the cut-off keeps exactly those above it.
+    cut = library.search(claim, limit=3)
+    assert [hit.arxiv_id for hit in cut.hits] == [
+        hit.arxiv_id for hit in ranked.hits if hit.score >= 0.5
+    ]

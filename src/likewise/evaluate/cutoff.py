@@ -175,7 +175,11 @@ def _with_folds(
 
 
 def fit_from_sources(
-    sources: Sequence[JudgedSource], alpha: float, model_id: str, alpha_note: str
+    sources: Sequence[JudgedSource],
+    alpha: float,
+    model_id: str,
+    alpha_note: str,
+    fitted_by: str = "likewise eval --fit-calibration",
 ) -> tuple[RelevanceCalibration, list[str]]:
     """One Cosine Adapter per search method over the fit parts of all sources."""
     notes = [alpha_note]
@@ -193,7 +197,7 @@ def fit_from_sources(
         for s in sources
     )
     provenance = (
-        f"fit by `likewise eval --fit-calibration` on the fit parts only of: {parts}; "
+        f"fit by `{fitted_by}` on the fit parts only of: {parts}; "
         f"queries embedded by {model_id}; " + "; ".join(notes)
     )
     return RelevanceCalibration(model_id, alpha, adapters, provenance), notes

@@ -13,21 +13,23 @@ from likewise.evaluate.runs import EvaluationError
 from likewise.rank.cosine_adapter import FEATURE_SETS, CosineAdapter, JudgedQuery, needs_dense
 from likewise.rank.cosine_adapter_fit import fit_cosine_adapter
 
-L2_STRENGTHS = (1e-2, 1e-1, 0.3, 1.0, 3.0, 10.0)
+L2_STRENGTHS = (1e-2, 1e-1, 0.3, 1.0, 3.0, 10.0, 30.0)
 ECE_BINS = 10
 Variant = tuple[str, str, str]  # (query feature set, score source, pair feature set)
 
 
 def adapter_variants(score_kind: str) -> list[Variant]:
-    """The adapters cross-validation chooses among: every query feature set on the method's
-    scores, and, for the fused methods (whose candidates have both a cosine and a BM25 score),
-    the pair-feature extension that scores each candidate by its own cosine and BM25 score.
-    The dense adapter stays score-only: digests use its (a(q), b(q)) directly."""
-    usable = [fs for fs in FEATURE_SETS if score_kind != "bm25" or not needs_dense(fs)]
-    variants: list[Variant] = [(fs, "method", "") for fs in usable or ["scores"]]
+    """The adapters cross-validation chooses among. Searches shown to people (the fused
+    methods) must mean the same in a catalog of 1,000 papers or 75,000, so their adapters may
+    only use what does not depend on the rest of the catalog: the query (its vector and
+    length) and the candidate's own cosine and BM25 score; fused scores are normalised per
+    query and the best cosines rise with catalog size. BM25 alone and dense alone (whose
+    (a(q), b(q)) digests use directly) choose among every query feature set on their scores;
+    BM25 has no dense cosines to use."""
     if score_kind in ("convex", "rrf"):
-        variants.append(("embedding+length", "cosine", "bm25"))
-    return variants
+        return [("embedding+length", "cosine", "bm25"), ("embedding+length", "cosine", "")]
+    usable = [fs for fs in FEATURE_SETS if score_kind != "bm25" or not needs_dense(fs)]
+    return [(fs, "method", "") for fs in usable or ["scores"]]
 
 
 def _predictions(
