@@ -41,7 +41,7 @@ from likewise.index.base import VectorIndex
 from likewise.index.persisted import index_paths
 from likewise.ingest.jsonl import paper_from_record
 from likewise.library import Library
-from likewise.library_parts import search as library_search
+from likewise.services import search as library_search
 from likewise.models import Announcement, Paper
 from likewise.rank import retrieval as retrieval_module
 from likewise.rank import search as search_module

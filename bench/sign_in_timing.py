@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from likewise.library import Library
-from likewise.library_parts.site import SignInError
+from likewise.services.site import SignInError
 from likewise.settings import Settings
 
 

@@ -18,7 +18,7 @@ from likewise.index import inverted_files
 from likewise.index.inverted_files import lexical_folder, read_stamp, stamp_path
 from likewise.ingest.base import Batch, IngestError
 from likewise.library import Library
-from likewise.library_parts import lexical as library_lexical
+from likewise.services import lexical as library_lexical
 from likewise.models import Paper, SearchFilters
 from likewise.rank.bm25 import bm25_scores
 from likewise.settings import Settings

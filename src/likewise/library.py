@@ -7,13 +7,13 @@ LibraryBase, so that every caller sees a single object with one coherent set of 
 from __future__ import annotations
 
 from likewise.embed.base import Embedder
-from likewise.library_parts.catalog import CatalogOps
-from likewise.library_parts.digests import DigestOps
-from likewise.library_parts.lexical import LexicalOps
-from likewise.library_parts.search import SearchOps
-from likewise.library_parts.similar import SimilarOps
-from likewise.library_parts.site import SiteOps
-from likewise.library_parts.vectors import VectorOps
+from likewise.services.catalog import CatalogOps
+from likewise.services.digests import DigestOps
+from likewise.services.lexical import LexicalOps
+from likewise.services.search import SearchOps
+from likewise.services.similar import SimilarOps
+from likewise.services.site import SiteOps
+from likewise.services.vectors import VectorOps
 from likewise.settings import Settings
 from likewise.store.base import CatalogStore
 

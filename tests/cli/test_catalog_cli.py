@@ -11,7 +11,7 @@ import pytest
 
 from likewise.cli.main import main
 from likewise.ingest.http import PoliteClient
-from likewise.library_parts.catalog import CatalogOps
+from likewise.services.catalog import CatalogOps
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ingest"
 

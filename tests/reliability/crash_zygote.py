@@ -20,9 +20,9 @@ import time
 import traceback
 from typing import Any
 
-import likewise.library_parts.vectors as vectors
+import likewise.services.vectors as vectors
 from likewise.cli.main import main
-from likewise.library_parts.catalog import CatalogOps
+from likewise.services.catalog import CatalogOps
 
 
 def _child(request: dict[str, Any]) -> None:

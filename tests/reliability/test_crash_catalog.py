@@ -164,7 +164,7 @@ _KILLED_BEFORE_PUBLISHING = """
 import sys, time
 from pathlib import Path
 from likewise.cli.main import main
-from likewise.library_parts.lexical import LexicalOps
+from likewise.services.lexical import LexicalOps
 
 def update_lexical_index(self):
     Path(sys.argv[2]).write_text("stored every batch, about to publish")

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from web_helpers import post_form
 
 from likewise.library import Library
-from likewise.library_parts.site import SignInError, SiteError, TooManyAttemptsError
+from likewise.services.site import SignInError, SiteError, TooManyAttemptsError
 from likewise.web.app import create_app
 
 

@@ -14,7 +14,7 @@ from likewise.cli.common import (
     print_hit_table,
     print_json,
 )
-from likewise.library_parts.similar import neighbours_notice
+from likewise.services.similar import neighbours_notice
 from likewise.models import Hit
 from likewise.store.base import UnknownPaperError
 

@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
-from likewise.library_parts.site import Card, SiteError
+from likewise.services.site import Card, SiteError
 from likewise.web.params import IsoDay
 from likewise.web.templating import current_user, library_of
 from likewise.web.texmath import strip_tex

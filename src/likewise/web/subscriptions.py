@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from likewise.digest.interests import CADENCES, STRICTNESS, InterestError, InterestForm
 from likewise.digest.tokens import LinkError
-from likewise.library_parts.site import Card, TooManyAttemptsError
+from likewise.services.site import Card, TooManyAttemptsError
 from likewise.store.accounts import User
 from likewise.store.digests import Subscriber
 from likewise.web.feeds import atom_feed

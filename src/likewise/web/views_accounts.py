@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from likewise.digest.tokens import LinkError
-from likewise.library_parts.site import NotFoundError, SiteError, TooManyAttemptsError
+from likewise.services.site import NotFoundError, SiteError, TooManyAttemptsError
 from likewise.web.security import client_address, safe_next
 from likewise.web.templating import (
     csrf_token,

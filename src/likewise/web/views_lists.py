@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from likewise.library_parts.site import PER_PAGE, Card, Listing, SiteError
+from likewise.services.site import PER_PAGE, Card, Listing, SiteError
 from likewise.models import Paper, SearchFilters
 from likewise.web.params import IsoDay
 from likewise.web.templating import current_user, library_of

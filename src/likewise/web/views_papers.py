@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from likewise.library_parts.similar import neighbours_notice
-from likewise.library_parts.site import ArxivUnreachableError, Card, NotFoundError, SiteError
+from likewise.services.similar import neighbours_notice
+from likewise.services.site import ArxivUnreachableError, Card, NotFoundError, SiteError
 from likewise.models import Paper
 from likewise.store.accounts import User
 from likewise.web.security import safe_next

@@ -29,8 +29,8 @@ from likewise.index.persisted import (
     write_stamp,
 )
 from likewise.index.usearch_index import UsearchIndex
-from likewise.library_parts.base import LibraryBase
-from likewise.library_parts.pgvectors import (
+from likewise.services.embedding import LibraryBase
+from likewise.services.pgvectors import (
     finish_pgvector_index,
     open_pgvector_index,
     pgvector_available,

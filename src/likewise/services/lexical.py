@@ -26,7 +26,7 @@ from likewise.index.pending import PendingNotes
 from likewise.index.persisted import file_lock, stamp_identity
 from likewise.index.segments import PaperText
 from likewise.index.tokens import shared_tokeniser
-from likewise.library_parts.base import LibraryBase
+from likewise.services.embedding import LibraryBase
 from likewise.store.base import StoredText
 
 _CACHE_KEY = "lexical.index"

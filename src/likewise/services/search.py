@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from likewise.library_parts.base import LibraryBase
+from likewise.services.embedding import LibraryBase
 from likewise.models import SearchFilters
 from likewise.rank.cosine_adapter import RelevanceCalibration, bundled_calibration
 from likewise.rank.search import MIN_DEPTH, SearchPlan, SearchResult, hybrid_search

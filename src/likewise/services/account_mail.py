@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from likewise.digest.tokens import LinkError, signing_key
-from likewise.library_parts.digest_runs import DigestRunOps
+from likewise.services.digest_runs import DigestRunOps
 from likewise.store.account_security import AccountSecurityRepository
 from likewise.store.accounts import AccountRepository, User
 from likewise.store.digests import Subscriber, utc_now

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from likewise.library_parts.base import LibraryBase
-from likewise.library_parts.passwords import password_problem
+from likewise.services.embedding import LibraryBase
+from likewise.services.passwords import password_problem
 from likewise.models import Paper
 from likewise.store.account_security import AccountSecurityRepository
 from likewise.store.accounts import AccountError, AccountRepository, Collection, User

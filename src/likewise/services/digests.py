@@ -43,7 +43,7 @@ from likewise.digest.tokens import (
 )
 from likewise.ingest.base import RecordError
 from likewise.ingest.bibtex import paper_from_entry
-from likewise.library_parts.account_mail import MAILS_PER_DAY, AccountMailOps
+from likewise.services.account_mail import MAILS_PER_DAY, AccountMailOps
 from likewise.models import Paper
 from likewise.store.accounts import AccountRepository
 from likewise.store.digests import OutboxMessage, Subscriber, SuggestionEntry, utc_now

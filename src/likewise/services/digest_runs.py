@@ -30,7 +30,7 @@ from likewise.digest.interests import (
 from likewise.digest.plan import LIMIT, like_reason, search_reason, window_for
 from likewise.digest.render import SubscriberLinks
 from likewise.digest.tokens import LinkSigner, signing_key
-from likewise.library_parts.base import LibraryBase
+from likewise.services.embedding import LibraryBase
 from likewise.models import AnnouncementKind, Paper
 from likewise.rank.batch_match import MatchRequest, WindowPapers, fallback_calibration, match_batch
 from likewise.rank.trending import rank_trending

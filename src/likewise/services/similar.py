@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from likewise.ingest.ids import InvalidArxivIdError, parse_arxiv_id
-from likewise.library_parts.base import LibraryBase
+from likewise.services.embedding import LibraryBase
 from likewise.models import Hit, Paper, SearchFilters, normalise_title
 from likewise.rank.hubness import DualBankNormaliser, HubPenaltyTable
 from likewise.rank.lexical import lexical_candidates

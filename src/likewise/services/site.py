@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from likewise.library_parts.site_accounts import (
+from likewise.services.accounts import (
     AccountOps,
     NotFoundError,
     SignInError,

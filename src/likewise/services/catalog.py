@@ -30,7 +30,7 @@ from likewise.ingest.base import Batch, IngestError, Source, total_of
 from likewise.ingest.factory import open_file_source, recent_network_sources
 from likewise.ingest.http import PoliteClient
 from likewise.ingest.ids import InvalidArxivIdError, parse_arxiv_id
-from likewise.library_parts.base import LibraryBase
+from likewise.services.embedding import LibraryBase
 from likewise.models import IngestSummary, Paper
 from likewise.store.base import CatalogStatus
 
