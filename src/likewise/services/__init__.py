@@ -1,1 +1,2 @@
-"""The parts Library is assembled from, one area of the product each (see library.py)."""
+"""The services Library composes, one area of the product each (see library.py and
+docs/architecture.md)."""

@@ -1,36 +1,22 @@
-"""What every part of Library shares: settings, the store, the embedder and the vector index."""
+"""The embedder of a library: the one given, or the one the settings name, built on first use."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from likewise.embed.base import Embedder
 from likewise.settings import Settings
-from likewise.store.base import CatalogStore
 
 
-class LibraryBase:
-    """Holds the pieces that the parts of Library work with; built once per process."""
+class EmbedderProvider:
+    """Owns the library's embedder; loading a model takes seconds, so only when first asked."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        store: CatalogStore,
-        embedder: Embedder | None = None,
-    ) -> None:
-        self.settings = settings
-        self.store = store
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self._settings = settings
         self._embedder = embedder
-        # Per-area caches (vector index, calibration, ...) keyed by the area that owns them.
-        self._cache: dict[str, Any] = {}
 
-    @property
-    def embedder(self) -> Embedder:
+    def get(self) -> Embedder:
+        """The embedder, built from the settings the first time (embed/factory.py)."""
         if self._embedder is None:
             from likewise.embed.factory import make_embedder
 
-            self._embedder = make_embedder(self.settings)
+            self._embedder = make_embedder(self._settings)
         return self._embedder
-
-    def close(self) -> None:
-        self.store.close()
