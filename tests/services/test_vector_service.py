@@ -19,7 +19,7 @@ from likewise.models import Paper
 from likewise.services.vectors import VectorService
 from likewise.settings import Settings
 
-# On PostgreSQL the index lives in pgvector's table (library_parts/pgvectors.py), not in files.
+# On PostgreSQL the index lives in pgvector's table (services/pgvectors.py), not in files.
 file_index_only = pytest.mark.skipif(
     os.environ.get("LIKEWISE_TEST_BACKEND") == "postgres",
     reason="the index file exists on SQLite; PostgreSQL keeps the index in pgvector",
