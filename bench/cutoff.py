@@ -42,8 +42,8 @@ def run_queries(
     """(queries with "no good matches", queries with hits when nothing is cut)."""
     empty = uncut = 0
     for query in queries:
-        result = library.search(query, fusion=fusion)
-        baseline = library.search(query, fusion=fusion, apply_cutoff=False, limit=1)
+        result = library.search.search(query, fusion=fusion)
+        baseline = library.search.search(query, fusion=fusion, apply_cutoff=False, limit=1)
         best = baseline.hits[0].score if baseline.hits else 0.0
         empty += result.no_good_matches
         uncut += bool(baseline.hits)
@@ -73,7 +73,9 @@ def main() -> int:
         )
         library = Library.open(settings)
         if arguments.calibration is not None:
-            library.use_relevance_calibration(RelevanceCalibration.load(arguments.calibration))
+            library.search.use_relevance_calibration(
+                RelevanceCalibration.load(arguments.calibration)
+            )
         texts = fill_arxiv_catalog(library, CORPUS, VECTORS)
         titles = [title for title, _ in texts.values()]
         # The same title queries bench/search.py times (same seed, same corpus order).

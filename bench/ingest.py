@@ -48,7 +48,7 @@ def parse_only(path: Path, limit: int | None, batch_size: int) -> tuple[int, flo
 
 
 def parse_and_store(path: Path, limit: int | None, batch_size: int) -> tuple[int, float, int]:
-    """The real pipeline: Library.ingest into a temporary SQLite catalog (one txn per batch)."""
+    """The real pipeline: CatalogService.ingest into a throw-away SQLite catalog (a txn a batch)."""
     with tempfile.TemporaryDirectory(prefix="likewise-bench-") as folder:
         source_path = path
         if limit is not None:  # a head of the file, so that --limit measures the same work
@@ -58,7 +58,7 @@ def parse_and_store(path: Path, limit: int | None, batch_size: int) -> tuple[int
         settings = Settings(home=Path(folder) / "home", embedder="fake")
         with Library.open(settings) as library:
             started = time.perf_counter()
-            summary = library.ingest(JsonlSource(source_path), batch_size=batch_size)
+            summary = library.catalog.ingest(JsonlSource(source_path), batch_size=batch_size)
             elapsed = time.perf_counter() - started
             stored = library.store.count_papers()
     return summary.read, elapsed, stored

@@ -72,14 +72,16 @@ def in_process(store: CatalogStore, home: Path) -> Search:
     """Search through the in-process index over this store's papers (built here, timed)."""
     library = Library(Settings(home=home, embedder="fake"), store, FakeEmbedder())
     started = time.perf_counter()
-    index = library.rebuild_lexical_index()
+    index = library.lexical.rebuild_lexical_index()
     print(
         f"{'':44} in-process index over {index:,} papers built in "
         f"{time.perf_counter() - started:.1f} s"
     )
 
     def search(text: str, limit: int) -> list[tuple[str, float]]:
-        return lexical_candidates(store, text, limit, lexical_index=library.lexical_index).hits
+        return lexical_candidates(
+            store, text, limit, lexical_index=library.lexical.lexical_index
+        ).hits
 
     return search
 

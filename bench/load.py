@@ -72,10 +72,10 @@ def prepare(home: Path, database_url: str, papers: int) -> dict[str, Any]:
     settings = Settings(home=home, database_url=database_url, embedder="fake")
     path = write_slice(home / "catalog.jsonl", 0, papers)
     with Library.open(settings) as library:
-        summary = library.ingest(library.file_source(path))
+        summary = library.catalog.ingest(library.catalog.file_source(path))
         if summary.error:
             raise SystemExit(f"ingest failed: {summary.error}")
-        library.update_vectors()
+        library.vectors.update_vectors()
         count = library.store.count_papers()
         ids = list(library.store.arxiv_ids_for_keys(list(range(1, count + 1))).values())
         found = library.store.get_papers(ids[:300])
@@ -154,7 +154,9 @@ def load_run(
     settings = Settings(home=home, database_url=database_url, embedder="fake")
     pool = catalog["ids"][:VOTE_POOL]
     with Library.open(settings) as library:
-        before = library.accounts.vote_counts(pool)  # earlier runs' votes on the same catalog
+        before = library.accounts.repository.vote_counts(
+            pool
+        )  # earlier runs' votes on the same catalog
     state: dict[tuple[int, str], bool] = {}
     with serving(home, database_url, workers) as base:
         asyncio.run(drive_static(base, run, readers, min(10.0, max(2.0, seconds / 4))))
@@ -181,9 +183,11 @@ def load_run(
         run.expected_votes = dict(before)
         for (_, arxiv_id), up in state.items():
             run.expected_votes[arxiv_id] = run.expected_votes.get(arxiv_id, 0) + int(up)
-        run.stored_votes = library.accounts.vote_counts(pool)
-        run.stored_saves = {key: set(library.accounts.collection_items(key)) for key in run.saved}
-        run.stored_subscribers = {s.email for s in library.digests.list_subscribers()}
+        run.stored_votes = library.accounts.repository.vote_counts(pool)
+        run.stored_saves = {
+            key: set(library.accounts.repository.collection_items(key)) for key in run.saved
+        }
+        run.stored_subscribers = {s.email for s in library.digests.repository.list_subscribers()}
         if ingest is not None:
             run.ingest["papers"] = library.store.count_papers()
     return run

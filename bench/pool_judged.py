@@ -125,7 +125,7 @@ def write_runs(corpus: Path, depth: int, only: list[str]) -> None:
         for name, method in SYSTEMS.items():
             lines = []
             for query_id, text in queries.items():
-                result = library.search(text, limit=depth, fusion=method, apply_cutoff=False)
+                result = library.search.search(text, limit=depth, fusion=method, apply_cutoff=False)
                 for rank, hit in enumerate(result.hits[:depth], start=1):
                     doc_id = doc_id_of(hit.arxiv_id)
                     lines.append(f"{query_id} Q0 {doc_id} {rank} {hit.score:.6f} {name}")
@@ -168,11 +168,11 @@ def write_similar_runs(corpus: Path, papers: list[str]) -> None:
             run = runs.setdefault(name, {})
             for doc_id in papers:
                 if name == "bm25-title":
-                    hits = library.search(
+                    hits = library.search.search(
                         titles[doc_id], limit=SIMILAR_DEPTH + 1, fusion="bm25", apply_cutoff=False
                     ).hits
                 else:
-                    hits = library.similar(paper_id(doc_id), limit=SIMILAR_DEPTH)
+                    hits = library.similar.similar(paper_id(doc_id), limit=SIMILAR_DEPTH)
                 found = [doc_id_of(h.arxiv_id) for h in hits if doc_id_of(h.arxiv_id) != doc_id]
                 run[doc_id] = found[:SIMILAR_DEPTH]
 
@@ -230,7 +230,7 @@ def report_shown(
         queries = collection.queries
         total_zero = total_shown = 0
         for query_id in query_ids:
-            result = library.search(queries[query_id], limit=50)
+            result = library.search.search(queries[query_id], limit=50)
             shown = [h for h in result.hits if h.score > 0.5]
             zero = [h for h in shown if qrels.get(query_id, {}).get(doc_id_of(h.arxiv_id)) == 0]
             unjudged = [h for h in shown if doc_id_of(h.arxiv_id) not in qrels.get(query_id, {})]

@@ -1,7 +1,7 @@
 """Search latency over the real arXiv corpus, as a ratio against bare embedding + index search.
 
 For each query, in the same process and interleaved: the bare path (embed the query, search
-the vector index for the top 10) and the full `Library.search` (embedding, lexical BM25 and
+the vector index for the top 10) and the full `library.search.search` (embedding, lexical BM25 and
 dense retrieval, fusion, calibration, fetching the hits). Prints p50/p95 per stage and the
 full/bare ratio (target <= 1.3x), plus index build time and bytes per paper. "fetch" is what
 the search spends after ranking: naming the page's keys and reading the papers the BM25
@@ -41,10 +41,10 @@ from likewise.index.base import VectorIndex
 from likewise.index.persisted import index_paths
 from likewise.ingest.jsonl import paper_from_record
 from likewise.library import Library
-from likewise.library_parts import search as library_search
 from likewise.models import Announcement, Paper
 from likewise.rank import retrieval as retrieval_module
 from likewise.rank import search as search_module
+from likewise.services import search as library_search
 from likewise.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +149,7 @@ def time_queries(
     """Seconds per query of the bare path; each variant's times go into it. Per query the
     bare path and every variant run back to back, in a rotating order, so that load and
     warm caches fall on all of them alike."""
-    embedder = library.embedder
+    embedder = library.embedding.get()
     bare: list[float] = []
 
     def run_bare(query: str) -> None:
@@ -160,7 +160,7 @@ def time_queries(
     def run_variant(variant: Timed, query: str) -> None:
         configure(variant.store_lexical, variant.parallel)
         start = time.perf_counter()
-        result = library.search(query, fusion=variant.fusion)
+        result = library.search.search(query, fusion=variant.fusion)
         variant.full.append(time.perf_counter() - start)
         variant.ranking.append(variant.full[-1] - result.timings.get("fetch", 0.0))
         variant.shown.append(len(result.hits))
@@ -237,26 +237,29 @@ def main() -> int:
         library.store.lexical_search("warm up the full-text index", 1)
         ingest_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        lexical_papers = library.rebuild_lexical_index()
+        lexical_papers = library.lexical.rebuild_lexical_index()
         lexical_seconds = time.perf_counter() - started
         lexical_bytes = sum(
             path.stat().st_size for path in (Path(folder) / "lexical").rglob("*") if path.is_file()
         )
-        model_id = library.embedder.model_id
+        model_id = library.embedding.get().model_id
         started = time.perf_counter()
         library.store.put_vectors(
             model_id, [(p.arxiv_id, p.content_hash(), matrix[row_of[p.arxiv_id]]) for p in papers]
         )
         store_seconds = time.perf_counter() - started
         started = time.perf_counter()
-        index = library.vector_index()
+        index = library.vectors.vector_index()
         build_seconds = time.perf_counter() - started
         usearch_file = index_paths(Path(folder), model_id).usearch
         if usearch_file.is_file():
             index_bytes, where = usearch_file.stat().st_size, f"usearch file {usearch_file.name}"
         else:
             # The exact index is a float32 matrix in memory, rebuilt from the stored vectors.
-            index_bytes, where = len(index) * library.embedder.dimension * 4, "exact, in memory"
+            index_bytes, where = (
+                len(index) * library.embedding.get().dimension * 4,
+                "exact, in memory",
+            )
         database_bytes = sum(p.stat().st_size for p in Path(folder).glob("likewise.db*"))
         kind = type(index).__name__
         print(
@@ -274,9 +277,9 @@ def main() -> int:
         generator = random.Random(7)
         titles = [paper.title for paper in generator.sample(papers, arguments.queries)]
         queries = (KEYWORD_QUERIES + titles)[: arguments.queries]
-        embedder = library.embedder
+        embedder = library.embedding.get()
         for query in queries[:5]:  # warm-up: sessions, caches, page cache
-            library.search(query, fusion=fusion)
+            library.search.search(query, fusion=fusion)
             index.search(embedder.embed_query(query), 10)
         variants = [Timed(fusion, arguments.store_lexical, not arguments.serial_lexical)]
         if arguments.compare:
@@ -308,7 +311,7 @@ _ORIGINAL_SEARCH = search_module.hybrid_search
 
 
 def configure(store_lexical: bool, parallel: bool) -> None:
-    """Where Library.search takes BM25 from, and whether beside the query embedding."""
+    """Where SearchService.search takes BM25 from, and whether beside the query embedding."""
     retrieval_module.LEXICAL_IN_PARALLEL = parallel
     library_search.hybrid_search = (
         without_lexical_index(_ORIGINAL_SEARCH) if store_lexical else _ORIGINAL_SEARCH

@@ -16,14 +16,14 @@ import time
 from pathlib import Path
 
 from likewise.library import Library
-from likewise.library_parts.site import SignInError
+from likewise.services.errors import SignInError
 from likewise.settings import Settings
 
 
 def _timed(library: Library, name: str, address: str) -> float:
     start = time.perf_counter()
     with contextlib.suppress(SignInError):
-        library.sign_in(name, "not the password", address)
+        library.accounts.sign_in(name, "not the password", address)
     return (time.perf_counter() - start) * 1000
 
 
@@ -35,7 +35,7 @@ def main() -> None:
         settings = Settings(home=Path(folder), embedder="fake")
         library = Library.open(settings)
         try:
-            library.sign_up("known-user", "violet staple orbit")
+            library.accounts.sign_up("known-user", "violet staple orbit")
             known, unknown = [], []
             for attempt in range(tries):
                 known.append(_timed(library, "known-user", f"192.0.2.{attempt}"))

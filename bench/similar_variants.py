@@ -45,7 +45,7 @@ RRF_K = 60
 def _csls_run(library: Library, papers: list[str]) -> dict[str, list[str]]:
     from likewise.evaluate.runs import doc_id_of
 
-    keys, matrix = library.store.load_vectors(library.embedder.model_id)
+    keys, matrix = library.store.load_vectors(library.embedding.get().model_id)
     names = library.store.arxiv_ids_for_keys([int(key) for key in keys])
     docs = [doc_id_of(names[int(key)]) for key in keys]
     row_of = {doc: row for row, doc in enumerate(docs)}
@@ -69,8 +69,8 @@ def _rrf_title_run(
     titles = {document.doc_id: document.title for document in collection.documents}
     run = {}
     for paper in papers:
-        dense = [doc_id_of(h.arxiv_id) for h in library.similar(paper_id(paper), limit=50)]
-        found = library.search(
+        dense = [doc_id_of(h.arxiv_id) for h in library.similar.similar(paper_id(paper), limit=50)]
+        found = library.search.search(
             titles[paper], limit=FUSION_DEPTH + 1, fusion="bm25", apply_cutoff=False
         ).hits
         lexical = [doc_id_of(h.arxiv_id) for h in found if doc_id_of(h.arxiv_id) != paper]
@@ -91,7 +91,7 @@ def collect_runs(corpus: Path, papers: list[str], reasons: Reasons) -> Runs:
         def work(library: Library, collection: RetrievalCollection) -> None:
             run = runs.setdefault(name, {})
             for paper in papers:
-                hits = library.similar(paper_id(paper), limit=DEPTH)
+                hits = library.similar.similar(paper_id(paper), limit=DEPTH)
                 run[paper] = [doc_id_of(hit.arxiv_id) for hit in hits]
                 if name == "dbnorm":  # the shipped default
                     for hit in hits:

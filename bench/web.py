@@ -47,14 +47,14 @@ def prepare_catalog(home: Path) -> str:
     with Library.open(settings) as library:
         if library.store.count_papers() < EXPECTED_PAPERS:
             started = time.perf_counter()
-            summary = library.ingest(library.file_source(CORPUS))
+            summary = library.catalog.ingest(library.catalog.file_source(CORPUS))
             print(f"ingested {summary.inserted:,} papers in {time.perf_counter() - started:.0f} s")
         started = time.perf_counter()
         if embedder == "minilm-int8":
             stored = store_cached_vectors(library)
             print(f"vectors: cached MiniLM int8 corpus embedding ({stored:,} stored)")
         else:
-            embedded = library.update_vectors()
+            embedded = library.vectors.update_vectors()
             print(f"vectors: FAKE embedder (no {MATRIX_PATH}); {embedded:,} embedded")
         print(f"vectors ready in {time.perf_counter() - started:.0f} s")
     return embedder
@@ -64,7 +64,7 @@ def store_cached_vectors(library: object) -> int:
     from likewise.library import Library
 
     assert isinstance(library, Library)
-    model_id = library.embedder.model_id
+    model_id = library.embedding.get().model_id
     ids = IDS_PATH.read_text(encoding="utf-8").split()
     matrix = np.load(MATRIX_PATH).astype(np.float32)
     keys, _ = library.store.load_vectors(model_id)

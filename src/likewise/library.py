@@ -1,25 +1,59 @@
-"""Library: the one facade that cli/, web/ and digest/ call.
+"""Library: one catalog and the services over it, the object that cli/, web/ and digest/ call.
 
-It is assembled from one part per area of the product (library_parts/), each a mixin over
-LibraryBase, so that every caller sees a single object with one coherent set of methods.
+Each service (services/) takes what it uses in its constructor; this module builds them once,
+in dependency order, and closes the store. See docs/architecture.md.
 """
 
 from __future__ import annotations
 
 from likewise.embed.base import Embedder
-from likewise.library_parts.catalog import CatalogOps
-from likewise.library_parts.digests import DigestOps
-from likewise.library_parts.lexical import LexicalOps
-from likewise.library_parts.search import SearchOps
-from likewise.library_parts.similar import SimilarOps
-from likewise.library_parts.site import SiteOps
-from likewise.library_parts.vectors import VectorOps
+from likewise.services.account_mail import AccountMailService
+from likewise.services.accounts import AccountService
+from likewise.services.catalog import CatalogService
+from likewise.services.digest_runs import DigestPlanner
+from likewise.services.digests import DigestService, digest_repository
+from likewise.services.embedding import EmbedderProvider
+from likewise.services.lexical import LexicalIndexService
+from likewise.services.outbox import OutboxService
+from likewise.services.search import SearchService
+from likewise.services.similar import SimilarService
+from likewise.services.site import SiteService
+from likewise.services.vectors import VectorService
 from likewise.settings import Settings
+from likewise.store.account_security import AccountSecurityRepository
+from likewise.store.accounts import AccountRepository
 from likewise.store.base import CatalogStore
 
 
-class Library(CatalogOps, VectorOps, LexicalOps, SearchOps, SimilarOps, SiteOps, DigestOps):
-    """Everything likewise can do over one catalog."""
+class Library:
+    """Everything likewise can do over one catalog, one service per area."""
+
+    def __init__(
+        self, settings: Settings, store: CatalogStore, embedder: Embedder | None = None
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedding = EmbedderProvider(settings, embedder)
+        self.lexical = LexicalIndexService(settings.home, store)
+        self.vectors = VectorService(settings, store, self.embedding)
+        self.catalog = CatalogService(settings, store, self.lexical)
+        self.search = SearchService(settings, store, self.embedding, self.vectors, self.lexical)
+        self.similar = SimilarService(settings, store, self.embedding, self.vectors, self.lexical)
+        account_rows = AccountRepository(store.engine)
+        security_rows = AccountSecurityRepository(store.engine)
+        self.accounts = AccountService(settings, account_rows, security_rows)
+        self.site = SiteService(settings, store, account_rows, self.catalog, self.vectors)
+        digest_rows = digest_repository(settings, store)
+        outbox = OutboxService(settings, digest_rows)
+        self.account_mail = AccountMailService(
+            settings, digest_rows, account_rows, security_rows, outbox
+        )
+        planner = DigestPlanner(
+            settings, store, self.embedding, self.vectors, self.search, digest_rows, account_rows
+        )
+        self.digests = DigestService(
+            settings, store, digest_rows, account_rows, planner, outbox, self.account_mail
+        )
 
     @classmethod
     def open(
@@ -36,6 +70,9 @@ class Library(CatalogOps, VectorOps, LexicalOps, SearchOps, SimilarOps, SiteOps,
             settings.home.mkdir(parents=True, exist_ok=True)
             store = open_store(settings.resolved_database_url)
         return cls(settings, store, embedder)
+
+    def close(self) -> None:
+        self.store.close()
 
     def __enter__(self) -> Library:
         return self

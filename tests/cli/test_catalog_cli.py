@@ -11,7 +11,7 @@ import pytest
 
 from likewise.cli.main import main
 from likewise.ingest.http import PoliteClient
-from likewise.library_parts.catalog import CatalogOps
+from likewise.services.catalog import CatalogService
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ingest"
 
@@ -158,7 +158,7 @@ def _recorded_client(monkeypatch: pytest.MonkeyPatch, route: Any) -> list[httpx.
         transport = httpx.MockTransport(answer)
         return PoliteClient(interval=0, retries=0, timeout=5, transport=transport)
 
-    monkeypatch.setattr(CatalogOps, "http_client", client)
+    monkeypatch.setattr(CatalogService, "http_client", client)
     return seen
 
 

@@ -44,7 +44,7 @@ def catalog_home(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPa
     ]
     with Library.open(load_settings()) as library:
         library.store.upsert_papers(papers, source="test")
-        library.update_vectors()
+        library.vectors.update_vectors()
     return home
 
 

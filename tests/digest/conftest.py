@@ -88,5 +88,5 @@ def catalog(library: Any) -> Any:
     """The library with the papers above stored, announced and embedded."""
     papers, announcements = make_papers()
     library.store.upsert_papers(papers, source="test", announcements=announcements)
-    library.update_vectors()
+    library.vectors.update_vectors()
     return library

@@ -76,7 +76,9 @@ def test_preview_dry_run_and_run(environment: Any, capsys: pytest.CaptureFixture
     assert "matches your search 'contrastive retrieval encoders'" in preview
     assert main(["digest", "run", "--dry-run"]) == 0
     assert "p@example.org: 2 papers in 1 themes" in capsys.readouterr().out
-    assert environment.digests.outbox_counts()["pending"] == 0  # a dry run stores nothing
+    assert (
+        environment.digests.repository.outbox_counts()["pending"] == 0
+    )  # a dry run stores nothing
     assert main(["digest", "run"]) == 0
     out = capsys.readouterr().out
     assert "composed 1 digest(s)" in out and "LIKEWISE_SMTP_HOST is not set" in out

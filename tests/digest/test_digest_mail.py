@@ -75,7 +75,7 @@ def _mailing_library(library: Library, port: int, **more: Any) -> Library:
         mail_from="digest@likewise.test",
         **more,
     )
-    return Library.open(settings, store=library.store, embedder=library.embedder)
+    return Library.open(settings, store=library.store, embedder=library.embedding.get())
 
 
 def _links(html: str) -> list[str]:
@@ -87,8 +87,10 @@ def test_a_digest_arrives_as_multipart_mail_whose_links_work_in_the_app(
 ) -> None:
     handler, port = inbox
     library = _mailing_library(catalog, port)
-    library.add_subscriber("reader@example.org", [("search", "contrastive retrieval encoders")])
-    report = library.run_digests()
+    library.digests.add_subscriber(
+        "reader@example.org", [("search", "contrastive retrieval encoders")]
+    )
+    report = library.digests.run_digests()
     assert report.sent == 1 and not report.failed
     (message,) = handler.messages
     assert message["To"] == "reader@example.org"
@@ -123,7 +125,7 @@ def test_a_digest_arrives_as_multipart_mail_whose_links_work_in_the_app(
         )
         assert one_click.status_code == 200
         assert one_click.text == "reader@example.org is unsubscribed"
-    assert library.digests.find_by_email("reader@example.org") is None
+    assert library.digests.repository.find_by_email("reader@example.org") is None
 
 
 def _header_lines(raw: bytes, name: str) -> list[str]:
@@ -145,8 +147,8 @@ def test_list_unsubscribe_reaches_the_server_as_a_bare_bracketed_url(
     # (=?utf-8?q?=3Chttp...) is not a URL to them, so one-click unsubscribing breaks.
     handler, port = inbox
     library = _mailing_library(catalog, port)
-    library.add_subscriber("reader@example.org", [("category", "cs.IR")])
-    assert library.run_digests().sent == 1
+    library.digests.add_subscriber("reader@example.org", [("category", "cs.IR")])
+    assert library.digests.run_digests().sent == 1
     (raw,) = handler.raw
     (unsubscribe,) = _header_lines(raw, "List-Unsubscribe")
     assert re.fullmatch(
@@ -156,7 +158,7 @@ def test_list_unsubscribe_reaches_the_server_as_a_bare_bracketed_url(
     assert _header_lines(raw, "List-Unsubscribe-Post") == [
         "List-Unsubscribe-Post: List-Unsubscribe=One-Click"
     ]
-    (stored,) = library.digests.outbox_messages(states=("sent",))
+    (stored,) = library.digests.repository.outbox_messages(states=("sent",))
     assert "=?" not in next(
         line for line in stored.message.splitlines() if line.startswith("List-Unsubscribe:")
     )
@@ -210,11 +212,11 @@ def test_a_temporary_451_is_retried_and_then_delivered(
     handler, port = inbox
     handler.replies = ["451 4.7.1 greylisted, try again later"]
     library = _mailing_library(catalog, port)
-    library.add_subscriber("grey@example.org", [("category", "cs.IR")])
-    report = library.run_digests(clock=_Clock(), patience=3600)
+    library.digests.add_subscriber("grey@example.org", [("category", "cs.IR")])
+    report = library.digests.run_digests(clock=_Clock(), patience=3600)
     assert handler.attempts == 2 and report.retried == 1 and report.sent == 1
     assert [str(m["To"]) for m in handler.messages] == ["grey@example.org"]
-    assert library.digests.outbox_counts()["sent"] == 1
+    assert library.digests.repository.outbox_counts()["sent"] == 1
 
 
 def test_a_permanent_550_is_recorded_for_the_operator(
@@ -223,10 +225,10 @@ def test_a_permanent_550_is_recorded_for_the_operator(
     handler, port = inbox
     handler.replies = ["550 5.1.1 no such mailbox"]
     library = _mailing_library(catalog, port)
-    library.add_subscriber("nobody@example.org", [("category", "cs.IR")])
-    report = library.run_digests(clock=_Clock(), patience=3600)
+    library.digests.add_subscriber("nobody@example.org", [("category", "cs.IR")])
+    report = library.digests.run_digests(clock=_Clock(), patience=3600)
     assert handler.attempts == 1 and report.sent == 0
-    (failure,) = library.outbox_failures()
+    (failure,) = library.digests.outbox_failures()
     assert failure.recipient == "nobody@example.org"
     assert "550" in (failure.last_error or "") and "no such mailbox" in (failure.last_error or "")
 
@@ -249,11 +251,11 @@ def test_subscribing_sends_a_confirmation_whose_link_confirms(
         assert body is not None
         link = re.search(rf"{BASE}(/subscriptions/confirm/\S+)", body.get_content())
         assert link is not None
-        pending = mailing.digests.find_by_email("new@example.org")
+        pending = mailing.digests.repository.find_by_email("new@example.org")
         assert pending is not None and pending.confirmed is False
         confirmed = client.get(link.group(1))
         assert confirmed.status_code == 200 and "confirmed" in confirmed.text
-    confirmed_now = mailing.digests.find_by_email("new@example.org")
+    confirmed_now = mailing.digests.repository.find_by_email("new@example.org")
     assert confirmed_now is not None and confirmed_now.confirmed is True
 
 

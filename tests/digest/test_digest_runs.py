@@ -58,11 +58,11 @@ def _recipients(mailer: RecordingMailer) -> list[str]:
 
 
 def test_a_digest_groups_matches_by_theme_and_folds_near_duplicates(catalog: Any) -> None:
-    catalog.add_subscriber(
+    catalog.digests.add_subscriber(
         "reader@example.org",
         [("search", "contrastive retrieval encoders"), ("author", "Grace Hopper")],
     )
-    (plan,) = catalog.plan_digests()
+    (plan,) = catalog.digests.plan_digests()
     assert plan.window_start == plan.window_end == DAY_TWO
     titles = [theme.title for theme in plan.themes]
     assert titles == ["Authors you follow", "Your search 'contrastive retrieval encoders'"]
@@ -76,8 +76,10 @@ def test_a_digest_groups_matches_by_theme_and_folds_near_duplicates(catalog: Any
 
 
 def test_followed_authors_count_outside_the_chosen_categories(catalog: Any) -> None:
-    catalog.add_subscriber("ir@example.org", [("category", "cs.IR"), ("author", "Grace Hopper")])
-    (plan,) = catalog.plan_digests()
+    catalog.digests.add_subscriber(
+        "ir@example.org", [("category", "cs.IR"), ("author", "Grace Hopper")]
+    )
+    (plan,) = catalog.digests.plan_digests()
     shown = {item.paper.arxiv_id: item.reason for t in plan.themes for item in t.items}
     assert shown["2606.00005"] == "by Grace Hopper"  # cs.RO, yet by a followed author
     assert "2606.00003" in shown and "2606.00006" not in shown
@@ -85,40 +87,40 @@ def test_followed_authors_count_outside_the_chosen_categories(catalog: Any) -> N
 
 def test_a_crash_mid_send_resumes_without_sending_twice_or_losing_mail(catalog: Any) -> None:
     for number in range(4):
-        catalog.add_subscriber(f"s{number}@example.org", [("category", "cs.IR")])
+        catalog.digests.add_subscriber(f"s{number}@example.org", [("category", "cs.IR")])
     crashing = RecordingMailer(crash_on=3)
     with pytest.raises(RuntimeError):
-        catalog.run_digests(mailer=crashing)
+        catalog.digests.run_digests(mailer=crashing)
     assert len(crashing.sent) == 2
     # The row being sent at the crash stays claimed; after the lease it is retried.
     later = FakeClock()
     later.moment += timedelta(hours=1)
     again = RecordingMailer()
-    report = catalog.run_digests(mailer=again, clock=later)
+    report = catalog.digests.run_digests(mailer=again, clock=later)
     assert report.composed == 0 and report.already_done == 0  # windows already covered
     assert _recipients(crashing) + _recipients(again) == sorted(
         f"s{number}@example.org" for number in range(4)
     )
     # The retried message is the stored one: same Message-ID as composed.
-    counts = catalog.digests.outbox_counts()
+    counts = catalog.digests.repository.outbox_counts()
     assert counts["sent"] == 4 and counts["pending"] == counts["sending"] == 0
-    assert catalog.run_digests(mailer=RecordingMailer(), clock=later).sent == 0
+    assert catalog.digests.run_digests(mailer=RecordingMailer(), clock=later).sent == 0
 
 
 def test_a_crash_after_composing_sends_the_stored_digests_next_run(catalog: Any) -> None:
-    catalog.add_subscriber("a@example.org", [("category", "cs.IR")])
-    report = catalog.run_digests()  # no SMTP configured: composed and stored only
+    catalog.digests.add_subscriber("a@example.org", [("category", "cs.IR")])
+    report = catalog.digests.run_digests()  # no SMTP configured: composed and stored only
     assert report.composed == 1 and report.waiting == 1
     mailer = RecordingMailer()
-    second = catalog.run_digests(mailer=mailer)
+    second = catalog.digests.run_digests(mailer=mailer)
     assert second.composed == 0 and second.sent == 1
     assert _recipients(mailer) == ["a@example.org"]
 
 
 def test_a_paper_is_suggested_to_a_subscriber_at_most_once_ever(catalog: Any) -> None:
-    catalog.add_subscriber("once@example.org", [("category", "cs.IR")])
+    catalog.digests.add_subscriber("once@example.org", [("category", "cs.IR")])
     first = RecordingMailer()
-    catalog.run_digests(mailer=first)
+    catalog.digests.run_digests(mailer=first)
     # A new announcement day re-lists 00003 (a new version) next to a genuinely new paper.
     next_day = DAY_TWO + timedelta(days=1)
     newer = Paper(
@@ -137,23 +139,23 @@ def test_a_paper_is_suggested_to_a_subscriber_at_most_once_ever(catalog: Any) ->
             Announcement("2606.00003", next_day, AnnouncementKind.CROSS_LIST),
         ],
     )
-    catalog.update_vectors()
+    catalog.vectors.update_vectors()
     second = RecordingMailer()
-    catalog.run_digests(mailer=second)
+    catalog.digests.run_digests(mailer=second)
     (message,) = second.sent
     assert "2607.00001" in message and "2606.00003" not in message
     history = [
         entry.arxiv_id
-        for entry in catalog.digests.suggestions_of(
-            catalog.digests.find_by_email("once@example.org").id
+        for entry in catalog.digests.repository.suggestions_of(
+            catalog.digests.repository.find_by_email("once@example.org").id
         )
     ]
     assert len(history) == len(set(history))
 
 
 def test_temporary_failures_back_off_and_permanent_ones_are_recorded(catalog: Any) -> None:
-    catalog.add_subscriber("busy@example.org", [("category", "cs.IR")])
-    catalog.add_subscriber("gone@example.org", [("category", "cs.IR")])
+    catalog.digests.add_subscriber("busy@example.org", [("category", "cs.IR")])
+    catalog.digests.add_subscriber("gone@example.org", [("category", "cs.IR")])
     mailer = RecordingMailer(
         errors={
             1: TemporaryMailError("SMTP 451: try later"),
@@ -161,65 +163,69 @@ def test_temporary_failures_back_off_and_permanent_ones_are_recorded(catalog: An
         }
     )
     clock = FakeClock()
-    report = catalog.run_digests(mailer=mailer, clock=clock, patience=600)
+    report = catalog.digests.run_digests(mailer=mailer, clock=clock, patience=600)
     assert report.sent == 1 and report.retried == 1
     assert max(clock.slept) == pytest.approx(60.0, abs=1.0)  # a back-off of one minute
     assert _recipients(mailer) == ["busy@example.org"]
-    (failure,) = catalog.outbox_failures()
+    (failure,) = catalog.digests.outbox_failures()
     assert failure.recipient == "gone@example.org"
     assert "550" in (failure.last_error or "")
     assert report.failed == [("gone@example.org", "SMTP 550: no such user")]
 
 
 def test_a_subscriber_with_no_interests_gets_nothing_and_is_told_so(catalog: Any) -> None:
-    subscriber = catalog.add_subscriber("empty@example.org", [("search", "   ")])
-    assert "your saved search is empty" in " ".join(catalog.subscription_problems(subscriber))
-    plans = catalog.plan_digests()
+    subscriber = catalog.digests.add_subscriber("empty@example.org", [("search", "   ")])
+    assert "your saved search is empty" in " ".join(
+        catalog.digests.subscription_problems(subscriber)
+    )
+    plans = catalog.digests.plan_digests()
     assert plans and plans[0].themes == []
-    assert catalog.run_digests(mailer=RecordingMailer()).nothing_new == 1
+    assert catalog.digests.run_digests(mailer=RecordingMailer()).nothing_new == 1
 
 
 def test_unknown_liked_ids_are_reported(catalog: Any) -> None:
-    subscriber = catalog.add_subscriber(
+    subscriber = catalog.digests.add_subscriber(
         "likes@example.org", [("like", "2606.00001"), ("like", "2101.99999v2")]
     )
-    problems = catalog.subscription_problems(subscriber)
+    problems = catalog.digests.subscription_problems(subscriber)
     assert any("unknown ids" in problem and "2101.99999" in problem for problem in problems)
     assert not any("2606.00001" in problem for problem in problems)
 
 
 def test_weekly_subscribers_get_the_whole_week_once(catalog: Any) -> None:
-    catalog.add_subscriber("week@example.org", [("category", "cs.IR")], cadence="weekly")
-    (plan,) = catalog.plan_digests()
+    catalog.digests.add_subscriber("week@example.org", [("category", "cs.IR")], cadence="weekly")
+    (plan,) = catalog.digests.plan_digests()
     assert plan.window_end == DAY_TWO and (plan.window_end - plan.window_start).days == 6
     shown = {item.paper.arxiv_id for theme in plan.themes for item in theme.items}
     assert "2606.00001" in shown  # announced the day before
-    catalog.run_digests(mailer=RecordingMailer())
-    assert catalog.plan_digests() == []
+    catalog.digests.run_digests(mailer=RecordingMailer())
+    assert catalog.digests.plan_digests() == []
 
 
 def test_saved_search_embeddings_are_cached_per_model(catalog: Any) -> None:
-    subscriber = catalog.add_subscriber("cache@example.org", [("search", "dense retrieval")])
-    catalog.plan_digests()
-    stored = catalog.digests.get_subscriber(subscriber.id)
+    subscriber = catalog.digests.add_subscriber(
+        "cache@example.org", [("search", "dense retrieval")]
+    )
+    catalog.digests.plan_digests()
+    stored = catalog.digests.repository.get_subscriber(subscriber.id)
     (interest,) = stored.interests
-    assert interest.vector_model == catalog.embedder.model_id
+    assert interest.vector_model == catalog.embedding.get().model_id
     assert interest.vector is not None and interest.calibration is not None
     cached = np.frombuffer(interest.vector, dtype=np.float32)
-    assert np.allclose(cached, catalog.embedder.embed_query("dense retrieval"))
+    assert np.allclose(cached, catalog.embedding.get().embed_query("dense retrieval"))
 
 
 def test_two_runners_at_once_compose_and_send_each_digest_once(catalog: Any) -> None:
     import threading
 
     for number in range(6):
-        catalog.add_subscriber(f"c{number}@example.org", [("category", "cs.IR")])
+        catalog.digests.add_subscriber(f"c{number}@example.org", [("category", "cs.IR")])
     mailers = [RecordingMailer(), RecordingMailer()]
     errors: list[BaseException] = []
 
     def run(mailer: RecordingMailer) -> None:
         try:
-            catalog.run_digests(mailer=mailer)
+            catalog.digests.run_digests(mailer=mailer)
         except BaseException as error:  # surfaced below
             errors.append(error)
 
@@ -231,33 +237,33 @@ def test_two_runners_at_once_compose_and_send_each_digest_once(catalog: Any) -> 
     assert errors == []
     delivered = _recipients(mailers[0]) + _recipients(mailers[1])
     assert sorted(delivered) == [f"c{number}@example.org" for number in range(6)]
-    assert catalog.digests.outbox_counts()["sent"] == 6
+    assert catalog.digests.repository.outbox_counts()["sent"] == 6
 
 
 def test_a_run_right_after_a_crash_reports_held_mail_and_sends_it_when_the_lease_ends(
     catalog: Any,
 ) -> None:
     for number in range(6):
-        catalog.add_subscriber(f"k{number}@example.org", [("category", "cs.IR")])
+        catalog.digests.add_subscriber(f"k{number}@example.org", [("category", "cs.IR")])
     crashing = RecordingMailer(crash_on=3)
     with pytest.raises(RuntimeError):
-        catalog.run_digests(mailer=crashing)
+        catalog.digests.run_digests(mailer=crashing)
     # The next run starts at once (cron, or an operator who saw the crash): nothing waits
     # for the next day; the mail the dead run held is reported and sent within this run.
     clock = FakeClock()
     again = RecordingMailer()
-    report = catalog.run_digests(mailer=again, clock=clock)
+    report = catalog.digests.run_digests(mailer=again, clock=clock)
     assert _recipients(crashing) + _recipients(again) == [f"k{n}@example.org" for n in range(6)]
     assert report.held >= 1 and report.taken_over == report.held
     assert any("held by an earlier or concurrent run" in line for line in report.lines())
-    assert sum(clock.slept) <= catalog.digests.lease.total_seconds()
-    counts = catalog.digests.outbox_counts()
+    assert sum(clock.slept) <= catalog.digests.repository.lease.total_seconds()
+    counts = catalog.digests.repository.outbox_counts()
     assert counts["sent"] == 6 and counts["sending"] == counts["pending"] == 0
 
 
 def test_a_runner_whose_claim_was_taken_over_does_not_send_that_mail(catalog: Any) -> None:
     for number in range(3):
-        catalog.add_subscriber(f"t{number}@example.org", [("category", "cs.IR")])
+        catalog.digests.add_subscriber(f"t{number}@example.org", [("category", "cs.IR")])
     later = FakeClock()
     later.moment += timedelta(hours=1)
     thief = RecordingMailer()
@@ -267,21 +273,21 @@ def test_a_runner_whose_claim_was_taken_over_does_not_send_that_mail(catalog: An
 
         def send(self, message: str, handover: Callable[[], bool]) -> bool:
             if self.calls == 0:
-                catalog.send_outbox(mailer=thief, clock=later)
+                catalog.digests.send_outbox(mailer=thief, clock=later)
             return super().send(message, handover)
 
     stalled = Stalled()
-    report = catalog.run_digests(mailer=stalled)
+    report = catalog.digests.run_digests(mailer=stalled)
     assert _recipients(thief) == [f"t{number}@example.org" for number in range(3)]
     assert stalled.sent == [] and report.sent == 0 and report.lost == 1
-    assert catalog.digests.outbox_counts()["sent"] == 3
+    assert catalog.digests.repository.outbox_counts()["sent"] == 3
 
 
 def test_mail_handed_over_by_a_run_killed_before_the_reply_is_reported_not_resent(
     catalog: Any,
 ) -> None:
     for number in range(3):
-        catalog.add_subscriber(f"h{number}@example.org", [("category", "cs.IR")])
+        catalog.digests.add_subscriber(f"h{number}@example.org", [("category", "cs.IR")])
 
     class DiesAfterHandover(RecordingMailer):
         def send(self, message: str, handover: Callable[[], bool]) -> bool:
@@ -289,13 +295,13 @@ def test_mail_handed_over_by_a_run_killed_before_the_reply_is_reported_not_resen
             raise RuntimeError("killed after the end of DATA, before the server's reply")
 
     with pytest.raises(RuntimeError):
-        catalog.run_digests(mailer=DiesAfterHandover())
+        catalog.digests.run_digests(mailer=DiesAfterHandover())
     clock = FakeClock()
     again = RecordingMailer()
-    report = catalog.run_digests(mailer=again, clock=clock)
+    report = catalog.digests.run_digests(mailer=again, clock=clock)
     (unconfirmed,) = report.unconfirmed
     assert unconfirmed[0] == "h0@example.org" and "not confirmed" in unconfirmed[1]
     assert _recipients(again) == ["h1@example.org", "h2@example.org"]
     assert any(line.startswith("NOT CONFIRMED") for line in report.lines())
-    assert catalog.digests.outbox_counts()["sent"] == 3
-    assert catalog.run_digests(mailer=RecordingMailer(), clock=clock).unconfirmed == []
+    assert catalog.digests.repository.outbox_counts()["sent"] == 3
+    assert catalog.digests.run_digests(mailer=RecordingMailer(), clock=clock).unconfirmed == []

@@ -39,7 +39,7 @@ def test_a_malformed_address_is_rejected_at_the_form_with_a_message(
     )
     assert response.status_code == 400
     assert "is not a valid e-mail address" in response.text
-    assert catalog.list_subscribers() == []
+    assert catalog.digests.list_subscribers() == []
 
 
 def test_subscribing_queues_a_confirmation_and_says_so(
@@ -49,9 +49,9 @@ def test_subscribing_queues_a_confirmation_and_says_so(
         "/subscribe", data={"email": "Box@Example.org", "csrf_token": _csrf(client)}
     )
     assert response.status_code == 200 and "confirmation link" in response.text
-    (subscriber,) = catalog.list_subscribers()
+    (subscriber,) = catalog.digests.list_subscribers()
     assert subscriber.email == "box@example.org" and not subscriber.confirmed
-    (queued,) = catalog.digests.outbox_messages()
+    (queued,) = catalog.digests.repository.outbox_messages()
     assert queued.kind == "confirmation" and queued.state == "pending"
 
 
@@ -62,8 +62,10 @@ def test_the_subscribe_box_needs_the_csrf_token(client: TestClient) -> None:
 def test_the_manage_page_shows_problems_and_saves_changes(
     client: TestClient, catalog: Library
 ) -> None:
-    subscriber = catalog.add_subscriber("m@example.org", [("search", " "), ("like", "2101.99999")])
-    manage = _path(catalog.subscriber_links(subscriber).manage)
+    subscriber = catalog.digests.add_subscriber(
+        "m@example.org", [("search", " "), ("like", "2101.99999")]
+    )
+    manage = _path(catalog.digests.subscriber_links(subscriber).manage)
     page = client.get(manage)
     assert page.status_code == 200
     assert "your saved search is empty" in page.text
@@ -81,7 +83,7 @@ def test_the_manage_page_shows_problems_and_saves_changes(
         },
     )
     assert saved.status_code == 200 and "Saved" in saved.text
-    after = catalog.digests.find_by_email("m@example.org")
+    after = catalog.digests.repository.find_by_email("m@example.org")
     assert after is not None and after.cadence == "weekly" and after.strictness == "strict"
     assert sorted((i.kind, i.value) for i in after.interests) == [
         ("category", "cs.CL"),
@@ -96,16 +98,16 @@ def test_the_manage_page_shows_problems_and_saves_changes(
 def test_nobody_reads_or_changes_another_subscribers_settings_by_guessing(
     client: TestClient, catalog: Library
 ) -> None:
-    mine = catalog.add_subscriber("mine@example.org", [("category", "cs.CV")])
-    theirs = catalog.add_subscriber("theirs@example.org", [("category", "cs.IR")])
-    my_link = _path(catalog.subscriber_links(mine).manage)
+    mine = catalog.digests.add_subscriber("mine@example.org", [("category", "cs.CV")])
+    theirs = catalog.digests.add_subscriber("theirs@example.org", [("category", "cs.IR")])
+    my_link = _path(catalog.digests.subscriber_links(mine).manage)
     token = my_link.rsplit("/", 1)[1]
     # Altered payloads, another subscriber's id, the unsubscribe purpose: all refused.
     forged = token.replace(token[2], "A" if token[2] != "A" else "B", 1)
     for attempt in (forged, token[:-2] + "xx", f"{theirs.id}.{token}", "a" * 40):
         response = client.get(f"/subscriptions/manage/{attempt}")
         assert response.status_code == 404 and "theirs@example.org" not in response.text
-    unsubscribe = _path(catalog.subscriber_links(theirs).unsubscribe)
+    unsubscribe = _path(catalog.digests.subscriber_links(theirs).unsubscribe)
     assert client.get("/subscriptions/manage/" + unsubscribe.rsplit("/", 1)[1]).status_code == 404
     # Revoked: once unsubscribed, the old links stop working.
     assert client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}).status_code == 200
@@ -114,18 +116,18 @@ def test_nobody_reads_or_changes_another_subscribers_settings_by_guessing(
 
 
 def test_opening_the_unsubscribe_link_only_asks(client: TestClient, catalog: Library) -> None:
-    subscriber = catalog.add_subscriber("stay@example.org", [("category", "cs.IR")])
-    link = _path(catalog.subscriber_links(subscriber).unsubscribe)
+    subscriber = catalog.digests.add_subscriber("stay@example.org", [("category", "cs.IR")])
+    link = _path(catalog.digests.subscriber_links(subscriber).unsubscribe)
     page = client.get(link)
     assert page.status_code == 200 and "Unsubscribe" in page.text
-    assert catalog.digests.find_by_email("stay@example.org") is not None
+    assert catalog.digests.repository.find_by_email("stay@example.org") is not None
     done = client.post(link)  # the page's button: no CSRF needed, the link is signed
     assert done.status_code == 200 and "stay@example.org" in done.text
-    assert catalog.digests.find_by_email("stay@example.org") is None
+    assert catalog.digests.repository.find_by_email("stay@example.org") is None
 
 
 def test_the_private_feed_needs_its_exact_token(client: TestClient, catalog: Library) -> None:
-    subscriber = catalog.add_subscriber("feed@example.org", [("category", "cs.IR")])
+    subscriber = catalog.digests.add_subscriber("feed@example.org", [("category", "cs.IR")])
 
     class Quiet:
         def send(self, message: str, handover: Callable[[], bool]) -> bool:
@@ -134,8 +136,8 @@ def test_the_private_feed_needs_its_exact_token(client: TestClient, catalog: Lib
         def close(self) -> None:
             pass
 
-    catalog.run_digests(mailer=Quiet())
-    feed = client.get(_path(catalog.subscriber_links(subscriber).feed))
+    catalog.digests.run_digests(mailer=Quiet())
+    feed = client.get(_path(catalog.digests.subscriber_links(subscriber).feed))
     assert feed.status_code == 200 and "2606.00003" in feed.text
     assert "new in your categories" in feed.text
     assert client.get("/subscriptions/feed/" + "x" * 32 + ".atom").status_code == 404
@@ -146,19 +148,19 @@ def test_the_account_digest_page_needs_a_signed_in_account(client: TestClient) -
 
 
 def test_confirmation_links_are_refused_when_tampered(client: TestClient, catalog: Any) -> None:
-    subscriber = catalog.request_subscription("later@example.org")
-    link = _path(catalog.subscriber_links(subscriber).confirm)
+    subscriber = catalog.digests.request_subscription("later@example.org")
+    link = _path(catalog.digests.subscriber_links(subscriber).confirm)
     assert client.get(link + "x").status_code == 400
     assert client.get(link).status_code == 200
-    confirmed = catalog.digests.find_by_email("later@example.org")
+    confirmed = catalog.digests.repository.find_by_email("later@example.org")
     assert confirmed is not None and confirmed.confirmed
 
 
 def test_pasted_bibtex_becomes_liked_papers_and_unknown_entries_are_named(
     client: TestClient, catalog: Library
 ) -> None:
-    subscriber = catalog.add_subscriber("bib@example.org", [("category", "cs.IR")])
-    manage = _path(catalog.subscriber_links(subscriber).manage)
+    subscriber = catalog.digests.add_subscriber("bib@example.org", [("category", "cs.IR")])
+    manage = _path(catalog.digests.subscriber_links(subscriber).manage)
     bibtex = """
     @article{known, title={Image segmentation with diffusion priors}, author={Hopper, Grace}}
     @misc{byid, title={Whatever}, eprint={2606.00006}, archivePrefix={arXiv}}
@@ -169,7 +171,7 @@ def test_pasted_bibtex_becomes_liked_papers_and_unknown_entries_are_named(
     )
     assert saved.status_code == 200
     assert "BibTeX entries not found in this catalog: stranger" in saved.text
-    after = catalog.digests.find_by_email("bib@example.org")
+    after = catalog.digests.repository.find_by_email("bib@example.org")
     assert after is not None
     assert sorted(i.value for i in after.interests if i.kind == "like") == [
         "2606.00002",
@@ -180,10 +182,10 @@ def test_pasted_bibtex_becomes_liked_papers_and_unknown_entries_are_named(
 def test_a_signed_in_account_saves_its_digest_settings_from_the_account_page(
     client: TestClient, catalog: Library
 ) -> None:
-    user = catalog.sign_up("digester", "correct horse", "digester@example.org")
-    catalog.add_subscriber("digester@example.org", [("category", "cs.IR")])
+    user = catalog.accounts.sign_up("digester", "correct horse", "digester@example.org")
+    catalog.digests.add_subscriber("digester@example.org", [("category", "cs.IR")])
     # As if the verification mail's link had been opened (tests/web/test_account_email.py).
-    catalog.account_security.mark_email_verified(user.id, "digester@example.org")
+    catalog.accounts.security.mark_email_verified(user.id, "digester@example.org")
     signed_in = client.post(
         "/signin",
         data={"username": "digester", "password": "correct horse", "csrf_token": _csrf(client)},
@@ -195,6 +197,6 @@ def test_a_signed_in_account_saves_its_digest_settings_from_the_account_page(
         data={"categories": "cs.CV", "cadence": "weekly", "csrf_token": _csrf(client)},
     )
     assert saved.status_code == 200
-    after = catalog.digests.find_by_email("digester@example.org")
+    after = catalog.digests.repository.find_by_email("digester@example.org")
     assert after is not None and after.cadence == "weekly"
     assert [i.value for i in after.interests if i.kind == "category"] == ["cs.CV"]

@@ -68,14 +68,14 @@ def test_a_bad_jsonl_record_is_rejected_by_line_and_field_and_its_neighbours_sto
 ) -> None:
     bad, field = JSONL_BAD_LINES[case]
     path = _write(tmp_path / "papers.jsonl", [_line(1), bad, _line(3)])
-    summary = library.ingest(JsonlSource(path))
+    summary = library.catalog.ingest(JsonlSource(path))
     assert summary.error is None
     assert summary.inserted == 2
     (rejected,) = summary.rejected
     assert rejected.location == f"{path}:2"
     assert field in rejected.problem
     assert library.store.count_papers() == 2
-    assert library.show("2403.00002") is None
+    assert library.catalog.show("2403.00002") is None
 
 
 SNAPSHOT_BAD_LINES = {
@@ -108,7 +108,7 @@ def test_a_bad_snapshot_record_is_rejected_by_line_and_field_and_its_neighbours_
 ) -> None:
     bad, field = SNAPSHOT_BAD_LINES[case]
     path = _write(tmp_path / "snapshot.json", [_snapshot_line(1), bad, _snapshot_line(3)])
-    summary = library.ingest(SnapshotSource(path))
+    summary = library.catalog.ingest(SnapshotSource(path))
     assert summary.error is None
     assert summary.inserted == 2
     (rejected,) = summary.rejected
@@ -124,11 +124,14 @@ def test_line_3000_bad_in_5000_stores_the_other_4999_however_often_it_is_rerun(
     lines[2999] = _line(3000, id="2403.03000v99999999999999999999")
     path = _write(tmp_path / "papers.jsonl", lines)
     for _ in range(2):
-        summary = library.ingest(JsonlSource(path), batch_size=1000)
+        summary = library.catalog.ingest(JsonlSource(path), batch_size=1000)
         assert summary.error is None
         assert [record.location for record in summary.rejected] == [f"{path}:3000"]
         assert library.store.count_papers() == 4999
-    assert library.show("2403.02999") is not None and library.show("2403.03001") is not None
+    assert (
+        library.catalog.show("2403.02999") is not None
+        and library.catalog.show("2403.03001") is not None
+    )
 
 
 def test_nul_bytes_in_text_are_stored_the_same_way_on_every_backend(
@@ -136,9 +139,9 @@ def test_nul_bytes_in_text_are_stored_the_same_way_on_every_backend(
 ) -> None:
     record = _line(1, title="Null\u0000 title", abstract="ab\u0000stract", comment="c\u0000")
     path = _write(tmp_path / "papers.jsonl", [record, _line(2)])
-    summary = library.ingest(JsonlSource(path))
+    summary = library.catalog.ingest(JsonlSource(path))
     assert summary.error is None and summary.inserted == 2 and not summary.rejected
-    paper = library.show("2403.00001")
+    paper = library.catalog.show("2403.00001")
     assert paper is not None
     assert (paper.title, paper.abstract, paper.comment) == ("Null title", "abstract", "c")
 
@@ -147,11 +150,11 @@ def test_a_same_version_record_with_new_content_counts_as_updated(
     library: Library, tmp_path: Path
 ) -> None:
     first = _write(tmp_path / "first.jsonl", [_line(1)])
-    library.ingest(JsonlSource(first))
+    library.catalog.ingest(JsonlSource(first))
     second = _write(tmp_path / "second.jsonl", [_line(1, abstract="A corrected abstract.")])
-    summary = library.ingest(JsonlSource(second))
+    summary = library.catalog.ingest(JsonlSource(second))
     assert (summary.inserted, summary.updated, summary.unchanged) == (0, 1, 0)
-    paper = library.show("2403.00001")
+    paper = library.catalog.show("2403.00001")
     assert paper is not None and paper.abstract == "A corrected abstract."
 
 
@@ -159,9 +162,9 @@ def test_unknown_categories_are_counted_and_named_while_the_record_is_stored(
     library: Library, tmp_path: Path
 ) -> None:
     path = _write(tmp_path / "papers.jsonl", [_line(1, categories=["cs.CL", "xx.YY"]), _line(2)])
-    summary = library.ingest(JsonlSource(path))
+    summary = library.catalog.ingest(JsonlSource(path))
     assert summary.inserted == 2 and not summary.rejected
     (note,) = summary.notes
     assert note.location == f"{path}:1" and "xx.YY" in note.problem
-    paper = library.show("2403.00001")
+    paper = library.catalog.show("2403.00001")
     assert paper is not None and paper.categories == ["cs.CL"]

@@ -44,33 +44,33 @@ def _state(library: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
 
 def test_ingest_counts_rejects_and_a_second_run_changes_nothing(library: Library) -> None:
     source = JsonlSource(DATA / "papers.jsonl")
-    first = library.ingest(source)
+    first = library.catalog.ingest(source)
     assert (first.inserted, first.updated, first.unchanged) == (5, 0, 0)
     assert len(first.rejected) == 5 and not first.ok and first.error is None
     before = _state(library)
-    second = library.ingest(JsonlSource(DATA / "papers.jsonl"))
+    second = library.catalog.ingest(JsonlSource(DATA / "papers.jsonl"))
     assert (second.inserted, second.updated, second.unchanged) == (0, 0, 5)
     assert _state(library) == before
     assert library.store.count_papers() == 5
-    hep, math = library.show("hep-th/9901001"), library.show("math/9901001")
+    hep, math = library.catalog.show("hep-th/9901001"), library.catalog.show("math/9901001")
     assert hep is not None and math is not None and hep.title != math.title
-    status = library.status()
+    status = library.catalog.status()
     assert status.papers == 5
     (entry,) = [item for item in status.sources if item.source == source.name]
     assert entry.last_sync is not None and entry.papers == 5
 
 
 def test_show_accepts_any_form_of_the_id(library: Library) -> None:
-    library.ingest(JsonlSource(DATA / "papers.jsonl"))
+    library.catalog.ingest(JsonlSource(DATA / "papers.jsonl"))
     for form in (
         "2503.11685",
         "2503.11685v1",
         "arXiv:2503.11685",
         "https://arxiv.org/abs/2503.11685",
     ):
-        paper = library.show(form)
+        paper = library.catalog.show(form)
         assert paper is not None and paper.title == "CORDIC Is All You Need"
-    assert library.show("9999.99999") is None and library.show("rubbish") is None
+    assert library.catalog.show("9999.99999") is None and library.catalog.show("rubbish") is None
 
 
 class _Interrupted(JsonlSource):
@@ -110,13 +110,13 @@ def test_an_interrupted_ingest_resumes_to_the_same_state_as_one_clean_run(
 ) -> None:
     path = _numbered_file(tmp_path / "numbered.jsonl", 250)
     with contextlib.suppress(KeyboardInterrupt):
-        library.ingest(_Interrupted(path, after=2), batch_size=40)
+        library.catalog.ingest(_Interrupted(path, after=2), batch_size=40)
     assert library.store.count_papers() == 80
-    resumed = library.ingest(JsonlSource(path), batch_size=40)
+    resumed = library.catalog.ingest(JsonlSource(path), batch_size=40)
     assert resumed.inserted == 170  # only what was not committed before
     clean_store = open_store(f"sqlite:///{tmp_path / 'clean.db'}")
     clean = Library(settings, clean_store)
-    clean.ingest(JsonlSource(path), batch_size=40)
+    clean.catalog.ingest(JsonlSource(path), batch_size=40)
     assert _state(library) == _state(clean)
     clean.close()
 
@@ -131,11 +131,13 @@ def test_a_fatal_error_keeps_the_batches_stored_before_it(library: Library, tmp_
             raise IngestError("https://export.arxiv.org/api/query: cannot connect")
 
     source = _Breaks(path)
-    summary = library.ingest(source, batch_size=30)
+    summary = library.catalog.ingest(source, batch_size=30)
     assert summary.error == "https://export.arxiv.org/api/query: cannot connect"
     assert summary.inserted == 30 and library.store.count_papers() == 30
     assert all(
-        item.last_sync is None for item in library.status().sources if item.source == source.name
+        item.last_sync is None
+        for item in library.catalog.status().sources
+        if item.source == source.name
     )
 
 
@@ -146,7 +148,7 @@ def test_a_truncated_gzip_stores_the_lines_before_the_break(
     packed = gzip.compress(plain)
     cut = tmp_path / "cut.jsonl.gz"
     cut.write_bytes(packed[: int(len(packed) * 0.6)])
-    summary = library.ingest(JsonlSource(cut), batch_size=500)
+    summary = library.catalog.ingest(JsonlSource(cut), batch_size=500)
     assert 0 < summary.inserted < 3000
     assert library.store.count_papers() == summary.inserted
     assert len(summary.rejected) == 1 and "truncated" in summary.rejected[0].problem
@@ -167,12 +169,14 @@ def _recorded(request: httpx.Request) -> httpx.Response:
 
 
 def test_recent_network_sources_store_papers_and_announcements(library: Library) -> None:
-    library.use_transport(httpx.MockTransport(_recorded))
+    library.catalog.use_transport(httpx.MockTransport(_recorded))
     now = datetime(2024, 3, 6, 12, 0, tzinfo=UTC)
-    with library.http_client() as client:
+    with library.catalog.http_client() as client:
         client.interval = 0
-        sources = library.recent_sources(client, days=2, categories=["cs.CL", "cs.CV"], now=now)
-        summaries = [library.ingest(source) for source in sources]
+        sources = library.catalog.recent_sources(
+            client, days=2, categories=["cs.CL", "cs.CV"], now=now
+        )
+        summaries = [library.catalog.ingest(source) for source in sources]
     assert [summary.error for summary in summaries] == [None, None]
     assert library.store.count_papers() == 6
     day = library.store.announced_on(date(2024, 3, 6))
@@ -188,10 +192,10 @@ def test_recent_network_sources_store_papers_and_announcements(library: Library)
 def test_a_newer_version_updates_the_record_and_keeps_its_history(library: Library) -> None:
     from likewise.ingest.arxiv_api import ArxivApiSource
 
-    library.use_transport(httpx.MockTransport(_recorded))
-    with library.http_client() as client:
+    library.catalog.use_transport(httpx.MockTransport(_recorded))
+    with library.catalog.http_client() as client:
         client.interval = 0
-        library.ingest(
+        library.catalog.ingest(
             ArxivApiSource(
                 client,
                 library.settings.arxiv_api_url,
@@ -200,30 +204,30 @@ def test_a_newer_version_updates_the_record_and_keeps_its_history(library: Libra
                 until=datetime(2024, 3, 6, tzinfo=UTC),
             )
         )
-        summary = library.ingest(
+        summary = library.catalog.ingest(
             ArxivApiSource(
                 client, library.settings.arxiv_api_url, ids=["2403.01234", "hep-th/9901001"]
             )
         )
     assert (summary.inserted, summary.updated) == (1, 1)
-    paper = library.show("2403.01234")
+    paper = library.catalog.show("2403.01234")
     assert paper is not None and paper.latest_version == 3
     assert paper.abstract == "Version three of the abstract."
     assert {version.number for version in paper.versions} >= {1, 2, 3}
 
 
 def test_bibtex_entries_match_stored_arxiv_papers_by_title(library: Library) -> None:
-    library.ingest(JsonlSource(DATA / "papers.jsonl"))
+    library.catalog.ingest(JsonlSource(DATA / "papers.jsonl"))
     library.store.upsert_papers(
         [Paper("2403.01234", "Retrieval Heads for Long-Context Language Models")], source="test"
     )
-    summary = library.ingest(library.file_source(DATA / "library.bib"))
+    summary = library.catalog.ingest(library.catalog.file_source(DATA / "library.bib"))
     assert summary.matched == 1
     assert len(summary.rejected) == 3
     assert library.store.count_papers() == 6 + summary.inserted
     shannon = library.store.find_by_doi_or_title("10.1002/j.1538-7305.1948.tb01338.x", "x")
     assert shannon is not None and shannon.startswith("local:")
-    again = library.ingest(library.file_source(DATA / "library.bib"))
+    again = library.catalog.ingest(library.catalog.file_source(DATA / "library.bib"))
     # Local entries come back unchanged; arXiv papers (the stored stubs too) count as matched.
     assert (again.inserted, again.updated, again.unchanged, again.matched) == (0, 0, 2, 3)
 
@@ -245,7 +249,7 @@ _KILLED_INGEST = textwrap.dedent(
                 yield batch
 
     with Library.open(load_settings()) as library:
-        library.ingest(Announcing(Path(sys.argv[1])), batch_size=200)
+        library.catalog.ingest(Announcing(Path(sys.argv[1])), batch_size=200)
     """
 )
 
@@ -288,7 +292,7 @@ def test_killing_an_ingest_midway_then_rerunning_equals_one_clean_run(
         monkeypatch.setenv(key, environment[key])
     assert main(["ingest", "jsonl", str(head)]) == 0  # resumes after the fifth batch
     clean = Library(settings, open_store(f"sqlite:///{tmp_path / 'clean.db'}"))
-    summary = clean.ingest(JsonlSource(head))
+    summary = clean.catalog.ingest(JsonlSource(head))
     assert summary.inserted == 3000
     assert _state(library) == _state(clean)
     clean.close()
@@ -297,8 +301,8 @@ def test_killing_an_ingest_midway_then_rerunning_equals_one_clean_run(
 def test_a_bibtex_entry_naming_an_arxiv_id_gives_way_to_the_arxiv_record(
     library: Library,
 ) -> None:
-    library.ingest(library.file_source(DATA / "library.bib"))
-    stub = library.show("1706.03762")
+    library.catalog.ingest(library.catalog.file_source(DATA / "library.bib"))
+    stub = library.catalog.show("1706.03762")
     assert stub is not None and stub.authors == ["Ashish Vaswani"] and stub.latest_version == 0
     arxiv_record = Paper(
         "1706.03762",
@@ -310,7 +314,7 @@ def test_a_bibtex_entry_naming_an_arxiv_id_gives_way_to_the_arxiv_record(
     )
     counts = library.store.upsert_papers([arxiv_record], source="arxiv-api")
     assert counts.updated == 1
-    paper = library.show("1706.03762")
+    paper = library.catalog.show("1706.03762")
     assert paper is not None
     assert paper.authors == ["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"]
     assert paper.categories == ["cs.CL", "cs.LG"] and paper.latest_version == 7
@@ -325,15 +329,15 @@ def test_the_whole_daily_file_is_stored_once_and_a_second_run_changes_nothing(
     library: Library, shared_data: Path
 ) -> None:
     path = shared_data / "arxiv-daily-cs" / "papers.jsonl.gz"
-    first = library.ingest(JsonlSource(path))
+    first = library.catalog.ingest(JsonlSource(path))
     assert (first.read, first.inserted, len(first.rejected)) == (74_728, 74_728, 0)
     assert library.store.count_papers() == 74_728
     days_before = library.store.announcement_days()
-    second = library.ingest(JsonlSource(path))
+    second = library.catalog.ingest(JsonlSource(path))
     assert (second.inserted, second.updated, second.unchanged) == (0, 0, 74_728)
     assert library.store.count_papers() == 74_728
     assert library.store.announcement_days() == days_before
-    assert library.status().papers == 74_728
+    assert library.catalog.status().papers == 74_728
 
 
 @pytest.mark.parametrize(
@@ -349,7 +353,7 @@ def test_a_broken_network_source_names_the_url_and_keeps_earlier_data(
 ) -> None:
     from likewise.ingest.announcements import AnnouncementFeedSource
 
-    library.ingest(JsonlSource(DATA / "papers.jsonl"))
+    library.catalog.ingest(JsonlSource(DATA / "papers.jsonl"))
     before = _state(library)
 
     def respond(request: httpx.Request) -> httpx.Response:
@@ -357,11 +361,11 @@ def test_a_broken_network_source_names_the_url_and_keeps_earlier_data(
             raise httpx.ConnectError("Name or service not known", request=request)
         return httpx.Response(200, content=(DATA / answer).read_bytes())
 
-    library.use_transport(httpx.MockTransport(respond))
-    with library.http_client() as client:
+    library.catalog.use_transport(httpx.MockTransport(respond))
+    with library.catalog.http_client() as client:
         client.interval = client.backoff = 0
         source = AnnouncementFeedSource(client, "https://rss.arxiv.org/atom", ["cs.CL"])
-        summary = library.ingest(source)
+        summary = library.catalog.ingest(source)
     assert summary.error is not None and problem in summary.error
     assert summary.error.startswith("https://rss.arxiv.org/atom/cs.CL")
     assert _state(library) == before

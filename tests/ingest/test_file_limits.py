@@ -56,14 +56,14 @@ def test_a_corrupt_gzip_keeps_every_record_before_the_damage_and_names_its_line(
     intact = _lines_before_damage(bytes(packed[:damage]))  # from bytes before the damage
     assert 1000 < intact <= readable < 3000
 
-    summary = library.ingest(JsonlSource(path))
+    summary = library.catalog.ingest(JsonlSource(path))
 
     assert summary.error is None
     stored = library.store.count_papers()
     malformed = [record for record in summary.rejected if "malformed" in record.problem]
     assert stored + len(malformed) == readable
     # Bytes past the damage may inflate to garbled lines (rejected); none before it is lost.
-    assert all(library.show(f"2403.{number:05d}") for number in range(1, intact + 1))
+    assert all(library.catalog.show(f"2403.{number:05d}") for number in range(1, intact + 1))
     corrupt = [record for record in summary.rejected if "gzip" in record.problem]
     assert [record.location for record in corrupt] == [f"{path}:{readable + 1}"]
     assert "corrupt" in corrupt[0].problem
@@ -78,7 +78,7 @@ def test_a_line_over_the_limit_is_rejected_naming_the_limit_and_the_rest_stored(
     path = tmp_path / ("papers.jsonl.gz" if packed else "papers.jsonl")
     path.write_bytes(gzip.compress(text, compresslevel=1) if packed else text)
 
-    summary = library.ingest(JsonlSource(path))
+    summary = library.catalog.ingest(JsonlSource(path))
 
     (rejected,) = summary.rejected
     assert rejected.location == f"{path}:2"

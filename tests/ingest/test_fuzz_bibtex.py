@@ -113,11 +113,11 @@ def test_fuzzed_bibtex_through_the_store_adds_whole_entries_and_loses_nothing(
     path = _write(tmp_path, text)
     before = _stored(library)
     try:
-        source = library.file_source(path, file_format="bibtex")
+        source = library.catalog.file_source(path, file_format="bibtex")
     except IngestError as error:
         assert str(path) in str(error)
         return
-    summary = library.ingest(source)  # anything but IngestError escapes and fails
+    summary = library.catalog.ingest(source)  # anything but IngestError escapes and fails
     after = _stored(library)
     assert set(before) <= set(after)
     if summary.error is not None:
@@ -137,7 +137,7 @@ def test_a_control_character_rejects_its_entry_by_file_line_and_the_rest_is_stor
         "@article{good2, title={Sparse Retrieval}, author={Alan Turing}}\n",
         encoding="utf-8",
     )
-    summary = library.ingest(library.file_source(path))
+    summary = library.catalog.ingest(library.catalog.file_source(path))
     assert summary.error is None and summary.inserted == 2
     problems = {record.location: record.problem for record in summary.rejected}
     assert problems == {

@@ -233,10 +233,12 @@ def test_fuzzed_documents_through_the_store_keep_what_was_stored_and_add_whole_p
 ) -> None:
     kind, content = case
     before = _stored(library)
-    library.use_transport(httpx.MockTransport(lambda r: httpx.Response(200, content=content)))
-    with library.http_client() as client:
+    library.catalog.use_transport(
+        httpx.MockTransport(lambda r: httpx.Response(200, content=content))
+    )
+    with library.catalog.http_client() as client:
         client.interval = client.backoff = 0
-        summary = library.ingest(_source(kind, client))  # anything but IngestError escapes
+        summary = library.catalog.ingest(_source(kind, client))  # anything but IngestError escapes
     after = _stored(library)
     parsed = _check(kind, content)
     titles = {(paper.arxiv_id, paper.title) for paper in parsed}
@@ -300,10 +302,10 @@ def test_one_bad_record_in_a_page_is_rejected_by_name_and_the_rest_stored(
         following = "resumptionToken" in request.url.params
         return httpx.Response(200, content=second_page if following else content)
 
-    library.use_transport(httpx.MockTransport(respond))
-    with library.http_client() as client:
+    library.catalog.use_transport(httpx.MockTransport(respond))
+    with library.catalog.http_client() as client:
         client.interval = client.backoff = 0
-        summary = library.ingest(_source(kind, client))
+        summary = library.catalog.ingest(_source(kind, client))
     assert summary.error is None
     (reject,) = [record for record in summary.rejected if problem in record.problem]
     assert reject.location.startswith(URL) and bad_id in reject.location

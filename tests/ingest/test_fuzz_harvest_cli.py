@@ -13,7 +13,7 @@ import pytest
 
 from likewise.cli.main import main
 from likewise.ingest.http import PoliteClient
-from likewise.library_parts.catalog import CatalogOps
+from likewise.services.catalog import CatalogService
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ingest"
 
@@ -37,7 +37,7 @@ def _serve(monkeypatch: pytest.MonkeyPatch, answer: Any) -> list[httpx.Request]:
             interval=0, retries=0, timeout=5, transport=httpx.MockTransport(respond)
         )
 
-    monkeypatch.setattr(CatalogOps, "http_client", client)
+    monkeypatch.setattr(CatalogService, "http_client", client)
     return seen
 
 

@@ -180,10 +180,10 @@ def test_fuzzed_lines_store_whole_or_not_at_all_next_to_good_ones(
         with TemporaryDirectory(dir=tmp_path) as directory:
             path = _file(directory, line, snapshot)
             papers, rejected = _parsed(path, snapshot)
-            summary = library.ingest(_source(path, snapshot))
+            summary = library.catalog.ingest(_source(path, snapshot))
         assert summary.error is None and len(summary.rejected) == len(rejected)
         for paper in papers:
-            stored = library.show(paper.arxiv_id)
+            stored = library.catalog.show(paper.arxiv_id)
             assert stored is not None
             if paper.arxiv_id not in seen:  # first time: every field as parsed
                 assert (stored.title, stored.abstract) == (paper.title, paper.abstract)

@@ -136,10 +136,10 @@ def _ingest(library: Library, kind: str, content: bytes) -> Any:
         following = "resumptionToken" in request.url.params
         return httpx.Response(200, content=last_page if following else content)
 
-    library.use_transport(httpx.MockTransport(respond))
-    with library.http_client() as client:
+    library.catalog.use_transport(httpx.MockTransport(respond))
+    with library.catalog.http_client() as client:
         client.interval = client.backoff = 0
-        return library.ingest(make(client))
+        return library.catalog.ingest(make(client))
 
 
 @pytest.mark.parametrize("kind", sorted(SOURCES))
@@ -154,7 +154,7 @@ def test_an_xml_attack_is_refused_naming_the_url_and_stores_nothing(
     base, requests = loopback
     secret_file = tmp_path / "secret.txt"
     secret_file.write_text(SECRET)
-    library.ingest(JsonlSource(DATA / "papers.jsonl"))
+    library.catalog.ingest(JsonlSource(DATA / "papers.jsonl"))
     before = _state(library)
     prologue, reference = _attack(attack, base, secret_file)
     summary = _ingest(library, kind, _poisoned(SOURCES[kind][0], prologue, reference))
@@ -180,7 +180,7 @@ def test_an_xml_attack_is_refused_naming_the_url_and_stores_nothing(
 def test_a_document_in_an_unusable_encoding_is_a_named_error(
     library: Library, kind: str, encoding: str, problem: str
 ) -> None:
-    library.ingest(JsonlSource(DATA / "papers.jsonl"))
+    library.catalog.ingest(JsonlSource(DATA / "papers.jsonl"))
     before = _state(library)
     text = (DATA / SOURCES[kind][0]).read_bytes()
     content = re.sub(rb"encoding=.UTF-8.", f'encoding="{encoding}"'.encode(), text, count=1)

@@ -124,8 +124,8 @@ def test_top_10_equals_sqlite_fts5_on_real_papers(shared_data: Path, tmp_path: P
     with Library.open(settings, store=store, embedder=FakeEmbedder()) as library:
         store.upsert_papers(papers, source="test")
         store.refresh_search_index()
-        library.update_lexical_index()
-        index = library.lexical_index()
+        library.lexical.update_lexical_index()
+        index = library.lexical.lexical_index()
         assert index is not None and len(index) == 400
         titles = [paper.title for paper in random.Random(5).sample(papers, 40)]
         compared = 0

@@ -48,7 +48,7 @@ def real_library(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) ->
         pytest.fail(f"no bundled calibration for the default embedder {embedder.model_id}")
     library = Library.open(Settings(home=home, database_url=""), embedder=embedder)
     library.store.upsert_papers(_slice(shared_data), source="test")
-    library.update_vectors()
+    library.vectors.update_vectors()
     yield library
     library.close()
 
@@ -63,7 +63,7 @@ def test_an_everyday_query_over_cs_papers_has_no_good_matches(
     real_library: Library, fusion: str, query: str
 ) -> None:
     assert query in OFF_TOPIC_HELDOUT and query not in OFF_TOPIC_FIT
-    result = real_library.search(query, fusion=fusion)
+    result = real_library.search.search(query, fusion=fusion)
     assert result.no_good_matches and not result.hits
     assert result.notice is not None and "no good matches" in result.notice
 
@@ -72,7 +72,7 @@ def test_an_everyday_query_over_cs_papers_has_no_good_matches(
 def test_a_matching_topical_query_keeps_its_topical_papers(
     real_library: Library, fusion: str
 ) -> None:
-    result = real_library.search("graph neural networks", fusion=fusion)
+    result = real_library.search.search("graph neural networks", fusion=fusion)
     assert not result.no_good_matches
     assert result.hits
     # What survives the cut-off is on topic.

@@ -1,4 +1,4 @@
-"""Library.search end to end: store, embedder, vector index and calibration from the Library."""
+"""SearchService.search end to end: store, embedder, vector index and calibration of a Library."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def filled(library: Any) -> Any:
         for arxiv_id, (title, cats) in TITLES.items()
     ]
     library.store.upsert_papers(papers, source="test")
-    library.update_vectors()
+    library.vectors.update_vectors()
     return library
 
 
@@ -49,40 +49,42 @@ def _calibration(model_id: str, boundary: float) -> RelevanceCalibration:
 
 
 def test_library_search_finds_papers_by_meaning_and_words(filled: Any) -> None:
-    result = filled.search("graph neural networks", limit=2)
+    result = filled.search.search("graph neural networks", limit=2)
     assert {hit.arxiv_id for hit in result.hits} == {"2402.00001", "2402.00003"}
     assert all(hit.paper is not None for hit in result.hits)
 
 
 def test_library_search_respects_category_filters(filled: Any) -> None:
-    result = filled.search("graph neural networks", filters=SearchFilters(categories=("cs.CV",)))
+    result = filled.search.search(
+        "graph neural networks", filters=SearchFilters(categories=("cs.CV",))
+    )
     assert [hit.arxiv_id for hit in result.hits] == ["2402.00004"]
 
 
 def test_library_search_uses_the_fusion_setting_unless_told_otherwise(filled: Any) -> None:
-    assert filled.search("graph").method == filled.settings.fusion
-    assert filled.search("graph", fusion="bm25").method == "bm25"
+    assert filled.search.search("graph").method == filled.settings.fusion
+    assert filled.search.search("graph", fusion="bm25").method == "bm25"
 
 
 def test_library_search_applies_the_calibrated_cut_off(filled: Any) -> None:
-    filled.use_relevance_calibration(_calibration(filled.embedder.model_id, 0.35))
-    good = filled.search("graph neural networks traffic", fusion="dense")
+    filled.search.use_relevance_calibration(_calibration(filled.embedding.get().model_id, 0.35))
+    good = filled.search.search("graph neural networks traffic", fusion="dense")
     assert good.calibrated and good.hits and not good.no_good_matches
     assert all(hit.score >= filled.settings.relevance_threshold for hit in good.hits)
-    junk = filled.search("medieval tapestry conservation", fusion="dense")
+    junk = filled.search.search("medieval tapestry conservation", fusion="dense")
     assert junk.no_good_matches and junk.hits == []
 
 
 def test_the_bundled_calibration_is_not_used_for_another_embedder(filled: Any) -> None:
     # The fake embedder of the tests has no fitted calibration: raw scores, no cut-off.
-    result = filled.search("medieval tapestry conservation")
+    result = filled.search.search("medieval tapestry conservation")
     assert not result.calibrated
     assert result.notice is not None
 
 
 def test_library_search_refuses_a_hundred_kilobyte_query(filled: Any) -> None:
     with pytest.raises(QueryError, match="limit is 2,000"):
-        filled.search("word " * 20_480)
+        filled.search.search("word " * 20_480)
 
 
 @pytest.mark.slow
@@ -109,9 +111,9 @@ def test_real_model_search_is_calibrated_and_finds_the_cited_abstract(
     real = settings.with_overrides(embedder="minilm-int8")
     library = Library.open(real, store=store)
     store.upsert_papers(papers, source="test")
-    library.update_vectors()
+    library.vectors.update_vectors()
     claim = "1 in 5 million in UK have abnormal PrP positivity."
-    ranked = library.search(claim, limit=3, apply_cutoff=False)
+    ranked = library.search.search(claim, limit=3, apply_cutoff=False)
     # The bundled calibration was fit for the default embedder: scores are probabilities.
     assert ranked.calibrated, ranked.notice
     assert ranked.hits and ranked.hits[0].arxiv_id == "local:13734012"
@@ -119,7 +121,7 @@ def test_real_model_search_is_calibrated_and_finds_the_cited_abstract(
     assert ranked.hits[0].score > 5 * ranked.hits[1].score  # the cited abstract stands out
     # The probability reads only the query and the paper (cosine 0.43 here, below what
     # SciFact's relevant claims usually reach), so the cut-off keeps exactly those above it.
-    cut = library.search(claim, limit=3)
+    cut = library.search.search(claim, limit=3)
     assert [hit.arxiv_id for hit in cut.hits] == [
         hit.arxiv_id for hit in ranked.hits if hit.score >= 0.5
     ]

@@ -53,25 +53,27 @@ def unembedded(
 
 
 def test_search_before_embedding_ranks_by_keywords_and_says_why(unembedded: Library) -> None:
-    result = unembedded.search("contrastive learning for dense retrieval", apply_cutoff=False)
+    result = unembedded.search.search(
+        "contrastive learning for dense retrieval", apply_cutoff=False
+    )
     assert result.method == "bm25"
     assert result.coverage_notice is not None
     assert "3 of 3 papers are not embedded yet: run `likewise embed`" in result.coverage_notice
     assert result.hits and result.hits[0].arxiv_id == "2501.00001"
     # With the cut-off the BM25 calibration decides; it needs no paper vector, so no crash.
-    assert unembedded.search("contrastive learning for dense retrieval").coverage_notice
+    assert unembedded.search.search("contrastive learning for dense retrieval").coverage_notice
     assert all("dense" not in hit.components for hit in result.hits)
 
 
 def test_search_with_some_papers_embedded_still_ranks_every_paper_alike(
     unembedded: Library, store: Any
 ) -> None:
-    unembedded.update_vectors()
+    unembedded.vectors.update_vectors()
     store.upsert_papers(
         [Paper(arxiv_id="2501.00004", title="Dense retrieval distillation", abstract="A.")],
         source="test",
     )
-    result = unembedded.search("dense retrieval", apply_cutoff=False)
+    result = unembedded.search.search("dense retrieval", apply_cutoff=False)
     assert result.method == "bm25"
     assert result.coverage_notice is not None
     assert result.coverage_notice.startswith("1 of 4 papers are not embedded yet")
@@ -81,9 +83,9 @@ def test_search_with_some_papers_embedded_still_ranks_every_paper_alike(
 def test_search_of_a_fully_embedded_catalog_is_hybrid_without_a_notice(
     unembedded: Library,
 ) -> None:
-    unembedded.update_vectors()
-    assert unembedded.embedding_gap().missing == 0
-    result = unembedded.search("contrastive learning for dense retrieval")
+    unembedded.vectors.update_vectors()
+    assert unembedded.search.embedding_gap().missing == 0
+    result = unembedded.search.search("contrastive learning for dense retrieval")
     assert result.method == unembedded.settings.fusion
     assert result.coverage_notice is None
     assert result.calibrated
@@ -92,9 +94,9 @@ def test_search_of_a_fully_embedded_catalog_is_hybrid_without_a_notice(
 def test_explicit_dense_search_of_a_partly_embedded_catalog_names_what_it_left_out(
     unembedded: Library, store: Any
 ) -> None:
-    unembedded.update_vectors()
+    unembedded.vectors.update_vectors()
     store.upsert_papers([Paper(arxiv_id="2501.00005", title="New", abstract="B.")], source="test")
-    result = unembedded.search("dense retrieval", fusion="dense", apply_cutoff=False)
+    result = unembedded.search.search("dense retrieval", fusion="dense", apply_cutoff=False)
     assert result.method == "dense"
     assert result.coverage_notice is not None
     assert "Only the 3 embedded papers were searched" in result.coverage_notice
@@ -103,7 +105,7 @@ def test_explicit_dense_search_of_a_partly_embedded_catalog_names_what_it_left_o
 def test_similar_papers_of_an_unembedded_catalog_share_words_of_the_title(
     unembedded: Library,
 ) -> None:
-    hits = unembedded.similar("2501.00001", limit=5)
+    hits = unembedded.similar.similar("2501.00001", limit=5)
     assert [hit.arxiv_id for hit in hits][:1] == ["2501.00002"]
     assert all("cosine" not in hit.components and hit.reason for hit in hits)
     assert "2501.00001" not in {hit.arxiv_id for hit in hits}
@@ -116,9 +118,9 @@ def test_the_pipeline_never_shows_a_probability_it_cannot_compute(unembedded: Li
         "dense retrieval",
         SearchPlan(method="convex"),
         store=unembedded.store,
-        index=unembedded.vector_index(),
-        embedder=unembedded.embedder,
-        calibration=unembedded.relevance_calibration(),
+        index=unembedded.vectors.vector_index(),
+        embedder=unembedded.embedding.get(),
+        calibration=unembedded.search.relevance_calibration(),
     )
     assert not result.calibrated
     assert result.notice and "not relevance probabilities" in result.notice

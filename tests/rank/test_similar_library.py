@@ -1,4 +1,4 @@
-"""Library.similar over a real store with the FakeEmbedder: exclusions, errors, reasons,
+"""SimilarService.similar over a real store with the FakeEmbedder: exclusions, errors, reasons,
 filters and the hub correction."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def paper(arxiv_id: str, title: str, abstract: str, categories: list[str] | None
 
 def fill(library: Any, papers: list[Paper]) -> None:
     library.store.upsert_papers(papers, source="test")
-    library.update_vectors()
+    library.vectors.update_vectors()
 
 
 @pytest.fixture
@@ -54,19 +54,19 @@ def topical(library: Any) -> Any:
 
 
 def test_similar_excludes_the_query_paper(topical: Any) -> None:
-    hits = topical.similar("2501.00001", limit=20)
+    hits = topical.similar.similar("2501.00001", limit=20)
     assert hits
     assert "2501.00001" not in {hit.arxiv_id for hit in hits}
 
 
 def test_similar_ranks_papers_of_the_same_topic_first(topical: Any) -> None:
-    hits = topical.similar("2501.00001", limit=3)
+    hits = topical.similar.similar("2501.00001", limit=3)
     assert {hit.arxiv_id for hit in hits} == {"2501.00002", "2501.00003", "2501.00004"}
     assert hits[0].score >= hits[1].score >= hits[2].score
 
 
 def test_similar_accepts_a_versioned_id(topical: Any) -> None:
-    assert topical.similar("2501.00001v3", limit=1)[0].arxiv_id in {
+    assert topical.similar.similar("2501.00001v3", limit=1)[0].arxiv_id in {
         "2501.00002",
         "2501.00003",
         "2501.00004",
@@ -75,17 +75,17 @@ def test_similar_accepts_a_versioned_id(topical: Any) -> None:
 
 def test_similar_refuses_an_unknown_id_clearly(topical: Any) -> None:
     with pytest.raises(UnknownPaperError, match=r"2599\.99999"):
-        topical.similar("2599.99999")
+        topical.similar.similar("2599.99999")
 
 
 @pytest.mark.parametrize("bad", ["", "   ", "2501.00001\x00", "x" * 10_000])
 def test_similar_refuses_junk_ids_without_a_traceback_worthy_error(topical: Any, bad: str) -> None:
     with pytest.raises(UnknownPaperError):
-        topical.similar(bad)
+        topical.similar.similar(bad)
 
 
 def test_reasons_name_the_shared_terms(topical: Any) -> None:
-    hit = topical.similar("2501.00005", limit=1)[0]
+    hit = topical.similar.similar("2501.00005", limit=1)[0]
     assert hit.reason is not None
     assert hit.reason.startswith("shared terms:")
     shared = hit.reason.split(":", 1)[1]
@@ -93,7 +93,9 @@ def test_reasons_name_the_shared_terms(topical: Any) -> None:
 
 
 def test_similar_respects_filters(topical: Any) -> None:
-    hits = topical.similar("2501.00001", limit=10, filters=SearchFilters(categories=("cs.CV",)))
+    hits = topical.similar.similar(
+        "2501.00001", limit=10, filters=SearchFilters(categories=("cs.CV",))
+    )
     assert hits
     assert {hit.arxiv_id for hit in hits} <= {f"2501.{n:05d}" for n in range(5, 9)}
 
@@ -107,7 +109,7 @@ def test_other_records_of_the_same_work_are_left_out(library: Any) -> None:
             paper("2502.00002", "Dense attention at scale", "Dense attention kernels."),
         ],
     )
-    assert [hit.arxiv_id for hit in library.similar("2502.00001")] == ["2502.00002"]
+    assert [hit.arxiv_id for hit in library.similar.similar("2502.00001")] == ["2502.00002"]
 
 
 GENERIC = "deep learning model data results training benchmark method"
@@ -141,16 +143,18 @@ def test_hubness_correction_demotes_a_synthetic_hub(library: Any) -> None:
 
     def opened(correction: bool) -> Any:
         settings = library.settings.with_overrides(hubness_correction=correction)
-        return type(library)(settings, library.store, library.embedder)
+        return type(library)(settings, library.store, library.embedding.get())
 
     plain_library, corrected_library = opened(False), opened(True)
-    plain = [rank_of_hub(plain_library.similar(query, limit=5)) for query in queries]
-    corrected = [rank_of_hub(corrected_library.similar(query, limit=5)) for query in queries]
+    plain = [rank_of_hub(plain_library.similar.similar(query, limit=5)) for query in queries]
+    corrected = [
+        rank_of_hub(corrected_library.similar.similar(query, limit=5)) for query in queries
+    ]
     appearances_plain = sum(rank < 5 for rank in plain)
     appearances_corrected = sum(rank < 5 for rank in corrected)
     assert appearances_plain >= len(queries) // 2
     assert appearances_corrected < appearances_plain
     assert sum(corrected) > sum(plain)
-    hit = corrected_library.similar(queries[0], limit=1)[0]
+    hit = corrected_library.similar.similar(queries[0], limit=1)[0]
     assert set(hit.components) == {"cosine", "hub_penalty"}
     assert hit.score == pytest.approx(hit.components["cosine"] - hit.components["hub_penalty"])

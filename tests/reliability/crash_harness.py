@@ -320,7 +320,7 @@ def vector_index_problems(library: Any) -> list[str]:
             return [*problems, f"usearch file does not load: {error}"]
         if len(loaded) != len(keys):
             problems.append(f"usearch file holds {len(loaded)} of {len(keys)} vectors")
-    if len(library.vector_index()) != len(keys):
+    if len(library.vectors.vector_index()) != len(keys):
         problems.append("vector index size differs from the stored vectors")
     return problems
 
@@ -330,7 +330,7 @@ def search_problems(library: Any, probes: list[tuple[str, str]]) -> list[str]:
     problems = []
     for arxiv_id, title in probes:
         for fusion in ("bm25", "convex"):
-            result = library.search(title, limit=10, fusion=fusion, apply_cutoff=False)
+            result = library.search.search(title, limit=10, fusion=fusion, apply_cutoff=False)
             if arxiv_id not in [hit.arxiv_id for hit in result.hits]:
                 problems.append(f"{fusion} search misses {arxiv_id}")
     return problems

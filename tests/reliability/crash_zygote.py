@@ -20,9 +20,9 @@ import time
 import traceback
 from typing import Any
 
-import likewise.library_parts.vectors as vectors
+import likewise.services.vectors as vectors
 from likewise.cli.main import main
-from likewise.library_parts.catalog import CatalogOps
+from likewise.services.catalog import CatalogService
 
 
 def _child(request: dict[str, Any]) -> None:
@@ -38,7 +38,7 @@ def _child(request: dict[str, Any]) -> None:
         os.dup2(output, 2)
         if request.get("ingest_batch_size"):
             # Smaller batches give a small CI file as many commit points as a large one.
-            defaults = CatalogOps.ingest.__kwdefaults__
+            defaults = CatalogService.ingest.__kwdefaults__
             assert defaults is not None
             defaults["batch_size"] = int(request["ingest_batch_size"])
         if request.get("embed_chunk"):

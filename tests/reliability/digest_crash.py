@@ -165,7 +165,7 @@ class DigestCrashScenario:
                 interests = [("category", category)]
                 if number % 3 == 0:
                     interests.append(("author", f"Author {number % 7}"))
-                library.add_subscriber(f"reader{number:04d}@example.org", interests)
+                library.digests.add_subscriber(f"reader{number:04d}@example.org", interests)
 
     def next_day(self) -> date:
         """Announce four new papers (two per category) on the next day: everyone is due."""
@@ -187,7 +187,7 @@ class DigestCrashScenario:
             announcements.append(Announcement(arxiv_id, self.day, AnnouncementKind.NEW))
         with Library.open(self.settings) as library:
             library.store.upsert_papers(papers, source="crash-test", announcements=announcements)
-            library.update_vectors()
+            library.vectors.update_vectors()
         return self.day
 
     def run(self, kill_after: float | None) -> tuple[int, str, float]:

@@ -164,13 +164,13 @@ _KILLED_BEFORE_PUBLISHING = """
 import sys, time
 from pathlib import Path
 from likewise.cli.main import main
-from likewise.library_parts.lexical import LexicalOps
+from likewise.services.lexical import LexicalIndexService
 
 def update_lexical_index(self):
     Path(sys.argv[2]).write_text("stored every batch, about to publish")
     time.sleep(600)  # the test kills us here, between the last commit and the publish
 
-LexicalOps.update_lexical_index = update_lexical_index
+LexicalIndexService.update_lexical_index = update_lexical_index
 main(["ingest", "file", sys.argv[1]])
 """
 

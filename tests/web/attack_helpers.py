@@ -33,9 +33,9 @@ def write_slice(target: Path, lines: int, extra: list[str] | None = None) -> Pat
 def ingest_slice(library: Library, folder: Path, lines: int, extra: list[str] | None = None) -> int:
     """Ingest a slice into `library` and embed it; returns the number of papers stored."""
     path = write_slice(folder / "slice.jsonl", lines, extra)
-    summary = library.ingest(library.file_source(path))
+    summary = library.catalog.ingest(library.catalog.file_source(path))
     assert summary.error is None, summary.error
-    library.update_vectors()
+    library.vectors.update_vectors()
     return library.store.count_papers()
 
 
@@ -107,7 +107,7 @@ class SchemaFuzz:
         )
         settings.home.mkdir(parents=True, exist_ok=True)
         with Library.open(settings) as library:
-            library.use_transport(recorded_arxiv([]))
+            library.catalog.use_transport(recorded_arxiv([]))
             ingest_slice(library, folder, lines)
             app = create_app(settings, library)
             sessions = []

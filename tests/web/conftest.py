@@ -16,9 +16,7 @@ from likewise.web.app import create_app
 def catalog(library: Library) -> Library:
     papers, announcements = make_papers()
     library.store.upsert_papers(papers, source="test", announcements=announcements)
-    update_vectors = getattr(library, "update_vectors", None)
-    if callable(update_vectors):
-        update_vectors()
+    library.vectors.update_vectors()
     return library
 
 

@@ -82,7 +82,7 @@ def site(catalog: Library) -> Iterator[Site]:
         base_url=BASE,
         mail_from="accounts@likewise.test",
     )
-    library = Library.open(settings, store=catalog.store, embedder=catalog.embedder)
+    library = Library.open(settings, store=catalog.store, embedder=catalog.embedding.get())
     try:
         with TestClient(create_app(settings, library)) as client:
             yield Site(client, library, inbox)
@@ -103,7 +103,7 @@ def _subscribe(client: TestClient, email: str) -> None:
 
 
 def test_signing_up_with_someone_elses_address_does_not_reach_their_digest(site: Site) -> None:
-    victim = site.library.add_subscriber("victim@example.org", [("category", "cs.CV")])
+    victim = site.library.digests.add_subscriber("victim@example.org", [("category", "cs.CV")])
     feed_token = victim.feed_token
     _sign_up(site.client, "mallory", "victim@example.org")
     _subscribe(site.client, "victim@example.org")
@@ -113,7 +113,7 @@ def test_signing_up_with_someone_elses_address_does_not_reach_their_digest(site:
     assert "verify" in page.text.lower()
     changed = post_form(site.client, "/account/digest", {"categories": "cs.LG"})
     assert changed.status_code in (403, 404)
-    after = site.library.digests.find_by_email("victim@example.org")
+    after = site.library.digests.repository.find_by_email("victim@example.org")
     assert after is not None and after.user_id is None
     assert [(i.kind, i.value) for i in after.interests] == [("category", "cs.CV")]
     # The mails went to the address's owner, who is the only one able to use them.
@@ -128,7 +128,7 @@ def test_an_account_reaches_its_digest_once_both_mails_are_opened(site: Site, fi
     assert "verify" in site.client.get("/account/digest").text.lower()
     _subscribe(site.client, "owner@example.org")
     confirm = site.inbox.link("owner@example.org", "/subscriptions/confirm/")
-    assert site.library.digests.find_by_email("owner@example.org").user_id is None  # type: ignore[union-attr]
+    assert site.library.digests.repository.find_by_email("owner@example.org").user_id is None  # type: ignore[union-attr]
     steps = [verify, confirm] if first == "verify" else [confirm, verify]
     opened = site.open_in(site.client, steps[0])
     assert opened.status_code == 200
@@ -142,7 +142,7 @@ def test_an_account_reaches_its_digest_once_both_mails_are_opened(site: Site, fi
     assert page.status_code == 200 and page.json()["email"] == "owner@example.org"
     saved = post_form(site.client, "/account/digest", {"categories": "cs.IR", "cadence": "weekly"})
     assert saved.status_code == 200
-    subscriber = site.library.digests.find_by_email("owner@example.org")
+    subscriber = site.library.digests.repository.find_by_email("owner@example.org")
     assert subscriber is not None and subscriber.cadence == "weekly"
     assert site.client.get("/api/session").json()["user"]["email_verified"] is True
 

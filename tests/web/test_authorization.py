@@ -81,9 +81,9 @@ def test_edited_or_guessed_subscriber_links_reach_nobody(
     alice_and_bob: tuple[TestClient, TestClient], catalog: Library
 ) -> None:
     alice, _ = alice_and_bob
-    mine = catalog.add_subscriber("alice@example.org", [("category", "cs.CV")])
-    theirs = catalog.add_subscriber("bob@example.org", [("category", "cs.IR")])
-    links = catalog.subscriber_links(mine)
+    mine = catalog.digests.add_subscriber("alice@example.org", [("category", "cs.CV")])
+    theirs = catalog.digests.add_subscriber("bob@example.org", [("category", "cs.IR")])
+    links = catalog.digests.subscriber_links(mine)
     for kind in ("manage", "unsubscribe"):
         token = urlsplit(getattr(links, kind)).path.rsplit("/", 1)[1]
         for edited in _edits(token):
@@ -93,9 +93,9 @@ def test_edited_or_guessed_subscriber_links_reach_nobody(
             assert response.status_code in (404, 422), (kind, edited, response.status_code)
             assert "bob@example.org" not in response.text
     assert alice.get(f"/subscriptions/feed/{theirs.feed_token[:-1]}x.atom").status_code == 404
-    after = catalog.digests.find_by_email("bob@example.org")
+    after = catalog.digests.repository.find_by_email("bob@example.org")
     assert after is not None and [i.value for i in after.interests] == ["cs.IR"]
-    assert catalog.digests.find_by_email("alice@example.org") is not None
+    assert catalog.digests.repository.find_by_email("alice@example.org") is not None
     assert "bob@example.org" not in alice.get("/account/digest").text
 
 
@@ -156,7 +156,7 @@ def test_subscribing_is_rate_limited_per_address(app: FastAPI, catalog: Library)
             for n in range(12)
         ]
     assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
-    assert len(catalog.list_subscribers()) == 10
+    assert len(catalog.digests.list_subscribers()) == 10
     refused = post_form(
         TestClient(app, client=("198.51.100.60", 1)), "/subscribe", {"email": "x@example.org"}
     )
@@ -175,7 +175,7 @@ def test_signing_up_is_rate_limited_per_address(app: FastAPI, catalog: Library) 
             statuses.append(response.status_code)
             post_form(farm, "/signout")
     assert statuses[:10] == [303] * 10 and statuses[10] == 429
-    assert catalog.accounts.find_login("bot10") is None
+    assert catalog.accounts.repository.find_login("bot10") is None
 
 
 @pytest.mark.parametrize(

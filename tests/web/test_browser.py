@@ -45,7 +45,7 @@ if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
 @pytest.fixture
 def site(catalog: Library) -> Iterator[str]:
     """The app over the small catalog, served by uvicorn in a thread on a free port."""
-    catalog.use_transport(recorded_arxiv([]))
+    catalog.catalog.use_transport(recorded_arxiv([]))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -63,8 +63,8 @@ def world(catalog: Library) -> Iterator[World]:
         post_form(owner, "/papers/2503.10100/save", {"new_name": "Mine"})
         collection_id = owner.get("/api/collections").json()["collections"][0]["id"]
         sign_up(other, "other")
-        subscriber = catalog.add_subscriber("owner@example.org", [("category", "cs.CL")])
-        token = catalog.subscriber_links(subscriber).manage.rsplit("/", 1)[1]
+        subscriber = catalog.digests.add_subscriber("owner@example.org", [("category", "cs.CL")])
+        token = catalog.digests.subscriber_links(subscriber).manage.rsplit("/", 1)[1]
         values = {"arxiv_id": "2503.10100", "collection_id": str(collection_id), "token": token}
         yield World(app, owner, other, values)
 

@@ -59,7 +59,7 @@ def test_search_pages_through_results(client: TestClient, catalog: Library) -> N
         for n in range(40)
     ]
     catalog.store.upsert_papers(extra, source="test")
-    catalog.update_vectors()
+    catalog.vectors.update_vectors()
     first = client.get("/api/search", params={"q": "sparse learning", "page": 1}).json()
     second = client.get("/api/search", params={"q": "sparse learning", "page": 2}).json()
     assert first["listing"]["pages"] >= 2
@@ -77,7 +77,7 @@ def test_no_good_matches_is_said_instead_of_padding(
     def nothing_relevant(query: str, **options: Any) -> SearchResult:
         return SearchResult(query=query, method="rrf", hits=[], total=0, no_good_matches=True)
 
-    monkeypatch.setattr(catalog, "search", nothing_relevant)
+    monkeypatch.setattr(catalog.search, "search", nothing_relevant)
     html = client.get("/search", params={"q": "zebra quantum banana"}).text
     assert "No good matches" in html
     assert 'class="card"' not in html
@@ -95,7 +95,7 @@ def test_submitting_an_arxiv_url_fetches_and_stores_the_paper(
     client: TestClient, catalog: Library
 ) -> None:
     requested: list[str] = []
-    catalog.use_transport(recorded_arxiv(requested))
+    catalog.catalog.use_transport(recorded_arxiv(requested))
     sign_up(client)
     response = post_form(client, "/submit", {"paper": "https://arxiv.org/abs/2503.11677v2"})
     assert response.status_code == 303
@@ -111,12 +111,12 @@ def test_submitting_an_arxiv_url_fetches_and_stores_the_paper(
 def test_a_submitted_paper_is_found_by_words_before_the_lexical_index_is_republished(
     client: TestClient, catalog: Library
 ) -> None:
-    catalog.update_lexical_index()  # the published in-process BM25 index, without the paper
+    catalog.lexical.update_lexical_index()  # the published in-process BM25 index, without the paper
     stamp = (catalog.settings.home / "lexical.stamp.json").read_bytes()
-    catalog.use_transport(recorded_arxiv([]))
+    catalog.catalog.use_transport(recorded_arxiv([]))
     sign_up(client)
     assert post_form(client, "/submit", {"paper": "2503.11677"}).status_code == 303
-    found = catalog.search("prosthetic vision simulation", fusion="bm25", apply_cutoff=False)
+    found = catalog.search.search("prosthetic vision simulation", fusion="bm25", apply_cutoff=False)
     assert found.hits and found.hits[0].arxiv_id == "2503.11677"
     assert (catalog.settings.home / "lexical.stamp.json").read_bytes() == stamp
 
@@ -124,7 +124,7 @@ def test_a_submitted_paper_is_found_by_words_before_the_lexical_index_is_republi
 def test_submitting_an_unknown_or_malformed_id_says_what_is_wrong(
     client: TestClient, catalog: Library
 ) -> None:
-    catalog.use_transport(recorded_arxiv([]))
+    catalog.catalog.use_transport(recorded_arxiv([]))
     sign_up(client)
     missing = post_form(client, "/submit", {"paper": "2503.99999"})
     assert missing.status_code == 404 and "arXiv has no paper" in missing.text
@@ -144,7 +144,7 @@ def test_the_no_match_page_says_it_once_in_plain_words(
         notice = "no good matches: the best candidate's relevance probability is 0.12"
         return SearchResult(query, "convex", [], 0, no_good_matches=True, notice=notice)
 
-    monkeypatch.setattr(catalog, "search", nothing_relevant)
+    monkeypatch.setattr(catalog.search, "search", nothing_relevant)
     text = " ".join(client.get("/search", params={"q": "zebra banana"}).text.split())
     assert text.lower().count("no good matches") == 1
     assert "probability is 0.12" not in text

@@ -67,9 +67,9 @@ def test_signing_in_again_replaces_the_browsers_session(
     post_form(client, "/signin", {"username": "twice", "password": "correct horse"})
     second = client.cookies.get(SESSION_COOKIE)
     assert first and second and first != second
-    found = catalog.accounts.find_login("twice")
+    found = catalog.accounts.repository.find_login("twice")
     assert found is not None
-    assert catalog.account_security.count_sessions(found[0].id) == 1
+    assert catalog.accounts.security.count_sessions(found[0].id) == 1
     _replay(client, first)
     assert client.get("/api/session").json()["user"] is None
 
@@ -92,7 +92,7 @@ def test_the_session_cookie_is_http_only_and_same_site(client: TestClient) -> No
 @pytest.fixture
 def https_client(catalog: Library) -> Iterator[TestClient]:
     settings = catalog.settings.with_overrides(base_url="https://papers.example.org")
-    secure_library = Library.open(settings, store=catalog.store, embedder=catalog.embedder)
+    secure_library = Library.open(settings, store=catalog.store, embedder=catalog.embedding.get())
     app = create_app(settings, secure_library)
     with TestClient(app, base_url="https://testserver") as test_client:
         yield test_client

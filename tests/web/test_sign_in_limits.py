@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from web_helpers import post_form
 
 from likewise.library import Library
-from likewise.library_parts.site import SignInError, SiteError, TooManyAttemptsError
+from likewise.services.errors import SignInError, SiteError, TooManyAttemptsError
 from likewise.web.app import create_app
 
 
@@ -31,7 +31,7 @@ def _sign_in(client: TestClient, name: str, password: str, **headers: str) -> in
 
 @pytest.fixture
 def app(catalog: Library) -> FastAPI:
-    catalog.sign_up("victim", "the right password")
+    catalog.accounts.sign_up("victim", "the right password")
     return create_app(catalog.settings, catalog)
 
 
@@ -45,15 +45,15 @@ def test_fifty_wrong_passwords_do_not_lock_the_owner_out_from_elsewhere(app: Fas
 def test_a_lock_backs_off_and_ends_without_growing_from_refused_attempts(
     catalog: Library,
 ) -> None:
-    catalog.sign_up("patient", "the right password")
+    catalog.accounts.sign_up("patient", "the right password")
     start = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
     for n in range(5):
         with pytest.raises(SignInError):
-            catalog.sign_in("patient", f"wrong {n}", "203.0.113.9", now=start)
+            catalog.accounts.sign_in("patient", f"wrong {n}", "203.0.113.9", now=start)
     # Locked for a minute; hammering during the lock is refused and does not extend it.
     for seconds in (1, 20, 59):
         with pytest.raises(TooManyAttemptsError, match="try again in"):
-            catalog.sign_in(
+            catalog.accounts.sign_in(
                 "patient",
                 "the right password",
                 "203.0.113.9",
@@ -61,13 +61,13 @@ def test_a_lock_backs_off_and_ends_without_growing_from_refused_attempts(
             )
     one_minute = start + timedelta(seconds=61)
     with pytest.raises(SignInError):
-        catalog.sign_in("patient", "wrong again", "203.0.113.9", now=one_minute)
+        catalog.accounts.sign_in("patient", "wrong again", "203.0.113.9", now=one_minute)
     # The next lock is twice as long, and the right password works once it ends.
     with pytest.raises(TooManyAttemptsError):
-        catalog.sign_in(
+        catalog.accounts.sign_in(
             "patient", "the right password", "203.0.113.9", now=one_minute + timedelta(seconds=90)
         )
-    user = catalog.sign_in(
+    user = catalog.accounts.sign_in(
         "patient", "the right password", "203.0.113.9", now=one_minute + timedelta(seconds=121)
     )
     assert user.username == "patient"
@@ -76,13 +76,13 @@ def test_a_lock_backs_off_and_ends_without_growing_from_refused_attempts(
 def test_the_back_off_grows_but_never_locks_for_more_than_fifteen_minutes(
     catalog: Library,
 ) -> None:
-    catalog.sign_up("stubborn", "the right password")
+    catalog.accounts.sign_up("stubborn", "the right password")
     moment = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
     step = timedelta(seconds=30)
     failures: list[datetime] = []
     while len(failures) < 15:
         try:
-            catalog.sign_in("stubborn", "a wrong password", "203.0.113.20", now=moment)
+            catalog.accounts.sign_in("stubborn", "a wrong password", "203.0.113.20", now=moment)
         except TooManyAttemptsError:
             pass  # refused while locked: probed again half a minute later
         except SignInError:
@@ -92,7 +92,7 @@ def test_the_back_off_grows_but_never_locks_for_more_than_fifteen_minutes(
     assert max(gaps) <= timedelta(minutes=15) + step
     assert max(gaps) >= timedelta(minutes=15)  # it did back off to the longest lock
     assert gaps[:4] == [step] * 4  # the first five were free
-    user = catalog.sign_in(
+    user = catalog.accounts.sign_in(
         "stubborn", "the right password", "203.0.113.20", now=moment + timedelta(minutes=16)
     )
     assert user.username == "stubborn"
@@ -107,9 +107,9 @@ def test_one_address_guessing_many_names_is_limited(app: FastAPI) -> None:
 
 @pytest.fixture
 def proxied(catalog: Library) -> Iterator[TestClient]:
-    catalog.sign_up("victim", "the right password")
+    catalog.accounts.sign_up("victim", "the right password")
     settings = catalog.settings.with_overrides(trusted_proxies=("10.0.0.0/8",))
-    library = Library.open(settings, store=catalog.store, embedder=catalog.embedder)
+    library = Library.open(settings, store=catalog.store, embedder=catalog.embedding.get())
     with _client_at(create_app(settings, library), "10.1.2.3") as client:
         yield client
 
@@ -152,12 +152,12 @@ class CountingHasher(PasswordHasher):
 def test_an_unknown_name_costs_one_argon2_verification_like_a_known_one(
     catalog: Library,
 ) -> None:
-    catalog.sign_up("known", "the right password")
+    catalog.accounts.sign_up("known", "the right password")
     hasher = CountingHasher()
-    catalog._cache["site.hasher"] = hasher
+    catalog.accounts.hasher = hasher
     for name in ("known", "nobody-here"):
         with pytest.raises(SignInError) as raised:
-            catalog.sign_in(name, "a wrong password", "192.0.2.30")
+            catalog.accounts.sign_in(name, "a wrong password", "192.0.2.30")
         assert str(raised.value) == "wrong user name or password"
     assert len(hasher.verified) == 2
     assert all(stored.startswith("$argon2id$") for stored in hasher.verified)
@@ -180,21 +180,29 @@ def test_weak_passwords_are_refused_with_the_reason(
     catalog: Library, client: TestClient, password: str, problem: str
 ) -> None:
     with pytest.raises(SiteError, match=problem):
-        catalog.sign_up("weakling", password)
+        catalog.accounts.sign_up("weakling", password)
     refused = post_form(client, "/signup", {"username": "weakling", "password": password})
     assert refused.status_code == 400 and problem in refused.text
-    assert catalog.accounts.find_login("weakling") is None
+    assert catalog.accounts.repository.find_login("weakling") is None
 
 
 def test_a_decent_password_is_accepted(catalog: Library) -> None:
-    assert catalog.sign_up("decent", "violet staple orbit").username == "decent"
+    assert catalog.accounts.sign_up("decent", "violet staple orbit").username == "decent"
 
 
 def test_old_attempts_are_forgotten_at_the_next_sign_in(catalog: Library) -> None:
-    catalog.sign_up("tidy", "the right password")
+    catalog.accounts.sign_up("tidy", "the right password")
     start = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
     with pytest.raises(SignInError):
-        catalog.sign_in("nobody", "wrong", "203.0.113.40", now=start)
-    assert catalog.accounts.failed_attempts_since("ip:203.0.113.40", start - timedelta(1)) == 1
-    catalog.sign_in("tidy", "the right password", "192.0.2.40", now=start + timedelta(hours=3))
-    assert catalog.accounts.failed_attempts_since("ip:203.0.113.40", start - timedelta(1)) == 0
+        catalog.accounts.sign_in("nobody", "wrong", "203.0.113.40", now=start)
+    assert (
+        catalog.accounts.repository.failed_attempts_since("ip:203.0.113.40", start - timedelta(1))
+        == 1
+    )
+    catalog.accounts.sign_in(
+        "tidy", "the right password", "192.0.2.40", now=start + timedelta(hours=3)
+    )
+    assert (
+        catalog.accounts.repository.failed_attempts_since("ip:203.0.113.40", start - timedelta(1))
+        == 0
+    )

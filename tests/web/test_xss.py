@@ -108,17 +108,17 @@ def attacked(catalog: Library, tmp_path: Path) -> Iterator[dict[str, str]]:
     interests are payloads: its base URL and that subscriber's manage and feed paths."""
     path = tmp_path / "payloads.jsonl"
     path.write_text("\n".join(payload_records()) + "\n", encoding="utf-8")
-    summary = catalog.ingest(catalog.file_source(path))
+    summary = catalog.catalog.ingest(catalog.catalog.file_source(path))
     assert summary.inserted == len(PAYLOADS), summary
-    catalog.update_vectors()
-    catalog.use_transport(recorded_arxiv([]))
-    subscriber = catalog.request_subscription(DIGEST_MAIL)
+    catalog.vectors.update_vectors()
+    catalog.catalog.use_transport(recorded_arxiv([]))
+    subscriber = catalog.digests.request_subscription(DIGEST_MAIL)
     pairs = [("author", f"Eve {payload}") for payload in PAYLOADS[:8]]
     pairs += [("search", payload) for payload in PAYLOADS[:8]]
-    subscriber = catalog.update_subscription(
+    subscriber = catalog.digests.update_subscription(
         subscriber, pairs, cadence="daily", strictness="balanced"
     )
-    links = catalog.subscriber_links(subscriber)
+    links = catalog.digests.subscriber_links(subscriber)
     with served(create_app(catalog.settings, catalog)) as base:
         yield {
             "base": base,

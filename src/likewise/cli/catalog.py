@@ -68,7 +68,7 @@ def _exit_code(summaries: Sequence[IngestSummary]) -> int:
 def _ingest_all(library: Library, sources: Sequence[Source]) -> list[IngestSummary]:
     summaries = []
     for source in sources:
-        summary = library.ingest(source, progress=True)
+        summary = library.catalog.ingest(source, progress=True)
         _report(summary)
         summaries.append(summary)
         if summary.error:
@@ -79,7 +79,7 @@ def _ingest_all(library: Library, sources: Sequence[Source]) -> list[IngestSumma
 # -- likewise ingest ... -------------------------------------------------------------------------
 def _ingest_file(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
-        source = library.file_source(
+        source = library.catalog.file_source(
             Path(arguments.path), file_format=arguments.format, recent_days=arguments.recent_days
         )
         return _exit_code(_ingest_all(library, [source]))
@@ -91,7 +91,7 @@ def _ingest_api(arguments: argparse.Namespace) -> int:
 
     if bool(arguments.id) == bool(arguments.category):
         fail("give --category (with --from) or --id, not both")
-    with open_library(arguments) as library, library.http_client() as client:
+    with open_library(arguments) as library, library.catalog.http_client() as client:
         url = library.settings.arxiv_api_url
         if arguments.id:
             source = ArxivApiSource(client, url, ids=arguments.id)
@@ -113,7 +113,7 @@ def _ingest_api(arguments: argparse.Namespace) -> int:
 def _ingest_feed(arguments: argparse.Namespace) -> int:
     from likewise.ingest.announcements import AnnouncementFeedSource
 
-    with open_library(arguments) as library, library.http_client() as client:
+    with open_library(arguments) as library, library.catalog.http_client() as client:
         categories = arguments.category or list(library.settings.categories)
         source = AnnouncementFeedSource(client, library.settings.arxiv_rss_url, categories)
         return _exit_code(_ingest_all(library, [source]))
@@ -122,7 +122,7 @@ def _ingest_feed(arguments: argparse.Namespace) -> int:
 def _ingest_oai(arguments: argparse.Namespace) -> int:
     from likewise.ingest.oai_pmh import OaiPmhSource
 
-    with open_library(arguments) as library, library.http_client() as client:
+    with open_library(arguments) as library, library.catalog.http_client() as client:
         source = OaiPmhSource(
             client,
             library.settings.arxiv_oai_url,
@@ -144,22 +144,21 @@ def _run(arguments: argparse.Namespace) -> int:
     source: Source | None = None
     with open_library(arguments) as library:
         if path:
-            source = library.file_source(Path(path), recent_days=days or None)
+            source = library.catalog.file_source(Path(path), recent_days=days or None)
             summaries = _ingest_all(library, [source])
         else:
-            with library.http_client() as client:
-                summaries = _ingest_all(library, library.recent_sources(client, days=days))
+            with library.catalog.http_client() as client:
+                summaries = _ingest_all(library, library.catalog.recent_sources(client, days=days))
             if any(summary.error for summary in summaries):
                 print("  offline? `likewise run --source FILE` (or SOURCE=FILE) ingests a file")
         embedded, seconds = 0, 0.0
-        update_vectors = getattr(library, "update_vectors", None)
-        if callable(update_vectors) and library.store.count_papers():
+        if library.store.count_papers():
             started = time_module.perf_counter()
-            embedded = update_vectors(progress=True)
+            embedded = library.vectors.update_vectors(progress=True)
             seconds = time_module.perf_counter() - started
             rate = f" in {seconds:.0f} s ({embedded / seconds:.1f}/s)" if embedded else ""
             print(f"embedded {embedded} papers for search and similar papers{rate}")
-        status = library.status()
+        status = library.catalog.status()
     code = _exit_code(summaries)
     _print_status(status)
     if source is not None and summaries and not summaries[0].error:
@@ -180,7 +179,7 @@ def _run(arguments: argparse.Namespace) -> int:
 
 def _status(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
-        status = library.status()
+        status = library.catalog.status()
     if arguments.json:
         print_json(status_as_json(status))
     else:
@@ -229,7 +228,7 @@ def paper_as_json(paper: Paper) -> dict[str, Any]:
 
 def _show(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
-        paper = library.show(arguments.arxiv_id)
+        paper = library.catalog.show(arguments.arxiv_id)
     if paper is None:
         fail(f"no paper {arguments.arxiv_id!r} in the catalog")
         return 2

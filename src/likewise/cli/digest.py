@@ -98,7 +98,7 @@ def run_add(arguments: argparse.Namespace) -> int:
         pairs.append(("trending", str(arguments.trending)))
     with open_library(arguments) as library:
         try:
-            subscriber = library.add_subscriber(
+            subscriber = library.digests.add_subscriber(
                 arguments.email,
                 pairs,
                 cadence="weekly" if arguments.weekly else "daily",
@@ -106,7 +106,7 @@ def run_add(arguments: argparse.Namespace) -> int:
             )
         except InterestError as error:
             fail(str(error))
-        problems = library.subscription_problems(subscriber)
+        problems = library.digests.subscription_problems(subscriber)
     print(
         f"subscribed {subscriber.email} ({subscriber.cadence}, {len(subscriber.interests)} "
         "interests)"
@@ -118,7 +118,7 @@ def run_add(arguments: argparse.Namespace) -> int:
 
 def run_list(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
-        subscribers = library.list_subscribers()
+        subscribers = library.digests.list_subscribers()
     if arguments.json:
         print_json([_describe(subscriber) for subscriber in subscribers])
         return 0
@@ -136,7 +136,7 @@ def run_list(arguments: argparse.Namespace) -> int:
 
 def run_remove(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
-        removed = library.remove_subscriber(arguments.email)
+        removed = library.digests.remove_subscriber(arguments.email)
     if not removed:
         fail(f"no subscriber with the address {arguments.email}", code=1)
     print(f"removed {arguments.email.strip().lower()}")
@@ -146,7 +146,7 @@ def run_remove(arguments: argparse.Namespace) -> int:
 def run_digest(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
         if arguments.dry_run:
-            plans = library.plan_digests()
+            plans = library.digests.plan_digests()
             for plan in plans:
                 print(
                     f"{plan.subscriber.email}: {plan.paper_count} papers in "
@@ -160,7 +160,7 @@ def run_digest(arguments: argparse.Namespace) -> int:
                 "sent by the first run after a mail server is configured"
             )
         try:
-            report = library.run_digests(patience=arguments.patience)
+            report = library.digests.run_digests(patience=arguments.patience)
         except MailError as error:
             fail(str(error), code=1)
     for line in report.lines():
@@ -171,7 +171,7 @@ def run_digest(arguments: argparse.Namespace) -> int:
 def run_preview(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
         try:
-            _, text = library.preview_digest(arguments.email)
+            _, text = library.digests.preview_digest(arguments.email)
         except LookupError as error:
             fail(str(error.args[0]), code=1)
     print(text, end="")
@@ -180,8 +180,8 @@ def run_preview(arguments: argparse.Namespace) -> int:
 
 def run_outbox(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
-        counts = library.digests.outbox_counts()
-        failures = library.outbox_failures()
+        counts = library.digests.repository.outbox_counts()
+        failures = library.digests.outbox_failures()
     if arguments.json:
         print_json(
             {

@@ -132,7 +132,9 @@ def _retrieval(arguments: argparse.Namespace) -> int:
     scores = {}
     with throwaway_library(collection, settings, embedder, vectors) as library:
         if arguments.calibration is not None:
-            library.use_relevance_calibration(RelevanceCalibration.load(arguments.calibration))
+            library.search.use_relevance_calibration(
+                RelevanceCalibration.load(arguments.calibration)
+            )
         for config, method in methods.items():
             print(f"running {config} on {len(collection.queries)} queries", file=sys.stderr)
             run = search_run(library, collection.queries, method)

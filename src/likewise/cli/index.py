@@ -24,10 +24,10 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
 def _embed(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
         started = time.perf_counter()
-        embedded = library.update_vectors(progress=not arguments.json)
+        embedded = library.vectors.update_vectors(progress=not arguments.json)
         seconds = time.perf_counter() - started
-        indexed = len(library.vector_index())
-        model_id = library.embedder.model_id
+        indexed = len(library.vectors.vector_index())
+        model_id = library.embedding.get().model_id
     if arguments.json:
         print_json(
             {"model": model_id, "embedded": embedded, "indexed": indexed, "seconds": seconds}
@@ -46,12 +46,12 @@ def _embed(arguments: argparse.Namespace) -> int:
 def _reindex(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
         started = time.perf_counter()
-        count = library.reindex()
-        lexical = library.rebuild_lexical_index()
+        count = library.vectors.reindex()
+        lexical = library.lexical.rebuild_lexical_index()
         seconds = time.perf_counter() - started
-        index_class = type(library.vector_index()).__name__
+        index_class = type(library.vectors.vector_index()).__name__
         kind = _KINDS.get(index_class, index_class)
-        model_id = library.embedder.model_id
+        model_id = library.embedding.get().model_id
     if arguments.json:
         print_json(
             {

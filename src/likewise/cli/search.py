@@ -62,7 +62,7 @@ def run_search(arguments: argparse.Namespace) -> int:
     )
     with open_library(arguments) as library:
         try:
-            result = library.search(
+            result = library.search.search(
                 arguments.query,
                 limit=arguments.limit,
                 offset=arguments.offset,

@@ -14,8 +14,8 @@ from likewise.cli.common import (
     print_hit_table,
     print_json,
 )
-from likewise.library_parts.similar import neighbours_notice
 from likewise.models import Hit
+from likewise.services.similar import neighbours_notice
 from likewise.store.base import UnknownPaperError
 
 
@@ -39,11 +39,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
 def run_similar(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
         try:
-            hits = library.similar(arguments.arxiv_id, limit=arguments.limit)
+            hits = library.similar.similar(arguments.arxiv_id, limit=arguments.limit)
         except UnknownPaperError as error:
             fail(str(error.args[0]) if error.args else "unknown paper")
             return 2  # unreachable: fail() exits
-        notice = neighbours_notice(library.embedding_gap().notice, hits)
+        notice = neighbours_notice(library.search.embedding_gap().notice, hits)
     if arguments.json:
         for hit in hits:
             print_json({**hit_json(hit), "reason": hit.reason})

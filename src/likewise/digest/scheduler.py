@@ -71,7 +71,7 @@ class DailyJob:
                 _log.info("another process is running the digest; skipping")
                 return False
             try:
-                report = self.library.run_digests()
+                report = self.library.digests.run_digests()
                 for line in report.lines():
                     _log.info("digest: %s", line)
             except Exception:  # a failed run must not kill the web server's job thread

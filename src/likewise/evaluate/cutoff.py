@@ -73,7 +73,7 @@ def retrieve_one(
     non_relevant: frozenset[str] | None = None,
     exclude: str | None = None,
 ) -> Retrieved | None:
-    """Retrieve a query (top 100 of each side) as Library.search would; `exclude` drops one
+    """Retrieve a query (top 100 of each side) as SearchService.search would; `exclude` drops one
     catalog paper (the query paper of a query by example). None when the text is unusable."""
     try:
         clean = validate_query(text)
@@ -84,8 +84,8 @@ def retrieve_one(
         "convex",
         RUN_DEPTH,
         store=library.store,
-        index=library.vector_index(),
-        embedder=library.embedder,
+        index=library.vectors.vector_index(),
+        embedder=library.embedding.get(),
     )
     names = found.arxiv_ids(list(found.dense.keys() | found.lexical.keys()), library.store)
     vector = found.query_vector
@@ -211,7 +211,7 @@ def fit_relevance_calibration(
     alpha, ndcg = tune_convex_alpha(retrieved, fit.qrels)
     source = JudgedSource(fit.name, retrieved, [], description=vectors_note)
     note = f"convex alpha {alpha} (nDCG@10 {ndcg:.4f} on {fit.name})"
-    return fit_from_sources([source], alpha, library.embedder.model_id, note)
+    return fit_from_sources([source], alpha, library.embedding.get().model_id, note)
 
 
 @dataclass(frozen=True, slots=True)

@@ -249,7 +249,7 @@ def fill_arxiv_catalog(
     """Fill an empty (throw-away) library with the real arXiv CS papers that have a cached
     vector; returns id -> (title, abstract) for labelling."""
     ids, matrix = load_vector_file(vectors_file)
-    if matrix.shape[1] != library.embedder.dimension:
+    if matrix.shape[1] != library.embedding.get().dimension:
         raise EvaluationError(f"{vectors_file} does not hold this embedder's vectors")
     row_of = {arxiv_id: row for row, arxiv_id in enumerate(ids)}
     if not corpus.is_file():
@@ -270,10 +270,10 @@ def fill_arxiv_catalog(
             chunk, source="eval", announcements=[a for a in announcements if a.arxiv_id in chosen]
         )
     store.put_vectors(
-        library.embedder.model_id,
+        library.embedding.get().model_id,
         [(p.arxiv_id, p.content_hash(), matrix[row_of[p.arxiv_id]]) for p in papers],
     )
-    library.update_lexical_index()  # searches read the published BM25 index
+    library.lexical.update_lexical_index()  # searches read the published BM25 index
     return {paper.arxiv_id: (paper.title, paper.abstract) for paper in papers}
 
 

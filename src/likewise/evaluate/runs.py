@@ -161,7 +161,7 @@ def throwaway_library(
                 embedder.model_id,
                 [(p.arxiv_id, p.content_hash(), v) for p, v in zip(papers, vectors, strict=True)],
             )
-            library.update_lexical_index()  # searches read the published BM25 index
+            library.lexical.update_lexical_index()  # searches read the published BM25 index
             yield library
         finally:
             library.close()
@@ -172,7 +172,7 @@ def search_run(library: Library, queries: Mapping[str, str], method: str) -> Run
     run: Run = {}
     for query_id, text in queries.items():
         try:
-            result = library.search(text, limit=RUN_DEPTH, fusion=method, apply_cutoff=False)
+            result = library.search.search(text, limit=RUN_DEPTH, fusion=method, apply_cutoff=False)
         except QueryError:
             run[query_id] = {}
             continue

@@ -14,7 +14,8 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
-from likewise.library_parts.site import Card, SiteError
+from likewise.services.errors import SiteError
+from likewise.services.site_pages import Card
 from likewise.web.params import IsoDay
 from likewise.web.templating import current_user, library_of
 from likewise.web.texmath import strip_tex
@@ -49,7 +50,7 @@ def site_base(request: Request) -> str:
 
 def _empty_feed_stamp(request: Request) -> datetime:
     """When an empty feed last changed: the catalog's newest announcement (else now)."""
-    days = library_of(request).announcement_calendar()
+    days = library_of(request).site.announcement_calendar()
     return datetime.combine(days[-1], time(), UTC) if days else datetime.now(UTC)
 
 
@@ -106,7 +107,7 @@ def daily_feed(
     a feed of a given day has that day in its id and links (the default follows the newest)."""
     category = category.strip()
     try:
-        listing = library_of(request).daily(
+        listing = library_of(request).site.daily(
             day,
             "day",
             _user_id(request),
@@ -126,7 +127,7 @@ def daily_feed(
 
 @router.get("/feeds/trending.atom", summary="Atom feed of trending papers")
 def trending_feed(request: Request) -> Response:
-    listing = library_of(request).trending(_user_id(request), 1, per_page=FEED_SIZE)
+    listing = library_of(request).site.trending(_user_id(request), 1, per_page=FEED_SIZE)
     return atom_feed(
         request, "likewise: trending papers", "/feeds/trending.atom", "/trending", listing.cards
     )
@@ -135,7 +136,7 @@ def trending_feed(request: Request) -> Response:
 @router.get("/feeds/categories/{category}.atom", summary="Atom feed of a category")
 def category_feed(request: Request, category: Annotated[str, Path(max_length=40)]) -> Response:
     try:
-        listing = library_of(request).category_papers(
+        listing = library_of(request).site.category_papers(
             category, _user_id(request), 1, per_page=FEED_SIZE
         )
     except SiteError as error:

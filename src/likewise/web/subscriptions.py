@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from likewise.digest.interests import CADENCES, STRICTNESS, InterestError, InterestForm
 from likewise.digest.tokens import LinkError
-from likewise.library_parts.site import Card, TooManyAttemptsError
+from likewise.services.errors import TooManyAttemptsError
+from likewise.services.site_pages import Card
 from likewise.store.accounts import User
 from likewise.store.digests import Subscriber
 from likewise.web.feeds import atom_feed
@@ -51,12 +52,12 @@ def subscribe(
     before the address is confirmed."""
     library = library_of(request)
     try:
-        library.limit_action("subscribe", client_address(request))
+        library.accounts.limit_action("subscribe", client_address(request))
     except TooManyAttemptsError as error:
         return _message(request, "Subscribe", str(error), 429, back=safe_next(next))
     # No account is linked here, even the signed-in one: typing an address proves nothing.
     try:
-        library.request_subscription(email, source="web")
+        library.digests.request_subscription(email, source="web")
     except InterestError as error:
         return _message(
             request, "Subscribe", str(error), 400, back=safe_next(next), email=email[:320]
@@ -82,10 +83,10 @@ def subscribe(
 def confirm(request: Request, token: Token) -> Response:
     library = library_of(request)
     try:
-        subscriber = library.confirm_subscription(token)
+        subscriber = library.digests.confirm_subscription(token)
     except LinkError as error:
         return _message(request, "Confirmation failed", str(error), 400)
-    links = library.subscriber_links(subscriber)
+    links = library.digests.subscriber_links(subscriber)
     return _message(
         request,
         "Subscription confirmed",
@@ -97,20 +98,20 @@ def confirm(request: Request, token: Token) -> Response:
 
 def _manage_context(request: Request, subscriber: Subscriber, **extra: Any) -> dict[str, Any]:
     library = library_of(request)
-    links = library.subscriber_links(subscriber)
+    links = library.digests.subscriber_links(subscriber)
     form = extra.pop("form", None) or InterestForm.from_interests(subscriber.interests)
     return {
         "title": "Your digest",
         "subscriber": subscriber,
         "form": form,
-        "problems": library.subscription_problems(subscriber),
+        "problems": library.digests.subscription_problems(subscriber),
         "cadences": CADENCES,
         "strictness": STRICTNESS,
         "links": links,
         "error": None,
         "saved": False,
         "collections": (
-            library.accounts.collections_of(subscriber.user_id)
+            library.accounts.repository.collections_of(subscriber.user_id)
             if subscriber.user_id is not None
             else []
         ),
@@ -140,7 +141,7 @@ def _show_manage(request: Request, context: dict[str, Any], status: int = 200) -
 
 def _subscriber_for(request: Request, token: str) -> Subscriber:
     try:
-        return library_of(request).subscriber_from_link(token)
+        return library_of(request).digests.subscriber_from_link(token)
     except LinkError as error:
         raise HTTPException(404, f"{error}") from error
 
@@ -192,9 +193,9 @@ def _update(
     unmatched: list[str] = []
     try:
         if submitted.bibtex.strip():
-            found, unmatched = library.likes_from_bibtex(submitted.bibtex)
+            found, unmatched = library.digests.likes_from_bibtex(submitted.bibtex)
             pairs += [("like", arxiv_id) for arxiv_id in found]
-        updated = library.update_subscription(
+        updated = library.digests.update_subscription(
             subscriber, pairs, cadence=submitted.cadence, strictness=submitted.strictness
         )
     except InterestError as error:
@@ -234,7 +235,7 @@ def unsubscribe(
     """Mail clients POST `List-Unsubscribe=One-Click` here; the signed link is the proof."""
     library = library_of(request)
     try:
-        email = library.unsubscribe(token)
+        email = library.digests.unsubscribe(token)
     except LinkError as error:
         raise HTTPException(404, str(error)) from error
     if one_click == "One-Click" or _wants_json(request):
@@ -246,7 +247,7 @@ def unsubscribe(
 
 @router.get("/subscriptions/feed/{feed_token}.atom", summary="A subscriber's private feed")
 def private_feed(request: Request, feed_token: Annotated[str, Path(max_length=128)]) -> Response:
-    found = library_of(request).digest_feed(feed_token)
+    found = library_of(request).digests.digest_feed(feed_token)
     if found is None:
         raise HTTPException(404, "no such feed")
     subscriber, entries = found
@@ -267,7 +268,7 @@ def _account_subscriber(request: Request) -> tuple[User, Subscriber | None]:
     user = current_user(request)
     if user is None:
         raise HTTPException(401, "sign in to manage your digest")
-    return user, library_of(request).subscription_of_user(user.id)
+    return user, library_of(request).account_mail.subscription_of_user(user.id)
 
 
 def _no_account_digest(request: Request, user: User) -> Response:

@@ -108,7 +108,7 @@ def current_user(request: Request) -> User | None:
         return cached
     session = session_of(request)
     library = library_of(request)
-    user = library.user_for_session(session.session_id) if session.session_id else None
+    user = library.accounts.user_for_session(session.session_id) if session.session_id else None
     if session.session_id is not None and user is None:
         session.sign_out()  # ended elsewhere, expired, or the account is gone
     request.scope["likewise.user"] = user
@@ -120,8 +120,8 @@ def sign_in(request: Request, user_id: int) -> None:
     session = session_of(request)
     library = library_of(request)
     if session.session_id is not None:
-        library.end_session(session.session_id)
-    session.sign_in(library.start_session(user_id))
+        library.accounts.end_session(session.session_id)
+    session.sign_in(library.accounts.start_session(user_id))
     request.scope.pop("likewise.user", None)
 
 
@@ -129,7 +129,7 @@ def sign_out(request: Request) -> None:
     """End the session for good: a copy of the cookie no longer signs anyone in."""
     session = session_of(request)
     if session.session_id is not None:
-        library_of(request).end_session(session.session_id)
+        library_of(request).accounts.end_session(session.session_id)
     session.sign_out()
     request.scope["likewise.user"] = None
 
@@ -150,7 +150,7 @@ def render(
         "csrf_input": csrf_input(request),
         "notices": request.scope.get("likewise.notices", []),
         "site_settings": library_of(request).settings,
-        "catalog_span": library_of(request).catalog_span(),
+        "catalog_span": library_of(request).site.catalog_span(),
         **context,
     }
     values.setdefault("title", "")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from likewise.digest.tokens import LinkError
-from likewise.library_parts.site import NotFoundError, SiteError, TooManyAttemptsError
+from likewise.services.errors import NotFoundError, SiteError, TooManyAttemptsError
 from likewise.web.security import client_address, safe_next
 from likewise.web.templating import (
     csrf_token,
@@ -46,14 +46,14 @@ def signup(
     given is verified by a mailed link before the account can use its digest."""
     library = library_of(request)
     try:
-        library.limit_action("signup", client_address(request))
+        library.accounts.limit_action("signup", client_address(request))
     except TooManyAttemptsError as error:
         return _account_error(request, "signup", str(error), username, next, 429)
     try:
-        user = library.sign_up(username, password, email.strip() or None)
+        user = library.accounts.sign_up(username, password, email.strip() or None)
     except SiteError as error:
         return _account_error(request, "signup", str(error), username, next, 400)
-    library.send_email_verification(user)
+    library.account_mail.send_email_verification(user)
     sign_in(request, user.id)
     return _signed_in_response(request, user.id, user.username, next, 201)
 
@@ -76,7 +76,7 @@ def signin(
 ) -> Response:
     """Sets the session cookie. Repeated failures lock the name out for a while (429)."""
     try:
-        user = library_of(request).sign_in(username, password, client_address(request))
+        user = library_of(request).accounts.sign_in(username, password, client_address(request))
     except TooManyAttemptsError as error:
         return _account_error(request, "signin", str(error), username, next, 429)
     except SiteError as error:
@@ -131,7 +131,7 @@ def verify_address(
 ) -> Response:
     """The link of the verification mail: proves the account's address (no session needed)."""
     try:
-        user = library_of(request).verify_email(token)
+        user = library_of(request).account_mail.verify_email(token)
     except LinkError as error:
         return _notice(request, "Verification failed", str(error), 400)
     return _notice(
@@ -151,7 +151,7 @@ def resend_verification(request: Request) -> Response:
     if not user.email:
         raise HTTPException(400, "this account has no email address")
     if not user.email_verified:
-        library_of(request).send_email_verification(user)
+        library_of(request).account_mail.send_email_verification(user)
     return _notice(request, "Check your inbox", f"We sent a verification link to {user.email}.")
 
 
@@ -187,7 +187,7 @@ def collections(request: Request) -> dict[str, Any]:
             "_api_error": (401, "sign in to see your collections"),
         }
     return {
-        "collections": library_of(request).accounts.collections_of(user.id),
+        "collections": library_of(request).accounts.repository.collections_of(user.id),
         "title": "My collections",
     }
 
@@ -200,7 +200,7 @@ def create_collection_form(
     if user is None:
         return RedirectResponse("/signin?next=/collections", status_code=303)
     try:
-        library_of(request).create_collection(user.id, name)
+        library_of(request).site.create_collection(user.id, name)
     except SiteError as error:
         raise HTTPException(400, str(error)) from error
     return RedirectResponse(safe_next(next, "/collections"), status_code=303)
@@ -221,7 +221,7 @@ def collection(
     """Papers saved in one of the account's collections (others' are not found)."""
     user_id = _user_id_or_401(request)
     try:
-        found, listing = library_of(request).collection_page(user_id, collection_id, page)
+        found, listing = library_of(request).site.collection_page(user_id, collection_id, page)
     except NotFoundError as error:
         raise HTTPException(404, str(error)) from error
     return {
@@ -242,7 +242,7 @@ def remove_from_collection_form(
 ) -> Response:
     user_id = _user_id_or_401(request)
     try:
-        library_of(request).remove_from_collection(user_id, collection_id, arxiv_id)
+        library_of(request).site.remove_from_collection(user_id, collection_id, arxiv_id)
     except NotFoundError as error:
         raise HTTPException(404, str(error)) from error
     return RedirectResponse(f"/collections/{collection_id}", status_code=303)

@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
-from likewise.library_parts.site import PER_PAGE, Card, Listing, SiteError
 from likewise.models import Paper, SearchFilters
+from likewise.services.errors import SiteError
+from likewise.services.site_pages import PER_PAGE, Card, Listing
 from likewise.web.params import IsoDay
 from likewise.web.templating import current_user, library_of
 from likewise.web.twins import twin
@@ -63,7 +64,7 @@ def daily(
     category = category.strip()
     library = library_of(request)
     try:
-        listing = library.daily(
+        listing = library.site.daily(
             day, span, _user_id(request), page, category=category, cross_lists=cross == "show"
         )
     except SiteError as error:
@@ -92,7 +93,7 @@ def trending(
     """Papers ranked by time-decayed upvotes over the window (docs/web.md has the formula);
     the freshest papers fill in while the catalog has few votes."""
     try:
-        listing = library_of(request).trending(_user_id(request), page, window_days=window)
+        listing = library_of(request).site.trending(_user_id(request), page, window_days=window)
     except SiteError as error:
         raise HTTPException(400, str(error)) from error
     note = (
@@ -144,10 +145,10 @@ def search(
         until=until,
         categories=(category.strip(),) if category.strip() else (),
         authors=(" ".join(author.split()),) if author.strip() else (),
-        exclude_ids=library.hidden_for(user_id),
+        exclude_ids=library.site.hidden_for(user_id),
     )
     try:
-        result = library.search(
+        result = library.search.search(
             query, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, filters=filters
         )
     except ValueError as error:  # QueryError and other refusals of the text
@@ -161,7 +162,7 @@ def search(
         )
         for hit in result.hits
     }
-    cards = library.cards_for([hit.arxiv_id for hit in result.hits], user_id, extra)
+    cards = library.site.cards_for([hit.arxiv_id for hit in result.hits], user_id, extra)
     total = min(result.total, MAX_SEARCH_RESULTS)
     context["listing"] = Listing(cards, total, page, max(1, -(-total // PER_PAGE)))
     context["no_good_matches"] = result.no_good_matches
@@ -195,7 +196,7 @@ def author(
 ) -> dict[str, Any]:
     """Papers with this author (name matched case- and accent-insensitively), newest first."""
     try:
-        listing = library_of(request).author_papers(name, _user_id(request), page)
+        listing = library_of(request).site.author_papers(name, _user_id(request), page)
     except SiteError as error:
         raise HTTPException(400, str(error)) from error
     if listing.total == 0:
@@ -223,7 +224,7 @@ def category(
 ) -> dict[str, Any]:
     """Papers listed in the arXiv category (primary or cross-list), newest first."""
     try:
-        listing = library_of(request).category_papers(category, _user_id(request), page)
+        listing = library_of(request).site.category_papers(category, _user_id(request), page)
     except SiteError as error:
         raise HTTPException(400, str(error)) from error
     if listing.total == 0:

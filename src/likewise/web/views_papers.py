@@ -15,9 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from likewise.library_parts.similar import neighbours_notice
-from likewise.library_parts.site import ArxivUnreachableError, NotFoundError, SiteError
 from likewise.models import Paper
+from likewise.services.errors import ArxivUnreachableError, NotFoundError, SiteError
+from likewise.services.similar import neighbours_notice
 from likewise.store.accounts import User
 from likewise.web.security import safe_next
 from likewise.web.templating import current_user, library_of, render
@@ -78,8 +78,8 @@ def _similar(
     (papers not embedded yet); an unavailable index leaves the list empty."""
     library = library_of(request)
     try:
-        hits = library.similar(arxiv_id, limit=SIMILAR_SHOWN + len(hidden))
-        notice = neighbours_notice(library.embedding_gap().notice, hits)
+        hits = library.similar.similar(arxiv_id, limit=SIMILAR_SHOWN + len(hidden))
+        notice = neighbours_notice(library.search.embedding_gap().notice, hits)
     except (AttributeError, LookupError, ValueError, RuntimeError, OSError) as error:
         _log.warning("similar papers for %s unavailable: %s", arxiv_id, error)
         return [], None
@@ -134,7 +134,7 @@ def bibtex_entry(paper: Paper) -> str:
 )
 def bibtex(request: Request, arxiv_id: ArxivId) -> Response:
     try:
-        found = library_of(request).require_paper(arxiv_id)
+        found = library_of(request).site.require_paper(arxiv_id)
     except NotFoundError as error:
         raise _not_found(error) from error
     filename = re.sub(r"[^A-Za-z0-9.]", "_", arxiv_id)
@@ -157,10 +157,10 @@ def paper(request: Request, arxiv_id: ArxivId) -> dict[str, Any]:
     library = library_of(request)
     user = current_user(request)
     try:
-        page = library.paper_page(arxiv_id, user.id if user else None)
+        page = library.site.paper_page(arxiv_id, user.id if user else None)
     except NotFoundError as error:
         raise _not_found(error) from error
-    hidden = library.hidden_for(user.id) if user else frozenset()
+    hidden = library.site.hidden_for(user.id) if user else frozenset()
     similar, similar_notice = _similar(request, arxiv_id, hidden)
     ranking = "cosine-dbnorm" if library.settings.hubness_correction else "cosine"
     if any(entry.similarity is None for entry in similar):
@@ -178,7 +178,7 @@ def paper(request: Request, arxiv_id: ArxivId) -> dict[str, Any]:
 # -- state changes ---------------------------------------------------------------------------
 def _vote(request: Request, user: User, arxiv_id: str, up: bool) -> int:
     try:
-        return library_of(request).set_vote(user.id, arxiv_id, up)
+        return library_of(request).site.set_vote(user.id, arxiv_id, up)
     except NotFoundError as error:
         raise _not_found(error) from error
 
@@ -206,7 +206,7 @@ def unvote_api(request: Request, arxiv_id: ArxivId) -> JSONResponse:
 
 def _hide(request: Request, user: User, arxiv_id: str, hidden: bool) -> None:
     try:
-        library_of(request).set_not_interested(user.id, arxiv_id, hidden)
+        library_of(request).site.set_not_interested(user.id, arxiv_id, hidden)
     except NotFoundError as error:
         raise _not_found(error) from error
 
@@ -237,7 +237,9 @@ def interested_again_api(request: Request, arxiv_id: ArxivId) -> JSONResponse:
 def _save(request: Request, user: User, arxiv_id: str, collection: str, new_name: str) -> Any:
     collection_id = int(collection) if collection.isdigit() else None
     try:
-        return library_of(request).save_to_collection(user.id, arxiv_id, collection_id, new_name)
+        return library_of(request).site.save_to_collection(
+            user.id, arxiv_id, collection_id, new_name
+        )
     except NotFoundError as error:
         raise _not_found(error) from error
     except ArxivUnreachableError as error:
@@ -279,7 +281,7 @@ def submit_page(request: Request) -> Response:
 
 def _submit(request: Request, text: str) -> tuple[str, bool]:
     try:
-        return library_of(request).submit_paper(text)
+        return library_of(request).site.submit_paper(text)
     except NotFoundError as error:
         raise _not_found(error) from error
     except ArxivUnreachableError as error:

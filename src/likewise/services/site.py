@@ -1,153 +1,80 @@
-"""Library part: what the web site shows and does (daily list, trending, paper, author and
-category pages, votes, collections, "not interested", accounts, submitting a paper).
+"""Site service: what the web site shows and does (daily list, trending, paper, author and
+category pages, votes, collections, "not interested", submitting a paper).
 
-Ranking comes from rank/daily.py and rank/trending.py; account state from store/accounts.py.
-Accounts, votes and collections are in site_accounts.py, the part this one builds on.
+Ranking comes from rank/daily.py and rank/trending.py; account state from store/accounts.py;
+the shapes of cards and listings from site_pages.py.
 """
 
 from __future__ import annotations
 
-import calendar
 import logging
 import re
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
 
-from likewise.library_parts.site_accounts import (
-    AccountOps,
-    NotFoundError,
-    SignInError,
-    SiteError,
-    TooManyAttemptsError,
-)
 from likewise.models import AnnouncementKind, Paper, SearchFilters
 from likewise.rank.daily import Listed, newest_first, order_daily
 from likewise.rank.trending import DEFAULT_WINDOW_DAYS, rank_trending
-from likewise.store.accounts import Collection
+from likewise.services.catalog import CatalogService
+from likewise.services.errors import ArxivUnreachableError, NotFoundError, SiteError
+from likewise.services.site_pages import (
+    PER_PAGE,
+    SPANS,
+    Card,
+    ExpiringMemo,
+    Listing,
+    PaperPage,
+    page_count,
+    span_bounds,
+)
+from likewise.services.vectors import VectorService
+from likewise.settings import Settings
+from likewise.store.accounts import AccountError, AccountRepository, Collection
+from likewise.store.base import CatalogStore
 
-SPANS = ("day", "week", "month")
-PER_PAGE = 30
 _CALENDAR_SECONDS = 30.0
 _LIST_SECONDS = 60.0
-_MEMO_ENTRIES = 256
 _CATEGORY = re.compile(r"[A-Za-z-]+(?:\.[A-Za-z-]+)?")
-T = TypeVar("T")
-__all__ = [
-    "ArxivUnreachableError",
-    "Card",
-    "Listing",
-    "NotFoundError",
-    "PaperPage",
-    "SignInError",
-    "SiteError",
-    "SiteOps",
-    "TooManyAttemptsError",
-]
 _log = logging.getLogger(__name__)
 
 
-class ArxivUnreachableError(SiteError):
-    """arXiv did not answer (offline, DNS, timeouts, server errors after the retries)."""
+class SiteService:
+    """The lists and pages of the site and what a signed-in reader does on them; the owner of
+    the memo of costly lists."""
 
-
-@dataclass(slots=True)
-class Card:
-    """A paper as a list shows it, with its upvotes and the viewer's own state."""
-
-    paper: Paper
-    votes: int = 0
-    voted: bool = False
-    day: date | None = None
-    kind: str | None = None
-    score: float | None = None
-    reason: str | None = None
-
-
-@dataclass(slots=True)
-class Listing:
-    """One page of a paper list, with what the page needs to link to its neighbours."""
-
-    cards: list[Card]
-    total: int
-    page: int
-    pages: int
-    day: date | None = None
-    span: str = "day"
-    start: date | None = None
-    end: date | None = None
-    new_count: int = 0
-    previous_day: date | None = None
-    next_day: date | None = None
-    signal: str = ""
-
-
-@dataclass(slots=True)
-class PaperPage:
-    paper: Paper
-    votes: int
-    voted: bool
-    hidden: bool
-    announced_days: list[date] = field(default_factory=list)
-    collections: list[tuple[Collection, bool]] = field(default_factory=list)
-
-
-def _span_bounds(day: date, span: str) -> tuple[date, date]:
-    if span == "week":
-        start = day - timedelta(days=day.weekday())
-        # A stored day in the last week of the calendar: the week ends at date.max.
-        return start, date.fromordinal(min(start.toordinal() + 6, date.max.toordinal()))
-    if span == "month":
-        last = calendar.monthrange(day.year, day.month)[1]
-        return day.replace(day=1), day.replace(day=last)
-    return day, day
-
-
-def _pages(total: int, per_page: int) -> int:
-    return max(1, -(-total // per_page))
-
-
-class SiteOps(AccountOps):
-    """Operations of the site area."""
-
-    # -- shared helpers ----------------------------------------------------------------------
-    def _memo(self, key: str, seconds: float, compute: Callable[[], T]) -> T:
-        """A per-process value refreshed every few seconds (other workers may ingest)."""
-        memo: dict[str, tuple[float, Any]] = self._cache.setdefault("site.memo", {})
-        now = time.monotonic()
-        held = memo.get(key)
-        if held is not None and held[0] > now:
-            return held[1]  # type: ignore[no-any-return]
-        value = compute()
-        if len(memo) >= _MEMO_ENTRIES:  # bounded: author pages alone could grow it forever
-            for stale in [name for name, (expiry, _) in list(memo.items()) if expiry <= now]:
-                memo.pop(stale, None)
-            if len(memo) >= _MEMO_ENTRIES:
-                memo.clear()
-        memo[key] = (now + seconds, value)
-        return value
+    def __init__(
+        self,
+        settings: Settings,
+        store: CatalogStore,
+        accounts: AccountRepository,
+        catalog: CatalogService,
+        vectors: VectorService,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._accounts = accounts
+        self._catalog = catalog
+        self._vectors = vectors
+        self._memo = ExpiringMemo()
 
     def forget_cached_lists(self) -> None:
-        self._cache.pop("site.memo", None)
+        self._memo.clear()
 
     def announcement_calendar(self) -> list[date]:
-        return self._memo(
-            "calendar", _CALENDAR_SECONDS, lambda: sorted(self.store.announcement_days())
+        return self._memo.get(
+            "calendar", _CALENDAR_SECONDS, lambda: sorted(self._store.announcement_days())
         )
 
     def hidden_for(self, user_id: int | None) -> frozenset[str]:
-        return self.accounts.hidden_ids(user_id) if user_id is not None else frozenset()
+        return self._accounts.hidden_ids(user_id) if user_id is not None else frozenset()
 
     def cards_for(
         self, arxiv_ids: list[str], user_id: int | None, extra: dict[str, Card] | None = None
     ) -> list[Card]:
         """Cards in the given order for the stored papers among the ids."""
-        papers = self.store.get_papers(arxiv_ids)
+        papers = self._store.get_papers(arxiv_ids)
         present = [arxiv_id for arxiv_id in arxiv_ids if arxiv_id in papers]
-        votes = self.accounts.vote_counts(present)
-        voted = self.accounts.voted_by(user_id, present) if user_id is not None else set()
+        votes = self._accounts.vote_counts(present)
+        voted = self._accounts.voted_by(user_id, present) if user_id is not None else set()
         cards = []
         for arxiv_id in present:
             card = (extra or {}).get(arxiv_id) or Card(papers[arxiv_id])
@@ -156,6 +83,66 @@ class SiteOps(AccountOps):
             card.voted = arxiv_id in voted
             cards.append(card)
         return cards
+
+    # -- votes, "not interested" and collections ---------------------------------------------
+    def require_paper(self, arxiv_id: str) -> Paper:
+        paper = self._store.get_paper(arxiv_id)
+        if paper is None:
+            raise NotFoundError(f"no paper {arxiv_id!r} in this catalog")
+        return paper
+
+    def set_vote(self, user_id: int, arxiv_id: str, up: bool) -> int:
+        """Add or withdraw the account's one vote; the paper's vote count after it."""
+        self.require_paper(arxiv_id)
+        if up:
+            self._accounts.add_vote(user_id, arxiv_id)
+        else:
+            self._accounts.remove_vote(user_id, arxiv_id)
+        return self._accounts.vote_counts([arxiv_id]).get(arxiv_id, 0)
+
+    def set_not_interested(self, user_id: int, arxiv_id: str, hidden: bool) -> None:
+        self.require_paper(arxiv_id)
+        if hidden:
+            self._accounts.hide(user_id, arxiv_id)
+        else:
+            self._accounts.unhide(user_id, arxiv_id)
+
+    def create_collection(self, user_id: int, name: str) -> Collection:
+        name = " ".join(name.split())
+        if not 1 <= len(name) <= 100:
+            raise SiteError("a collection name has 1 to 100 characters")
+        try:
+            return self._accounts.create_collection(user_id, name)
+        except AccountError as error:
+            raise SiteError(str(error)) from error
+
+    def require_collection(self, user_id: int, collection_id: int) -> Collection:
+        collection = self._accounts.get_collection(user_id, collection_id)
+        if collection is None:
+            raise NotFoundError(f"you have no collection number {collection_id}")
+        return collection
+
+    def save_to_collection(
+        self, user_id: int, arxiv_id: str, collection_id: int | None = None, new_name: str = ""
+    ) -> Collection:
+        """Save a paper to one of the account's collections, or to a new one by name."""
+        self.require_paper(arxiv_id)
+        if new_name.strip():
+            name = " ".join(new_name.split())
+            collection = self._accounts.collection_by_name(user_id, name)
+            if collection is None:
+                collection = self.create_collection(user_id, name)
+        elif collection_id is not None:
+            collection = self.require_collection(user_id, collection_id)
+        else:
+            raise SiteError("choose a collection or name a new one")
+        self._accounts.add_to_collection(collection.id, arxiv_id)
+        return collection
+
+    def remove_from_collection(self, user_id: int, collection_id: int, arxiv_id: str) -> None:
+        self._accounts.remove_from_collection(
+            self.require_collection(user_id, collection_id).id, arxiv_id
+        )
 
     # -- lists -------------------------------------------------------------------------------
     def daily(
@@ -183,7 +170,7 @@ class SiteOps(AccountOps):
             return Listing([], 0, 1, 1, span=span)
         if day is None:
             day = days[-1]
-        start, end = _span_bounds(day, span)
+        start, end = span_bounds(day, span)
         if span == "day" and day not in days:
             earlier = [d for d in days if d < day]
             day = earlier[-1] if earlier else days[0]
@@ -192,7 +179,7 @@ class SiteOps(AccountOps):
         listed: list[Listed] = []
         kinds: dict[tuple[str, date], str] = {}
         for shown_day in shown:
-            for announcement in self.store.announced_on(shown_day):
+            for announcement in self._store.announced_on(shown_day):
                 if announcement.kind == AnnouncementKind.REPLACEMENT:
                     continue
                 if not cross_lists and announcement.kind == AnnouncementKind.CROSS_LIST:
@@ -205,7 +192,7 @@ class SiteOps(AccountOps):
             kinds = {key: kind for key, kind in kinds.items() if key in kept}
         new_count = sum(kind == AnnouncementKind.NEW for kind in kinds.values())
         ids = list({item.arxiv_id for item in listed})
-        ordered = order_daily(listed, self.accounts.vote_counts(ids), self.hidden_for(user_id))
+        ordered = order_daily(listed, self._accounts.vote_counts(ids), self.hidden_for(user_id))
         page = max(1, page)
         chosen = ordered[(page - 1) * per_page : page * per_page]
         extra = {
@@ -220,7 +207,7 @@ class SiteOps(AccountOps):
             cards=self.cards_for([item.arxiv_id for item in chosen], user_id, extra),
             total=len(ordered),
             page=page,
-            pages=_pages(len(ordered), per_page),
+            pages=page_count(len(ordered), per_page),
             day=day,
             span=span,
             start=start,
@@ -232,18 +219,18 @@ class SiteOps(AccountOps):
 
     def _in_category(self, listed: list[Listed], category: str) -> list[Listed]:
         wanted = SearchFilters(categories=(category,))
-        in_category: frozenset[int] = self._memo(
+        in_category: frozenset[int] = self._memo.get(
             f"category-keys:{category}",
             _LIST_SECONDS,
-            lambda: frozenset(self.store.keys_matching(wanted).tolist()),
+            lambda: frozenset(self._store.keys_matching(wanted).tolist()),
         )
-        keys = self.store.paper_keys(list({item.arxiv_id for item in listed}))
+        keys = self._store.paper_keys(list({item.arxiv_id for item in listed}))
         return [item for item in listed if keys.get(item.arxiv_id) in in_category]
 
     def catalog_span(self) -> tuple[int, date | None, date | None]:
         """(papers, first and last announcement day) of the catalog, for every page's footer."""
         days = self.announcement_calendar()
-        papers = self._memo("paper-count", _CALENDAR_SECONDS, self.store.count_papers)
+        papers = self._memo.get("paper-count", _CALENDAR_SECONDS, self._store.count_papers)
         return papers, (days[0] if days else None), (days[-1] if days else None)
 
     def trending(
@@ -258,12 +245,12 @@ class SiteOps(AccountOps):
         if not 1 <= window_days <= 90:
             raise SiteError("the trending window must be between 1 and 90 days")
         now = now or datetime.now(UTC)
-        votes = self.accounts.votes_since(now - timedelta(days=window_days))
+        votes = self._accounts.votes_since(now - timedelta(days=window_days))
         days = self.announcement_calendar()
         recent: list[tuple[str, date]] = []
         if days:
             for day in (d for d in days if (days[-1] - d).days <= window_days):
-                recent.extend((a.arxiv_id, day) for a in self.store.announced_on(day))
+                recent.extend((a.arxiv_id, day) for a in self._store.announced_on(day))
         page = max(1, page)
         limit = page * per_page
         ranked = rank_trending(
@@ -282,13 +269,13 @@ class SiteOps(AccountOps):
             self.cards_for([s.arxiv_id for s in chosen], user_id, extra),
             total=total,
             page=page,
-            pages=_pages(total, per_page),
+            pages=page_count(total, per_page),
             signal=signal,
         )
 
     def _sorted_ids(self, filters: SearchFilters) -> list[str]:
-        keys = [int(key) for key in self.store.keys_matching(filters)]
-        return newest_first(list(self.store.arxiv_ids_for_keys(keys).values()))
+        keys = [int(key) for key in self._store.keys_matching(filters)]
+        return newest_first(list(self._store.arxiv_ids_for_keys(keys).values()))
 
     def author_papers(
         self, name: str, user_id: int | None = None, page: int = 1, per_page: int = PER_PAGE
@@ -296,7 +283,7 @@ class SiteOps(AccountOps):
         name = " ".join(name.split())
         if not name or len(name) > 200:
             raise SiteError("an author name has 1 to 200 characters")
-        ids = self._memo(
+        ids = self._memo.get(
             f"author:{name.casefold()}",
             _LIST_SECONDS,
             lambda: self._sorted_ids(SearchFilters(authors=(name,))),
@@ -308,7 +295,7 @@ class SiteOps(AccountOps):
     ) -> Listing:
         if not _CATEGORY.fullmatch(category):
             raise SiteError(f"{category!r} is not an arXiv category such as cs.CL")
-        ids = self._memo(
+        ids = self._memo.get(
             f"category:{category}",
             _LIST_SECONDS,
             lambda: self._sorted_ids(SearchFilters(categories=(category,))),
@@ -321,33 +308,33 @@ class SiteOps(AccountOps):
         page = max(1, page)
         chosen = visible[(page - 1) * per_page : page * per_page]
         return Listing(
-            self.cards_for(chosen, user_id), len(visible), page, _pages(len(visible), per_page)
+            self.cards_for(chosen, user_id), len(visible), page, page_count(len(visible), per_page)
         )
 
     # -- one paper ---------------------------------------------------------------------------
     def paper_page(self, arxiv_id: str, user_id: int | None = None) -> PaperPage:
         paper = self.require_paper(arxiv_id)
-        votes = self.accounts.vote_counts([arxiv_id]).get(arxiv_id, 0)
+        votes = self._accounts.vote_counts([arxiv_id]).get(arxiv_id, 0)
         if user_id is None:
             return PaperPage(paper, votes, False, False)
-        holding = self.accounts.collections_holding(user_id, arxiv_id)
+        holding = self._accounts.collections_holding(user_id, arxiv_id)
         return PaperPage(
             paper,
             votes,
-            bool(self.accounts.voted_by(user_id, [arxiv_id])),
-            arxiv_id in self.accounts.hidden_ids(user_id),
-            collections=[(c, c.id in holding) for c in self.accounts.collections_of(user_id)],
+            bool(self._accounts.voted_by(user_id, [arxiv_id])),
+            arxiv_id in self._accounts.hidden_ids(user_id),
+            collections=[(c, c.id in holding) for c in self._accounts.collections_of(user_id)],
         )
 
     def collection_page(
         self, user_id: int, collection_id: int, page: int = 1, per_page: int = PER_PAGE
     ) -> tuple[Collection, Listing]:
         collection = self.require_collection(user_id, collection_id)
-        ids = self.accounts.collection_items(collection.id)
+        ids = self._accounts.collection_items(collection.id)
         page = max(1, page)
         chosen = ids[(page - 1) * per_page : page * per_page]
         return collection, Listing(
-            self.cards_for(chosen, user_id), len(ids), page, _pages(len(ids), per_page)
+            self.cards_for(chosen, user_id), len(ids), page, page_count(len(ids), per_page)
         )
 
     # -- submitting --------------------------------------------------------------------------
@@ -362,20 +349,18 @@ class SiteOps(AccountOps):
             arxiv_id = parse_arxiv_id(arxiv_id_or_url.strip()[:300]).bare
         except InvalidArxivIdError as error:
             raise SiteError(str(error)) from error
-        if self.store.get_paper(arxiv_id) is not None:
+        if self._store.get_paper(arxiv_id) is not None:
             return arxiv_id, False
         papers = self._fetch_from_arxiv(arxiv_id)
         found = [paper for paper in papers if paper.arxiv_id == arxiv_id]
         if not found:
             raise NotFoundError(f"arXiv has no paper {arxiv_id!r}")
-        self.store.upsert_papers(found, source="arxiv-api")
+        self._store.upsert_papers(found, source="arxiv-api")
         self.forget_cached_lists()
-        update_vectors = getattr(self, "update_vectors", None)
-        if callable(update_vectors):
-            try:
-                update_vectors()
-            except Exception as error:  # the paper is stored; its vector comes with the next run
-                _log.warning("submitted %s but could not embed it yet: %s", arxiv_id, error)
+        try:
+            self._vectors.update_vectors()
+        except Exception as error:  # the paper is stored; its vector comes with the next run
+            _log.warning("submitted %s but could not embed it yet: %s", arxiv_id, error)
         # The lexical index is not republished here (that compares every paper's text and
         # takes seconds on a large catalog): a new paper has the newest key, which every
         # search process adds to its in-memory index; the next ingest publishes it.
@@ -386,13 +371,13 @@ class SiteOps(AccountOps):
         from likewise.ingest.base import IngestError
         from likewise.ingest.http import FetchError, PoliteClient
 
-        settings = self.settings
+        settings = self._settings
         client = PoliteClient(
             interval=settings.request_interval,
             retries=min(settings.request_retries, 2),
             timeout=min(settings.request_timeout, 20.0),
-            # The transport CatalogOps.use_transport installs (tests: recorded responses).
-            transport=self._cache.get("catalog.transport"),
+            # The transport CatalogService.use_transport installs (tests: recorded responses).
+            transport=self._catalog.transport,
         )
         try:
             source = ArxivApiSource(client, settings.arxiv_api_url, ids=[arxiv_id])

@@ -16,9 +16,10 @@ from likewise.index.persisted import index_paths
 from likewise.index.usearch_index import UsearchIndex
 from likewise.library import Library
 from likewise.models import Paper
+from likewise.services.vectors import VectorService
 from likewise.settings import Settings
 
-# On PostgreSQL the index lives in pgvector's table (library_parts/pgvectors.py), not in files.
+# On PostgreSQL the index lives in pgvector's table (services/pgvectors.py), not in files.
 file_index_only = pytest.mark.skipif(
     os.environ.get("LIKEWISE_TEST_BACKEND") == "postgres",
     reason="the index file exists on SQLite; PostgreSQL keeps the index in pgvector",
@@ -80,39 +81,39 @@ def second_process(settings: Settings, store: Any) -> Library:
 
 def test_update_vectors_embeds_each_paper_once(opened: Library, counting: CountingEmbedder) -> None:
     opened.store.upsert_papers(make_papers(12), source="test")
-    assert opened.update_vectors() == 12
+    assert opened.vectors.update_vectors() == 12
     assert len(counting.embedded) == 12
-    assert opened.update_vectors() == 0
+    assert opened.vectors.update_vectors() == 0
     assert len(counting.embedded) == 12
-    assert len(opened.vector_index()) == 12
+    assert len(opened.vectors.vector_index()) == 12
 
 
 def test_only_new_and_changed_papers_are_embedded_after_an_ingest(
     opened: Library, counting: CountingEmbedder
 ) -> None:
     opened.store.upsert_papers(make_papers(10), source="test")
-    opened.update_vectors()
+    opened.vectors.update_vectors()
     changed = make_papers(1, start=3, version=2)[0]
     changed.abstract = "A completely rewritten abstract about protein folding."
     opened.store.upsert_papers([changed, *make_papers(2, start=10)], source="test")
     counting.embedded.clear()
-    assert opened.update_vectors() == 3
+    assert opened.vectors.update_vectors() == 3
     assert sorted(counting.embedded) == sorted(
         [changed.embedding_text(), *(paper.embedding_text() for paper in make_papers(2, 10))]
     )
-    stored = opened.paper_vector(changed.arxiv_id)
+    stored = opened.vectors.paper_vector(changed.arxiv_id)
     assert stored is not None
     assert np.allclose(stored, FakeEmbedder().embed_query(changed.embedding_text()), atol=1e-6)
-    assert len(opened.vector_index()) == 12
+    assert len(opened.vectors.vector_index()) == 12
 
 
 def test_a_paper_is_its_own_nearest_neighbour(opened: Library) -> None:
     papers = make_papers(16)
     opened.store.upsert_papers(papers, source="test")
-    opened.update_vectors()
-    index = opened.vector_index()
+    opened.vectors.update_vectors()
+    index = opened.vectors.vector_index()
     key = opened.store.paper_keys([papers[5].arxiv_id])[papers[5].arxiv_id]
-    vector = opened.paper_vector(papers[5].arxiv_id)
+    vector = opened.vectors.paper_vector(papers[5].arxiv_id)
     assert vector is not None
     found, scores = index.search(vector, 3)
     assert found[0] == key and scores[0] == pytest.approx(1.0, abs=1e-5)
@@ -120,8 +121,8 @@ def test_a_paper_is_its_own_nearest_neighbour(opened: Library) -> None:
 
 def test_paper_vector_is_none_for_unknown_or_unembedded_papers(opened: Library) -> None:
     opened.store.upsert_papers(make_papers(2), source="test")
-    assert opened.paper_vector("2501.00000") is None
-    assert opened.paper_vector("9999.99999") is None
+    assert opened.vectors.paper_vector("2501.00000") is None
+    assert opened.vectors.paper_vector("9999.99999") is None
 
 
 @file_index_only
@@ -132,13 +133,13 @@ def test_a_catalog_above_the_threshold_is_served_from_a_saved_usearch_file(
     settings.home.mkdir(parents=True, exist_ok=True)
     first = Library(settings, store, FakeEmbedder())
     first.store.upsert_papers(make_papers(20), source="test")
-    first.update_vectors()
+    first.vectors.update_vectors()
     paths = index_paths(settings.home, FakeEmbedder().model_id)
-    assert isinstance(first.vector_index(), UsearchIndex)
+    assert isinstance(first.vectors.vector_index(), UsearchIndex)
     assert paths.usearch.is_file() and paths.stamp.is_file()
     written = paths.usearch.stat().st_mtime_ns
     other = second_process(settings, store)
-    index = other.vector_index()
+    index = other.vectors.vector_index()
     assert isinstance(index, UsearchIndex) and len(index) == 20
     assert paths.usearch.stat().st_mtime_ns == written  # loaded, not rebuilt
 
@@ -149,13 +150,13 @@ def test_a_stale_index_file_is_detected_and_rebuilt(settings: Settings, store: A
     settings.home.mkdir(parents=True, exist_ok=True)
     first = Library(settings, store, FakeEmbedder())
     first.store.upsert_papers(make_papers(20), source="test")
-    first.update_vectors()
+    first.vectors.update_vectors()
     # A vector changes in the store behind the file's back (say, a crash before saving).
     model_id = FakeEmbedder().model_id
     moved = FakeEmbedder().embed_query("something else entirely")
     store.put_vectors(model_id, [("2501.00004", "other-hash", moved)])
     other = second_process(settings, store)
-    stored = other.paper_vector("2501.00004")
+    stored = other.vectors.paper_vector("2501.00004")
     assert stored is not None and np.allclose(stored, moved, atol=1e-3)
 
 
@@ -166,7 +167,7 @@ def test_a_stale_index_file_is_repaired_without_a_full_rebuild(
     settings.home.mkdir(parents=True, exist_ok=True)
     first = Library(settings, store, FakeEmbedder())
     store.upsert_papers(make_papers(20), source="test")
-    first.update_vectors()
+    first.vectors.update_vectors()
     # Vectors stored behind the file's back: one changed, one paper new.
     model_id = FakeEmbedder().model_id
     store.upsert_papers(make_papers(1, start=20), source="test")
@@ -177,13 +178,13 @@ def test_a_stale_index_file_is_repaired_without_a_full_rebuild(
     def no_rebuild(*arguments: object, **keywords: object) -> None:
         raise AssertionError("the whole index was rebuilt")
 
-    monkeypatch.setattr(Library, "_build", no_rebuild)
+    monkeypatch.setattr(VectorService, "_build", no_rebuild)
     other = second_process(settings, store)
-    assert len(other.vector_index()) == 21
+    assert len(other.vectors.vector_index()) == 21
     for arxiv_id, vector in (("2501.00002", changed), ("2501.00020", added)):
-        stored = other.paper_vector(arxiv_id)
+        stored = other.vectors.paper_vector(arxiv_id)
         assert stored is not None and np.allclose(stored, vector, atol=1e-3)
-    assert len(second_process(settings, store).vector_index()) == 21
+    assert len(second_process(settings, store).vectors.vector_index()) == 21
 
 
 def test_an_unreadable_index_file_is_rebuilt(settings: Settings, store: Any) -> None:
@@ -191,9 +192,9 @@ def test_an_unreadable_index_file_is_rebuilt(settings: Settings, store: Any) -> 
     settings.home.mkdir(parents=True, exist_ok=True)
     first = Library(settings, store, FakeEmbedder())
     first.store.upsert_papers(make_papers(20), source="test")
-    first.update_vectors()
+    first.vectors.update_vectors()
     index_paths(settings.home, FakeEmbedder().model_id).usearch.write_bytes(b"not an index")
-    assert len(second_process(settings, store).vector_index()) == 20
+    assert len(second_process(settings, store).vectors.vector_index()) == 20
 
 
 def test_another_process_sees_newly_embedded_papers(settings: Settings, store: Any) -> None:
@@ -201,11 +202,11 @@ def test_another_process_sees_newly_embedded_papers(settings: Settings, store: A
     worker = second_process(settings, store)
     embedding = Library(settings, store, FakeEmbedder())
     store.upsert_papers(make_papers(6), source="test")
-    embedding.update_vectors()
-    assert len(worker.vector_index()) == 6
+    embedding.vectors.update_vectors()
+    assert len(worker.vectors.vector_index()) == 6
     store.upsert_papers(make_papers(3, start=6), source="test")
-    embedding.update_vectors()
-    assert len(worker.vector_index()) == 9
+    embedding.vectors.update_vectors()
+    assert len(worker.vectors.vector_index()) == 9
 
 
 @file_index_only
@@ -216,11 +217,11 @@ def test_growing_past_the_threshold_switches_to_the_ann_index(
     settings.home.mkdir(parents=True, exist_ok=True)
     library = Library(settings, store, FakeEmbedder())
     store.upsert_papers(make_papers(8), source="test")
-    library.update_vectors()
-    assert isinstance(library.vector_index(), ExactIndex)
+    library.vectors.update_vectors()
+    assert isinstance(library.vectors.vector_index(), ExactIndex)
     store.upsert_papers(make_papers(8, start=8), source="test")
-    library.update_vectors()
-    index = library.vector_index()
+    library.vectors.update_vectors()
+    index = library.vectors.vector_index()
     assert isinstance(index, UsearchIndex) and len(index) == 16
 
 
@@ -230,19 +231,19 @@ def test_reindex_rebuilds_from_the_stored_vectors(settings: Settings, store: Any
     settings.home.mkdir(parents=True, exist_ok=True)
     library = Library(settings, store, FakeEmbedder())
     store.upsert_papers(make_papers(9), source="test")
-    library.update_vectors()
+    library.vectors.update_vectors()
     paths = index_paths(settings.home, FakeEmbedder().model_id)
     paths.usearch.unlink()
-    assert library.reindex() == 9
+    assert library.vectors.reindex() == 9
     assert paths.usearch.is_file()
-    assert len(second_process(settings, store).vector_index()) == 9
+    assert len(second_process(settings, store).vectors.vector_index()) == 9
 
 
 def test_the_progress_bar_reports_on_stderr(
     opened: Library, capsys: pytest.CaptureFixture[str]
 ) -> None:
     opened.store.upsert_papers(make_papers(5), source="test")
-    assert opened.update_vectors(progress=True) == 5
+    assert opened.vectors.update_vectors(progress=True) == 5
     assert "embedding" in capsys.readouterr().err
 
 
@@ -268,15 +269,15 @@ def test_on_postgresql_the_index_is_shared_through_pgvector(settings: Settings, 
     settings.home.mkdir(parents=True, exist_ok=True)
     library = Library(settings, store, FakeEmbedder())
     store.upsert_papers(make_papers(12), source="test")
-    assert library.update_vectors() == 12
-    index = library.vector_index()
+    assert library.vectors.update_vectors() == 12
+    index = library.vectors.vector_index()
     assert isinstance(index, PgvectorIndex) and len(index) == 12 and index.has_graph()
-    vector = library.paper_vector("2501.00003")
+    vector = library.vectors.paper_vector("2501.00003")
     assert vector is not None
     key = store.paper_keys(["2501.00003"])["2501.00003"]
     assert index.search(vector, 1)[0].tolist() == [key]
     # A vector the index missed (a crash between the two writes) is caught up on opening.
     index.remove(np.array([key], dtype=np.int64))
     worker = second_process(settings, store)
-    assert len(worker.vector_index()) == 12
-    assert worker.reindex() == 12
+    assert len(worker.vectors.vector_index()) == 12
+    assert worker.vectors.reindex() == 12

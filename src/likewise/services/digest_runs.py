@@ -1,4 +1,4 @@
-"""Library part (under digests.py): plan digests for every due subscriber at once, run, preview.
+"""Digest planning (under digests.py): the next digest of every due subscriber, matched at once.
 
 The window's papers and every subscriber's interests become one batch of hybrid queries
 (rank/batch_match.py, HQI); each query carries its Cosine Adapter parameters from the search
@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -28,20 +27,17 @@ from likewise.digest.interests import (
     threshold_for,
 )
 from likewise.digest.plan import LIMIT, like_reason, search_reason, window_for
-from likewise.digest.render import SubscriberLinks
-from likewise.digest.tokens import LinkSigner, signing_key
-from likewise.library_parts.base import LibraryBase
 from likewise.models import AnnouncementKind, Paper
 from likewise.rank.batch_match import MatchRequest, WindowPapers, fallback_calibration, match_batch
 from likewise.rank.trending import rank_trending
+from likewise.services.embedding import EmbedderProvider
+from likewise.services.search import SearchService
+from likewise.services.vectors import VectorService
+from likewise.settings import Settings
 from likewise.store.accounts import AccountRepository
+from likewise.store.base import CatalogStore
 from likewise.store.digests import DigestRepository, Interest, Subscriber, utc_now
 
-if TYPE_CHECKING:
-    from likewise.index.base import VectorIndex
-    from likewise.rank.cosine_adapter import RelevanceCalibration
-
-_REPOSITORY = "digests.repository"
 _CALIBRATION_DEPTH = 10  # the adapter's score features look at a query's top 10 (rank/search)
 _COLLECTION_ITEMS = 20
 
@@ -60,38 +56,36 @@ class _Queries:
     ids: list[int] = field(default_factory=list)
 
 
-class DigestRunOps(LibraryBase):
-    """Matching and running digests."""
+class DigestPlanner:
+    """Matching every due subscriber's interests against the window's papers."""
 
-    if TYPE_CHECKING:
-        # Provided by VectorOps and SearchOps in the assembled Library.
-        def vector_index(self) -> VectorIndex: ...
-
-        def relevance_calibration(self) -> RelevanceCalibration | None: ...
-
-    @property
-    def digests(self) -> DigestRepository:
-        repository = self._cache.get(_REPOSITORY)
-        if repository is None:
-            repository = DigestRepository(self.store.engine)
-            repository.lease = timedelta(seconds=self.settings.digest_lease_seconds)
-            self._cache[_REPOSITORY] = repository
-        assert isinstance(repository, DigestRepository)
-        return repository
-
-    def subscriber_links(self, subscriber: Subscriber) -> SubscriberLinks:
-        signer = LinkSigner(signing_key(self.settings))
-        return SubscriberLinks(self.settings.public_url, signer, subscriber)
+    def __init__(
+        self,
+        settings: Settings,
+        store: CatalogStore,
+        embedding: EmbedderProvider,
+        vectors: VectorService,
+        search: SearchService,
+        digests: DigestRepository,
+        accounts: AccountRepository,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._embedding = embedding
+        self._vectors = vectors
+        self._search = search  # the owner of the relevance calibration
+        self._digests = digests
+        self._accounts = accounts
 
     # -- vectors and calibration ---------------------------------------------------------------
     def _paper_vectors(self, papers: Sequence[Paper]) -> npt.NDArray[np.float32]:
         """Stored vectors of these papers (from the index); missing ones are embedded now."""
-        dimension = self.embedder.dimension
-        matrix = np.zeros((len(papers), dimension), dtype=np.float32)
+        embedder = self._embedding.get()
+        matrix = np.zeros((len(papers), embedder.dimension), dtype=np.float32)
         if not papers:
             return matrix
-        keys = self.store.paper_keys([paper.arxiv_id for paper in papers])
-        index = self.vector_index()
+        keys = self._store.paper_keys([paper.arxiv_id for paper in papers])
+        index = self._vectors.vector_index()
         missing: list[int] = []
         for row, paper in enumerate(papers):
             key = keys.get(paper.arxiv_id)
@@ -102,7 +96,7 @@ class DigestRunOps(LibraryBase):
                 matrix[row] = vector
         if missing:
             texts = [papers[row].embedding_text() for row in missing]
-            matrix[missing] = self.embedder.embed_documents(texts)
+            matrix[missing] = embedder.embed_documents(texts)
         return matrix
 
     def _paper_vector_of(self, paper: Paper) -> npt.NDArray[np.float32]:
@@ -113,14 +107,14 @@ class DigestRunOps(LibraryBase):
         self, vector: npt.NDArray[np.float32], itself: str | None = None
     ) -> tuple[float, float]:
         """(a(q), b(q)) of the search engine's dense Cosine Adapter for this query vector."""
-        calibration = self.relevance_calibration()
+        calibration = self._search.relevance_calibration()
         adapter = calibration.adapter_for("dense") if calibration is not None else None
         if adapter is None:
             slope, offset = fallback_calibration(1)[0]
             return float(slope), float(offset)
-        keys, similarities = self.vector_index().search(vector, _CALIBRATION_DEPTH + 1)
+        keys, similarities = self._vectors.vector_index().search(vector, _CALIBRATION_DEPTH + 1)
         if itself is not None:
-            own = self.store.paper_keys([itself]).get(itself)
+            own = self._store.paper_keys([itself]).get(itself)
             similarities = similarities[keys != own] if own is not None else similarities
         return adapter.parameters(vector, similarities[:_CALIBRATION_DEPTH])
 
@@ -132,7 +126,7 @@ class DigestRunOps(LibraryBase):
     ) -> tuple[npt.NDArray[np.float32], tuple[float, float]]:
         """An interest's query vector and calibration, cached on its row per embedding model
         (computed on first use, and again after a change of model)."""
-        model = self.embedder.model_id
+        model = self._embedding.get().model_id
         if (
             interest.vector is not None
             and interest.vector_model == model
@@ -142,7 +136,7 @@ class DigestRunOps(LibraryBase):
         vector = compute()
         calibration = self._query_calibration(vector, itself)
         if interest.id:
-            self.digests.store_interest_vector(
+            self._digests.store_interest_vector(
                 interest.id, model, vector.astype(np.float32).tobytes(), calibration
             )
         return vector, calibration
@@ -151,12 +145,12 @@ class DigestRunOps(LibraryBase):
     def _window(self, days: Sequence[date], now: datetime) -> _Window:
         first_day: dict[str, date] = {}
         for day in days:
-            for announcement in self.store.announced_on(day):
+            for announcement in self._store.announced_on(day):
                 if announcement.kind != AnnouncementKind.REPLACEMENT:
                     first_day.setdefault(announcement.arxiv_id, day)
-        found = self.store.get_papers(sorted(first_day))
+        found = self._store.get_papers(sorted(first_day))
         papers = [found[arxiv_id] for arxiv_id in sorted(first_day) if arxiv_id in found]
-        votes = AccountRepository(self.store.engine).votes_since(now - timedelta(days=7))
+        votes = self._accounts.votes_since(now - timedelta(days=7))
         recent = [(paper.arxiv_id, first_day[paper.arxiv_id]) for paper in papers]
         ranked = rank_trending(votes, recent, now, limit=len(papers))
         position = {score.arxiv_id: rank for rank, score in enumerate(ranked)}
@@ -175,16 +169,15 @@ class DigestRunOps(LibraryBase):
     # -- interests -> queries ----------------------------------------------------------------
     def _liked_papers(self, subscribers: Sequence[Subscriber]) -> dict[str, Paper]:
         wanted = {i.value for s in subscribers for i in s.interests if i.kind == LIKE}
-        return self.store.get_papers(sorted(wanted)) if wanted else {}
+        return self._store.get_papers(sorted(wanted)) if wanted else {}
 
     def _collection_likes(self, subscriber: Subscriber, interest: Interest) -> list[str]:
         if subscriber.user_id is None or not interest.value.isdigit():
             return []
-        accounts = AccountRepository(self.store.engine)
-        collection = accounts.get_collection(subscriber.user_id, int(interest.value))
+        collection = self._accounts.get_collection(subscriber.user_id, int(interest.value))
         if collection is None:
             return []
-        return accounts.collection_items(collection.id)[:_COLLECTION_ITEMS]
+        return self._accounts.collection_items(collection.id)[:_COLLECTION_ITEMS]
 
     def _queries(
         self, subscriber: Subscriber, liked: dict[str, Paper], identities: dict[str, int]
@@ -204,7 +197,7 @@ class DigestRunOps(LibraryBase):
             if interest.kind == SEARCH and interest.value.strip():
                 text = interest.value
                 vector, calibration = self._cached_query(
-                    interest, partial(self.embedder.embed_query, text)
+                    interest, partial(self._embedding.get().embed_query, text)
                 )
                 add(vector, search_reason(text), calibration, f"search:{text}")
             elif interest.kind == LIKE and interest.value in liked:
@@ -215,7 +208,7 @@ class DigestRunOps(LibraryBase):
                 add(vector, like_reason(paper.title), calibration, f"like:{paper.arxiv_id}")
             elif interest.kind == COLLECTION:
                 ids = self._collection_likes(subscriber, interest)
-                papers = self.store.get_papers(ids)
+                papers = self._store.get_papers(ids)
                 members = [papers[arxiv_id] for arxiv_id in ids if arxiv_id in papers]
                 for paper, vector in zip(members, self._paper_vectors(members), strict=True):
                     add(
@@ -235,7 +228,7 @@ class DigestRunOps(LibraryBase):
         identities: dict[str, int],
     ) -> MatchRequest:
         queries = self._queries(subscriber, liked, identities)
-        dimension = self.embedder.dimension
+        dimension = self._embedding.get().dimension
         own_likes = {i.value for i in subscriber.interests if i.kind == LIKE}
         trending = [int(i.value) for i in subscriber.interests if i.kind == TRENDING]
         return MatchRequest(
@@ -251,7 +244,7 @@ class DigestRunOps(LibraryBase):
             categories=frozenset(i.value for i in subscriber.interests if i.kind == CATEGORY),
             authors=frozenset(i.value.casefold() for i in subscriber.interests if i.kind == AUTHOR),
             since=since,
-            threshold=threshold_for(subscriber.strictness, self.settings.relevance_threshold),
+            threshold=threshold_for(subscriber.strictness, self._settings.relevance_threshold),
             exclude=frozenset(exclude | own_likes),
             trending=max(trending, default=0),
             limit=LIMIT.get(subscriber.cadence, LIMIT["daily"]),
@@ -269,13 +262,13 @@ class DigestRunOps(LibraryBase):
         as one batch. `force` plans even when a subscriber's window is already covered
         (previews), over the newest announcement day."""
         now = now or utc_now()
-        days = self.store.announcement_days()
+        days = self._store.announcement_days()
         if not days:
             return []
         chosen = (
             list(subscribers)
             if subscribers is not None
-            else self.digests.list_subscribers(confirmed_only=True)
+            else self._digests.list_subscribers(confirmed_only=True)
         )
         windows: dict[int, tuple[date, date]] = {}
         for subscriber in chosen:
@@ -289,7 +282,7 @@ class DigestRunOps(LibraryBase):
             return []
         earliest = min(start for start, _ in windows.values())
         window = self._window([day for day in days if day >= earliest], now)
-        already = self.digests.suggested_among([s.id for s in due], window.matrix.ids)
+        already = self._digests.suggested_among([s.id for s in due], window.matrix.ids)
         liked = self._liked_papers(due)
         identities: dict[str, int] = {}
         requests = [

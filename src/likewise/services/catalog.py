@@ -1,4 +1,4 @@
-"""Library part: the catalog — ingest any source batch by batch, report status, show a paper.
+"""Catalog service: ingest any source batch by batch, report status, show a paper.
 
 Each batch is one store transaction carrying its checkpoint, so an interrupted ingest keeps
 what it committed and the next run resumes from the stored checkpoint.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
 
+import httpx
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -30,9 +30,10 @@ from likewise.ingest.base import Batch, IngestError, Source, total_of
 from likewise.ingest.factory import open_file_source, recent_network_sources
 from likewise.ingest.http import PoliteClient
 from likewise.ingest.ids import InvalidArxivIdError, parse_arxiv_id
-from likewise.library_parts.base import LibraryBase
 from likewise.models import IngestSummary, Paper
-from likewise.store.base import CatalogStatus
+from likewise.services.lexical import LexicalIndexService
+from likewise.settings import Settings
+from likewise.store.base import CatalogStatus, CatalogStore
 
 DEFAULT_BATCH_SIZE = 2000
 _log = logging.getLogger(__name__)
@@ -89,16 +90,17 @@ class _IngestProgress:
             self._bar.stop()
 
 
-class CatalogOps(LibraryBase):
+class CatalogService:
     """Bring papers in and see what is there."""
 
-    if TYPE_CHECKING:
-        # Provided by LexicalOps in the assembled Library.
-        def update_lexical_index(self) -> int: ...
-
-        def lexical_notes(self) -> PendingNotes: ...
-
-        def lexical_index_pending(self) -> bool: ...
+    def __init__(
+        self, settings: Settings, store: CatalogStore, lexical: LexicalIndexService
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._lexical = lexical
+        # Where this library's arXiv requests go instead of the network (tests: recorded files).
+        self.transport: httpx.BaseTransport | None = None
 
     def ingest(
         self, source: Source, *, progress: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
@@ -112,12 +114,12 @@ class CatalogOps(LibraryBase):
         date afterwards.
         """
         summary = IngestSummary(source=source.name)
-        notes = self.lexical_notes()
+        notes = self._lexical.lexical_notes()
         try:
             return self._ingest_batches(source, summary, progress, batch_size, notes)
         finally:
             # Also after a failure: the batches committed before it are searchable too.
-            if summary.inserted or summary.updated or self.lexical_index_pending():
+            if summary.inserted or summary.updated or self._lexical.lexical_index_pending():
                 self._index_stored_text(source.name)
 
     def _ingest_batches(
@@ -128,7 +130,7 @@ class CatalogOps(LibraryBase):
         batch_size: int,
         notes: PendingNotes,
     ) -> IngestSummary:
-        checkpoint = self.store.get_checkpoint(source.name)
+        checkpoint = self._store.get_checkpoint(source.name)
         with _IngestProgress(progress, source.name, total_of(source)) as bar:
             try:
                 for batch in source.batches(checkpoint, batch_size):
@@ -137,7 +139,7 @@ class CatalogOps(LibraryBase):
             except IngestError as error:
                 summary.error = str(error)
                 return summary
-        self.store.record_sync(
+        self._store.record_sync(
             source.name,
             finished=datetime.now(UTC),
             stored=summary.inserted + summary.updated + summary.unchanged,
@@ -146,9 +148,9 @@ class CatalogOps(LibraryBase):
         return summary
 
     def _index_stored_text(self, source_name: str) -> None:
-        """New and changed papers into the published lexical index (library_parts/lexical.py)."""
+        """New and changed papers into the published lexical index (services/lexical.py)."""
         try:
-            self.update_lexical_index()
+            self._lexical.update_lexical_index()
         except Exception as error:  # stored all the same; `likewise reindex` catches up
             _log.warning("ingested %s; the lexical index is not updated: %s", source_name, error)
 
@@ -168,7 +170,7 @@ class CatalogOps(LibraryBase):
             # index may not hold these papers, and a publish that read the catalog before
             # this commit cannot have removed the note written after it.
             notes.before_commit()
-        counts = self.store.upsert_papers(
+        counts = self._store.upsert_papers(
             batch.papers,
             source=source.name,
             announcements=batch.announcements,
@@ -183,23 +185,23 @@ class CatalogOps(LibraryBase):
     # -- sources named by settings ---------------------------------------------------------------
     def http_client(self) -> PoliteClient:
         """A polite arXiv client configured by the settings (transport swapped in tests)."""
-        settings = self.settings
+        settings = self._settings
         return PoliteClient(
             interval=settings.request_interval,
             retries=settings.request_retries,
             timeout=settings.request_timeout,
-            transport=self._cache.get("catalog.transport"),
+            transport=self.transport,
         )
 
-    def use_transport(self, transport: object) -> None:
+    def use_transport(self, transport: httpx.BaseTransport | None) -> None:
         """Send this library's arXiv requests through ``transport`` (tests: recorded files)."""
-        self._cache["catalog.transport"] = transport
+        self.transport = transport
 
     def file_source(
         self, path: Path, *, file_format: str = "auto", recent_days: int | None = None
     ) -> Source:
         """A JSON-lines, snapshot or BibTeX file; BibTeX entries are matched to stored papers."""
-        store = self.store
+        store = self._store
         return open_file_source(
             path,
             file_format=file_format,
@@ -217,7 +219,7 @@ class CatalogOps(LibraryBase):
         now: datetime | None = None,
     ) -> list[Source]:
         """The latest announcement days of the followed categories, from arXiv."""
-        settings = self.settings
+        settings = self._settings
         return recent_network_sources(
             client,
             api_url=settings.arxiv_api_url,
@@ -230,7 +232,7 @@ class CatalogOps(LibraryBase):
     # -- looking -------------------------------------------------------------------------------
     def status(self) -> CatalogStatus:
         """Papers per source and category, newest announcement day, syncs and gaps."""
-        return self.store.status()
+        return self._store.status()
 
     def show(self, arxiv_id: str) -> Paper | None:
         """The stored paper for an id in any form (``arXiv:2403.01234v2``, abs URL, local id)."""
@@ -240,4 +242,4 @@ class CatalogOps(LibraryBase):
                 text = parse_arxiv_id(text).bare
             except InvalidArxivIdError:
                 return None
-        return self.store.get_paper(text)
+        return self._store.get_paper(text)

@@ -7,7 +7,7 @@ the next opening resynchronise it from the stored vectors.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -21,16 +21,12 @@ if TYPE_CHECKING:
     from likewise.store.base import CatalogStore
 
 
-def pgvector_available(store: CatalogStore, cache: dict[str, Any]) -> bool:
-    """Whether the store is PostgreSQL and pgvector's table exists (checked once)."""
+def pgvector_available(store: CatalogStore) -> bool:
+    """Whether the store is PostgreSQL and pgvector's table exists (a query: ask once)."""
     engine = getattr(store, "engine", None)
     if engine is None or engine.dialect.name != "postgresql":
         return False
-    cached = cache.get("vectors.pgvector")
-    if not isinstance(cached, bool):
-        cached = bool(inspect(engine).has_table("vector_index"))
-        cache["vectors.pgvector"] = cached
-    return cached
+    return bool(inspect(engine).has_table("vector_index"))
 
 
 def open_pgvector_index(

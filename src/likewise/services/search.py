@@ -1,4 +1,4 @@
-"""Library part: hybrid search with calibrated relevance scores and a cut-off, lexical
+"""Search service: hybrid search with calibrated relevance scores and a cut-off, lexical
 while some papers are not embedded yet."""
 
 from __future__ import annotations
@@ -6,19 +6,16 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from likewise.library_parts.base import LibraryBase
 from likewise.models import SearchFilters
 from likewise.rank.cosine_adapter import RelevanceCalibration, bundled_calibration
 from likewise.rank.search import MIN_DEPTH, SearchPlan, SearchResult, hybrid_search
+from likewise.services.embedding import EmbedderProvider
+from likewise.services.lexical import LexicalIndexService
+from likewise.services.vectors import VectorService
+from likewise.settings import Settings
+from likewise.store.base import CatalogStore
 
-if TYPE_CHECKING:
-    from likewise.index.base import VectorIndex
-    from likewise.index.inverted import InvertedIndex
-
-_CALIBRATION = "search.calibration"
-_GAP = "search.embedding-gap"
 # How long counted sizes are trusted when the store cannot say it has not changed.
 _COUNT_SECONDS = 5.0
 
@@ -37,15 +34,36 @@ class EmbeddingGap:
         return f"{self.missing} of {self.total} papers are not embedded yet: run `likewise embed`"
 
 
-class SearchOps(LibraryBase):
-    """Operations of the search area."""
+@dataclass(frozen=True, slots=True)
+class _CountedGap:
+    change_token: object | None
+    expiry: float  # time.monotonic() after which an untokened count is taken again
+    gap: EmbeddingGap
 
-    if TYPE_CHECKING:
-        # Provided by VectorOps in the assembled Library.
-        def vector_index(self) -> VectorIndex: ...
 
-        # Provided by LexicalOps in the assembled Library.
-        def lexical_index(self) -> InvertedIndex | None: ...
+@dataclass(frozen=True, slots=True)
+class _Calibration:
+    value: RelevanceCalibration | None  # None: no calibration for this embedder
+
+
+class SearchService:
+    """Free-text search; the owner of the relevance calibration (digests use it too)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: CatalogStore,
+        embedding: EmbedderProvider,
+        vectors: VectorService,
+        lexical: LexicalIndexService,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._embedding = embedding
+        self._vectors = vectors
+        self._lexical = lexical
+        self._calibration: _Calibration | None = None  # None: not loaded yet
+        self._gap: _CountedGap | None = None
 
     def search(
         self,
@@ -65,7 +83,7 @@ class SearchOps(LibraryBase):
         left out, and `no_good_matches` is set when none is left. Raises QueryError with a
         clear message for empty, over-long or control-character queries.
         """
-        method = fusion or self.settings.fusion
+        method = fusion or self._settings.fusion
         gap = self.embedding_gap()
         coverage = None
         if gap.missing and method != "bm25":
@@ -82,18 +100,18 @@ class SearchOps(LibraryBase):
             limit=limit,
             offset=offset,
             filters=filters or SearchFilters(),
-            threshold=self.settings.relevance_threshold,
+            threshold=self._settings.relevance_threshold,
             apply_cutoff=apply_cutoff,
             depth=MIN_DEPTH if depth is None else depth,
         )
         result = hybrid_search(
             query,
             plan,
-            store=self.store,
-            index=self.vector_index(),
-            embedder=self.embedder,
+            store=self._store,
+            index=self._vectors.vector_index(),
+            embedder=self._embedding.get(),
             calibration=self.relevance_calibration(),
-            lexical_index=self.lexical_index,
+            lexical_index=self._lexical.lexical_index,
         )
         return dataclasses.replace(result, coverage_notice=coverage) if coverage else result
 
@@ -102,25 +120,24 @@ class SearchOps(LibraryBase):
 
         Counted again whenever the store has changed; where it cannot tell (PostgreSQL),
         at most every few seconds, since both counts are queries there."""
-        token = self.store.change_token()
-        held = self._cache.get(_GAP)
+        token = self._store.change_token()
+        held = self._gap
         now = time.monotonic()
         if held is not None:
-            held_token, expiry, gap = held
-            if (token is not None and token == held_token) or (token is None and now < expiry):
-                return gap  # type: ignore[no-any-return]
-        total = self.store.count_papers()
-        gap = EmbeddingGap(max(total - len(self.vector_index()), 0), total)
-        self._cache[_GAP] = (token, now + _COUNT_SECONDS, gap)
+            same = token is not None and token == held.change_token
+            if same or (token is None and now < held.expiry):
+                return held.gap
+        total = self._store.count_papers()
+        gap = EmbeddingGap(max(total - len(self._vectors.vector_index()), 0), total)
+        self._gap = _CountedGap(token, now + _COUNT_SECONDS, gap)
         return gap
 
     def relevance_calibration(self) -> RelevanceCalibration | None:
         """The fitted cut-off and fusion weight for this library's embedder (None if none)."""
-        if _CALIBRATION not in self._cache:
-            self._cache[_CALIBRATION] = bundled_calibration(self.embedder.model_id)
-        calibration: RelevanceCalibration | None = self._cache[_CALIBRATION]
-        return calibration
+        if self._calibration is None:
+            self._calibration = _Calibration(bundled_calibration(self._embedding.get().model_id))
+        return self._calibration.value
 
     def use_relevance_calibration(self, calibration: RelevanceCalibration | None) -> None:
         """Replace the bundled calibration (evaluation splits, tests, a locally fit file)."""
-        self._cache[_CALIBRATION] = calibration
+        self._calibration = _Calibration(calibration)

@@ -1,4 +1,4 @@
-"""Library part: the in-process BM25 index (index/inverted.py), kept in step with the catalog.
+"""Lexical index service: the in-process BM25 index (index/inverted.py), in step with the catalog.
 
 The index is derived state in files next to the catalog (index/inverted_files.py), on SQLite
 and PostgreSQL alike. Searches only read: they load the published index (memory-mapped, under
@@ -26,11 +26,8 @@ from likewise.index.pending import PendingNotes
 from likewise.index.persisted import file_lock, stamp_identity
 from likewise.index.segments import PaperText
 from likewise.index.tokens import shared_tokeniser
-from likewise.library_parts.base import LibraryBase
-from likewise.store.base import StoredText
+from likewise.store.base import CatalogStore, StoredText
 
-_CACHE_KEY = "lexical.index"
-_LOCK_KEY = "lexical.lock"
 _LOCK_FILE = "lexical.lock"
 _PENDING_FOLDER = "lexical.pending"
 _log = logging.getLogger(__name__)
@@ -55,27 +52,34 @@ class _Loaded:
             self.published = self.index
 
 
-class LexicalOps(LibraryBase):
-    """Access to and upkeep of the in-process lexical index."""
+class LexicalIndexService:
+    """Access to and upkeep of the in-process lexical index of the catalog in `home`; the only
+    owner of this process's loaded index."""
+
+    def __init__(self, home: Path, store: CatalogStore) -> None:
+        self._home = home
+        self._store = store
+        self._loaded: _Loaded | None = None
+        # Searches from several threads (web workers) share the loaded index.
+        self._lock = threading.RLock()
 
     def lexical_index(self) -> InvertedIndex | None:
         """The index for a search, or None when none is published yet (the store answers).
 
         Loaded once per stamp (the main segment memory-mapped, shared by the workers of a
         host); papers stored since are added in memory only. Nothing is written here."""
-        with self._lexical_lock():
-            identity = stamp_identity(stamp_path(self.settings.home))
-            loaded = self._cache.get(_CACHE_KEY)
-            if not isinstance(loaded, _Loaded) or loaded.stamp_identity != identity:
-                loaded = self._lexical_loaded(identity)
-                self._cache[_CACHE_KEY] = loaded
+        with self._lock:
+            identity = stamp_identity(stamp_path(self._home))
+            loaded = self._loaded
+            if loaded is None or loaded.stamp_identity != identity:
+                loaded = self._loaded = self._lexical_loaded(identity)
             if loaded.index is None:
                 return None
             return self._lexical_with_new_papers(loaded)
 
     def lexical_notes(self) -> PendingNotes:
         """Notes that papers were stored which the published index may not hold yet."""
-        return PendingNotes(self.settings.home / _PENDING_FOLDER)
+        return PendingNotes(self._home / _PENDING_FOLDER)
 
     def lexical_index_pending(self) -> bool:
         """Whether papers were stored since the last publish covered them (say, an ingest
@@ -86,11 +90,10 @@ class LexicalOps(LibraryBase):
         """Bring the published index in step with the catalog (new, changed and deleted
         papers; built when there is none) and publish it; returns how many papers were
         (re)indexed or dropped."""
-        home = self.settings.home
-        with self._lexical_lock(), self._lexical_file_lock(exclusive=True):
+        with self._lock, self._lexical_file_lock(exclusive=True):
             # Taken before the catalog is read: notes left after this are for a later publish.
             covered = self.lexical_notes().present()
-            count, published = self._lexical_update(home)
+            count, published = self._lexical_update(self._home)
             if published:
                 self.lexical_notes().remove(covered)
             return count
@@ -99,9 +102,9 @@ class LexicalOps(LibraryBase):
         """The work of update_lexical_index, under its locks; also whether the published
         index now holds the catalog as read."""
         identity = stamp_identity(stamp_path(home))
-        loaded = self._cache.get(_CACHE_KEY)
+        loaded = self._loaded
         index: InvertedIndex | None = None
-        if isinstance(loaded, _Loaded) and loaded.stamp_identity == identity:
+        if loaded is not None and loaded.stamp_identity == identity:
             index = loaded.published
         else:
             opened = load_index(home) if identity is not None else None
@@ -109,22 +112,22 @@ class LexicalOps(LibraryBase):
         if index is None:  # none published, or unreadable: build it
             index = self._lexical_built()
             return len(index), self._lexical_publish(index, identity)
-        keys, fingerprints = self.store.paper_text_fingerprints()
+        keys, fingerprints = self._store.paper_text_fingerprints()
         changed, removed = index.differences(keys, fingerprints, complete=True)
         published = True
         if changed or removed:
-            texts = _paper_texts(self.store.paper_texts(changed))
+            texts = _paper_texts(self._store.paper_texts(changed))
             index = index.updated(texts, removed, shared_tokeniser())
             published = self._lexical_publish(index, identity)
         else:
-            self._cache[_CACHE_KEY] = _Loaded(index, identity)
+            self._loaded = _Loaded(index, identity)
         return len(changed) + len(removed), published
 
     def rebuild_lexical_index(self) -> int:
         """Build the index from scratch from the catalog (`likewise reindex`); its size."""
-        with self._lexical_lock(), self._lexical_file_lock(exclusive=True):
+        with self._lock, self._lexical_file_lock(exclusive=True):
             covered = self.lexical_notes().present()
-            identity = stamp_identity(stamp_path(self.settings.home))
+            identity = stamp_identity(stamp_path(self._home))
             index = self._lexical_built()
             if self._lexical_publish(index, identity):
                 self.lexical_notes().remove(covered)
@@ -137,8 +140,8 @@ class LexicalOps(LibraryBase):
             return _Loaded(None, None)
         with self._lexical_file_lock(exclusive=False):
             # Under the shared lock no writer replaces the stamp or removes its folders.
-            identity = stamp_identity(stamp_path(self.settings.home))
-            opened = load_index(self.settings.home)
+            identity = stamp_identity(stamp_path(self._home))
+            opened = load_index(self._home)
         return _Loaded(opened[0] if opened is not None else None, identity)
 
     def _lexical_with_new_papers(self, loaded: _Loaded) -> InvertedIndex:
@@ -146,10 +149,10 @@ class LexicalOps(LibraryBase):
         index = loaded.index
         assert index is not None
         # Taken before the query, so that a commit landing after it is seen next time.
-        token = self.store.change_token()
+        token = self._store.change_token()
         if token is not None and token == loaded.change_token:
             return index
-        texts = self.store.paper_texts(after_key=index.max_key())
+        texts = self._store.paper_texts(after_key=index.max_key())
         if texts:
             index = index.appended(_paper_texts(texts), shared_tokeniser())
             loaded.index = index
@@ -157,13 +160,13 @@ class LexicalOps(LibraryBase):
         return index
 
     def _lexical_built(self) -> InvertedIndex:
-        return InvertedIndex.built(_paper_texts(self.store.paper_texts()), shared_tokeniser())
+        return InvertedIndex.built(_paper_texts(self._store.paper_texts()), shared_tokeniser())
 
     def _lexical_publish(self, index: InvertedIndex, loaded_identity: StampIdentity) -> bool:
         """Save and publish (under the exclusive file lock); whether it was saved. Where the
         home is read-only the index serves this process from memory, tied to the stamp it
         was made from, so that searches do not try again until another process publishes."""
-        home = self.settings.home
+        home = self._home
         saved = True
         try:
             save_index(home, index, read_stamp(home), locked=True)
@@ -172,19 +175,13 @@ class LexicalOps(LibraryBase):
             _log.warning("could not save the lexical index in %s: %s", home, error)
             identity = loaded_identity
             saved = False
-        self._cache[_CACHE_KEY] = _Loaded(index, identity)
+        self._loaded = _Loaded(index, identity)
         return saved
-
-    def _lexical_lock(self) -> threading.RLock:
-        lock = self._cache.get(_LOCK_KEY)
-        if lock is None:
-            lock = self._cache.setdefault(_LOCK_KEY, threading.RLock())
-        return lock  # type: ignore[no-any-return]
 
     @contextmanager
     def _lexical_file_lock(self, *, exclusive: bool) -> Iterator[None]:
         """Across processes: shared for loading, exclusive for publishing."""
-        with file_lock(self.settings.home / _LOCK_FILE, exclusive=exclusive):
+        with file_lock(self._home / _LOCK_FILE, exclusive=exclusive):
             yield
 
 

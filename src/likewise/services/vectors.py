@@ -1,9 +1,9 @@
-"""Library part: embed new or changed papers, and keep the vector index in step with the store.
+"""Vector service: embed new or changed papers, and keep the vector index in step with the store.
 
 The store holds the vectors (keyed by content hash + model id); the index is derived state:
 exact in memory for small catalogs, a usearch file next to the catalog above the ANN
 threshold, rebuilt whenever its stamp no longer matches the stored vectors (or pgvector's
-table on PostgreSQL, library_parts/pgvectors.py).
+table on PostgreSQL, services/pgvectors.py).
 """
 
 from __future__ import annotations
@@ -29,15 +29,15 @@ from likewise.index.persisted import (
     write_stamp,
 )
 from likewise.index.usearch_index import UsearchIndex
-from likewise.library_parts.base import LibraryBase
-from likewise.library_parts.pgvectors import (
+from likewise.services.embedding import EmbedderProvider
+from likewise.services.pgvectors import (
     finish_pgvector_index,
     open_pgvector_index,
     pgvector_available,
 )
+from likewise.settings import Settings
+from likewise.store.base import CatalogStore
 
-_CACHE_KEY = "vectors.index"
-_SHARED_CACHE_KEY = "vectors.shared-index"
 # Papers embedded and written per store transaction.
 EMBED_CHUNK = 256
 
@@ -51,37 +51,48 @@ class _Loaded:
     stamp_identity: tuple[int, int, int] | None
 
 
-class VectorOps(LibraryBase):
-    """Embedding upkeep and access to the vector index of the current embedding model."""
+class VectorService:
+    """Embedding upkeep and access to the vector index of the current embedding model; the
+    only owner of this process's loaded index."""
+
+    def __init__(
+        self, settings: Settings, store: CatalogStore, embedding: EmbedderProvider
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._embedding = embedding
+        self._local: _Loaded | None = None
+        self._shared: tuple[str, VectorIndex] | None = None  # (model id, pgvector's index)
+        self._pgvector: bool | None = None  # whether pgvector's table exists, once asked
 
     def update_vectors(self, progress: bool = False) -> int:
         """Embed every paper that has no vector for the model or whose text changed since;
         returns how many were embedded. Unchanged papers are never embedded again."""
-        embedder = self.embedder
+        embedder = self._embedding.get()
         model_id = embedder.model_id
         index = self.vector_index()
         done: set[str] = set()
-        reporter = _Reporter(progress, max(self.store.count_papers() - len(index), 0))
+        reporter = _Reporter(progress, max(self._store.count_papers() - len(index), 0))
         try:
             while True:
                 # Papers handled in this run are skipped: one that a concurrent ingest
                 # changed again meanwhile waits for the next run instead of looping here.
                 batch = [
                     paper
-                    for paper in self.store.stale_for_model(model_id, limit=EMBED_CHUNK)
+                    for paper in self._store.stale_for_model(model_id, limit=EMBED_CHUNK)
                     if paper.arxiv_id not in done
                 ]
                 if not batch:
                     break
                 vectors = embedder.embed_documents([paper.embedding_text() for paper in batch])
-                self.store.put_vectors(
+                self._store.put_vectors(
                     model_id,
                     [
                         (paper.arxiv_id, paper.content_hash(), vectors[row])
                         for row, paper in enumerate(batch)
                     ],
                 )
-                keys = self.store.paper_keys([paper.arxiv_id for paper in batch])
+                keys = self._store.paper_keys([paper.arxiv_id for paper in batch])
                 rows = [row for row, paper in enumerate(batch) if paper.arxiv_id in keys]
                 index.add(
                     np.array([keys[batch[row].arxiv_id] for row in rows], dtype=np.int64),
@@ -96,60 +107,63 @@ class VectorOps(LibraryBase):
                 if isinstance(index, ExactIndex | UsearchIndex):
                     self._publish(model_id, index)
                 else:
-                    _finish_shared(index, self.settings.ann_threshold)
+                    _finish_shared(index, self._settings.ann_threshold)
         return len(done)
 
     def vector_index(self) -> VectorIndex:
         """The index over every stored vector of the current model: loaded once per process
         and reloaded when another process has published a newer one. On PostgreSQL with
         pgvector's table, the index is shared in the database instead."""
-        model_id = self.embedder.model_id
-        if pgvector_available(self.store, self._cache):
-            shared = self._cache.get(_SHARED_CACHE_KEY)
-            if isinstance(shared, tuple) and shared[0] == model_id:
-                index: VectorIndex = shared[1]
-                return index
+        model_id = self._embedding.get().model_id
+        if self._uses_pgvector():
+            if self._shared is not None and self._shared[0] == model_id:
+                return self._shared[1]
             return self._open_shared(model_id, rebuild=False)
         return self._local_index(model_id)
 
     def reindex(self) -> int:
         """Rebuild the index of the current model from the stored vectors; returns its size."""
-        model_id = self.embedder.model_id
-        if pgvector_available(self.store, self._cache):
+        model_id = self._embedding.get().model_id
+        if self._uses_pgvector():
             return len(self._open_shared(model_id, rebuild=True))
-        keys, matrix = self.store.load_vectors(model_id)
+        keys, matrix = self._store.load_vectors(model_id)
         return len(self._build(model_id, keys, matrix))
 
     def paper_vector(self, arxiv_id: str) -> npt.NDArray[np.float32] | None:
         """The stored vector of a paper under the current model, if it has one."""
-        key = self.store.paper_keys([arxiv_id]).get(arxiv_id)
+        key = self._store.paper_keys([arxiv_id]).get(arxiv_id)
         if key is None:
             return None
         return self.vector_index().vector(key)
 
     # -- internals ----------------------------------------------------------------------------
+    def _uses_pgvector(self) -> bool:
+        if self._pgvector is None:
+            self._pgvector = pgvector_available(self._store)
+        return self._pgvector
+
     def _open_shared(self, model_id: str, *, rebuild: bool) -> VectorIndex:
         index = open_pgvector_index(
-            self.store,
+            self._store,
             model_id,
-            self.embedder.dimension,
-            self.settings.ann_threshold,
+            self._embedding.get().dimension,
+            self._settings.ann_threshold,
             rebuild=rebuild,
         )
-        self._cache[_SHARED_CACHE_KEY] = (model_id, index)
+        self._shared = (model_id, index)
         return index
 
     def _local_index(self, model_id: str) -> LocalIndex:
-        paths = index_paths(self.settings.home, model_id)
-        loaded = self._cache.get(_CACHE_KEY)
+        paths = index_paths(self._settings.home, model_id)
+        loaded = self._local
         if (
-            isinstance(loaded, _Loaded)
+            loaded is not None
             and loaded.model_id == model_id
             and loaded.stamp_identity == stamp_identity(paths.stamp)
         ):
             return loaded.index
-        keys, matrix = self.store.load_vectors(model_id)
-        if not wants_ann(len(keys), self.settings.ann_threshold) or not paths.usearch.is_file():
+        keys, matrix = self._store.load_vectors(model_id)
+        if not wants_ann(len(keys), self._settings.ann_threshold) or not paths.usearch.is_file():
             return self._build(model_id, keys, matrix)
         try:
             index = UsearchIndex.load(paths.usearch)
@@ -159,7 +173,7 @@ class VectorOps(LibraryBase):
             return self._build(model_id, keys, matrix)
         fresh = read_stamp(paths.stamp) == _stamp_for(model_id, "usearch", keys, matrix)
         if fresh and len(index) == len(keys):
-            self._cache[_CACHE_KEY] = _Loaded(model_id, index, stamp_identity(paths.stamp))
+            self._local = _Loaded(model_id, index, stamp_identity(paths.stamp))
             return index
         # A stale file (say, a crash between storing vectors and saving it) is repaired
         # in place: rebuilding a large graph takes minutes, the difference milliseconds.
@@ -170,9 +184,9 @@ class VectorOps(LibraryBase):
         self, model_id: str, keys: npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]
     ) -> LocalIndex:
         dimension = matrix.shape[1] if matrix.ndim == 2 and matrix.shape[1] else None
-        dimension = dimension or self.embedder.dimension
+        dimension = dimension or self._embedding.get().dimension
         index: LocalIndex
-        if wants_ann(len(keys), self.settings.ann_threshold):
+        if wants_ann(len(keys), self._settings.ann_threshold):
             index = UsearchIndex(dimension)
         else:
             index = ExactIndex(dimension)
@@ -187,8 +201,8 @@ class VectorOps(LibraryBase):
         A stamp that already describes these vectors is left alone: processes that merely
         rebuilt the same index must not make each other reload it.
         """
-        index = _right_kind(index, self.settings.ann_threshold)
-        paths = index_paths(self.settings.home, model_id)
+        index = _right_kind(index, self._settings.ann_threshold)
+        paths = index_paths(self._settings.home, model_id)
         keys, vectors = index.export()
         kind = "usearch" if isinstance(index, UsearchIndex) else "exact"
         stamp = _stamp_for(model_id, kind, keys, vectors)
@@ -202,7 +216,7 @@ class VectorOps(LibraryBase):
                 paths.usearch.unlink(missing_ok=True)
             if read_stamp(paths.stamp) != stamp:
                 write_stamp(paths.stamp, stamp)
-        self._cache[_CACHE_KEY] = _Loaded(model_id, index, stamp_identity(paths.stamp))
+        self._local = _Loaded(model_id, index, stamp_identity(paths.stamp))
         return index
 
 

@@ -18,9 +18,9 @@ from likewise.index import inverted_files
 from likewise.index.inverted_files import lexical_folder, read_stamp, stamp_path
 from likewise.ingest.base import Batch, IngestError
 from likewise.library import Library
-from likewise.library_parts import lexical as library_lexical
 from likewise.models import Paper, SearchFilters
 from likewise.rank.bm25 import bm25_scores
+from likewise.services import lexical as library_lexical
 from likewise.settings import Settings
 from likewise.store import schema
 from likewise.store.factory import open_store
@@ -53,12 +53,12 @@ def make_papers(count: int, start: int = 0, version: int = 1) -> list[Paper]:
 
 
 def bm25_ids(library: Any, query: str, **options: Any) -> list[str]:
-    result = library.search(query, fusion="bm25", apply_cutoff=False, limit=50, **options)
+    result = library.search.search(query, fusion="bm25", apply_cutoff=False, limit=50, **options)
     return [hit.arxiv_id for hit in result.hits]
 
 
 class ListSource:
-    """Papers handed to Library.ingest in one batch; optionally fails after it."""
+    """Papers handed to CatalogService.ingest in one batch; optionally fails after it."""
 
     def __init__(self, papers: list[Paper], *, fail_after: bool = False) -> None:
         self.name = "test-list"
@@ -87,23 +87,23 @@ def another_process(settings: Settings, database_url: str) -> Library:
 
 
 def test_ingest_publishes_the_index_and_search_adds_papers_stored_since(library: Any) -> None:
-    library.ingest(ListSource(make_papers(12)))
+    library.catalog.ingest(ListSource(make_papers(12)))
     assert read_stamp(library.settings.home) is not None
     assert len(bm25_ids(library, "graph")) == 6
     library.store.upsert_papers(make_papers(2, start=12), source="test")
     # No update: the search adds keys above the newest indexed one, in memory.
     assert "2502.00012" in bm25_ids(library, "graph molecules")
-    assert len(library.lexical_index()) == 14
+    assert len(library.lexical.lexical_index()) == 14
 
 
 def test_a_search_writes_nothing_while_it_adds_another_process_s_paper(
     library: Any, database_url: str
 ) -> None:
-    library.ingest(ListSource(make_papers(12)))
+    library.catalog.ingest(ListSource(make_papers(12)))
     other = another_process(library.settings, database_url)
     try:
         assert "2502.00012" not in bm25_ids(other, "graph molecules")
-        other.ingest(ListSource(make_papers(1, start=12)))
+        other.catalog.ingest(ListSource(make_papers(1, start=12)))
         library.store.upsert_papers(make_papers(1, start=13), source="test")  # no update
         before = lexical_files(library.settings.home)
         found = bm25_ids(library, "graph molecules")
@@ -120,7 +120,7 @@ def test_without_a_published_index_the_store_answers_and_nothing_is_written(
     found = bm25_ids(library, "graph speech")
     assert found == [arxiv_id for arxiv_id, _ in library.store.lexical_search("graph speech", 50)]
     assert found
-    assert library.lexical_index() is None
+    assert library.lexical.lexical_index() is None
     home = library.settings.home
     assert not stamp_path(home).exists()
     assert not lexical_folder(home).exists()
@@ -130,8 +130,8 @@ def test_without_a_published_index_the_store_answers_and_nothing_is_written(
 def test_the_store_and_the_published_index_find_the_same_papers(library: Any) -> None:
     library.store.upsert_papers(make_papers(30), source="test")
     from_store = bm25_ids(library, "graph images")
-    library.update_lexical_index()
-    assert library.lexical_index() is not None
+    library.lexical.update_lexical_index()
+    assert library.lexical.lexical_index() is not None
     from_index = bm25_ids(library, "graph images")
     assert set(from_index) == set(from_store)
     if library.store.dialect == "sqlite":  # FTS5 scores exactly as the index does
@@ -140,29 +140,29 @@ def test_the_store_and_the_published_index_find_the_same_papers(library: Any) ->
 
 def test_changed_and_deleted_papers_are_reindexed_by_an_update(library: Any) -> None:
     library.store.upsert_papers(make_papers(12), source="test")
-    assert library.update_lexical_index() == 12
+    assert library.lexical.update_lexical_index() == 12
     changed = make_papers(1, start=1, version=2)[0]
     changed.abstract = "A rewritten abstract about protein folding."
     library.store.upsert_papers([changed], source="test")
     with library.store.engine.begin() as connection:
         connection.execute(delete(schema.papers).where(schema.papers.c.arxiv_id == "2502.00002"))
-    assert library.update_lexical_index() == 2
+    assert library.lexical.update_lexical_index() == 2
     assert bm25_ids(library, "protein folding") == ["2502.00001"]
     assert "2502.00002" not in bm25_ids(library, "image segmentation")
-    assert library.update_lexical_index() == 0
+    assert library.lexical.update_lexical_index() == 0
 
 
 def test_a_paper_changed_by_an_ingest_is_found_by_its_new_words_from_another_library(
     library: Any, database_url: str
 ) -> None:
-    library.ingest(ListSource(make_papers(12)))
+    library.catalog.ingest(ListSource(make_papers(12)))
     other = another_process(library.settings, database_url)
     try:
         before = bm25_ids(other, "protein diffusion")
-        assert other.lexical_index() is not None
+        assert other.lexical.lexical_index() is not None
         changed = make_papers(1, start=4, version=2)[0]
         changed.abstract = "Protein design with diffusion."
-        library.ingest(ListSource([changed]))
+        library.catalog.ingest(ListSource([changed]))
         assert "2502.00004" not in before
         assert bm25_ids(other, "protein diffusion") == ["2502.00004"]
     finally:
@@ -172,10 +172,10 @@ def test_a_paper_changed_by_an_ingest_is_found_by_its_new_words_from_another_lib
 def test_papers_committed_before_an_ingest_fails_are_indexed(library: Any) -> None:
     changed = make_papers(1, start=3, version=2)[0]
     changed.abstract = "Quantum annealing schedules."
-    library.ingest(ListSource(make_papers(12)))
-    summary = library.ingest(ListSource([changed], fail_after=True))
+    library.catalog.ingest(ListSource(make_papers(12)))
+    summary = library.catalog.ingest(ListSource([changed], fail_after=True))
     assert summary.error
-    index = library.lexical_index()
+    index = library.lexical.lexical_index()
     assert index is not None and index.published_main is not None
     assert bm25_ids(library, "quantum annealing") == ["2502.00003"]
 
@@ -184,7 +184,7 @@ def test_a_read_only_home_answers_searches_without_reloading_each_time(
     library: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = library.settings.home
-    library.ingest(ListSource(make_papers(12)))
+    library.catalog.ingest(ListSource(make_papers(12)))
     changed = make_papers(1, start=5, version=2)[0]
     changed.abstract = "Coral reef acoustics."
     library.store.upsert_papers([changed], source="test")  # waits for an update
@@ -206,7 +206,7 @@ def test_a_read_only_home_answers_searches_without_reloading_each_time(
         path.chmod(0o555 if path.is_dir() else 0o444)
     other = another_process(library.settings, database_url)
     try:
-        assert other.update_lexical_index() == 1  # cannot be saved: kept in memory
+        assert other.lexical.update_lexical_index() == 1  # cannot be saved: kept in memory
         for _ in range(3):
             assert bm25_ids(other, "coral reef") == ["2502.00005"]
         assert len(bm25_ids(other, "graph")) == 6
@@ -227,7 +227,7 @@ def test_a_read_only_home_answers_searches_without_reloading_each_time(
 def test_a_damaged_index_file_is_answered_by_the_store_and_rebuilt_by_an_update(
     library: Any, database_url: str
 ) -> None:
-    library.ingest(ListSource(make_papers(12)))
+    library.catalog.ingest(ListSource(make_papers(12)))
     expected = bm25_ids(library, "graph speech")
     stamp = read_stamp(library.settings.home)
     assert stamp is not None
@@ -237,20 +237,20 @@ def test_a_damaged_index_file_is_answered_by_the_store_and_rebuilt_by_an_update(
     try:
         from_store = [arxiv_id for arxiv_id, _ in other.store.lexical_search("graph speech", 50)]
         assert bm25_ids(other, "graph speech") == from_store
-        assert other.lexical_index() is None
-        assert other.update_lexical_index() == 12
-        rebuilt = other.lexical_index()
+        assert other.lexical.lexical_index() is None
+        assert other.lexical.update_lexical_index() == 12
+        rebuilt = other.lexical.lexical_index()
         assert rebuilt is not None and len(rebuilt) == 12
         assert bm25_ids(other, "graph speech") == expected
     finally:
         other.close()
     stamp_path(library.settings.home).write_text("{broken", encoding="utf-8")
-    assert library.rebuild_lexical_index() == 12
+    assert library.lexical.rebuild_lexical_index() == 12
     assert bm25_ids(library, "graph speech") == expected
 
 
 def test_cleanup_removes_folders_a_crashed_writer_left_long_ago(library: Any) -> None:
-    library.ingest(ListSource(make_papers(6)))
+    library.catalog.ingest(ListSource(make_papers(6)))
     folder = lexical_folder(library.settings.home)
     abandoned, just_killed = folder / ".writing-abandoned", folder / ".writing-just-killed"
     abandoned.mkdir()
@@ -259,26 +259,28 @@ def test_cleanup_removes_folders_a_crashed_writer_left_long_ago(library: Any) ->
     os.utime(abandoned, (long_ago, long_ago))
     # The publish holds the exclusive file lock, so no other writer can be filling a
     # half-written folder, however new: both belong to writers that died.
-    library.rebuild_lexical_index()
+    library.lexical.rebuild_lexical_index()
     assert not abandoned.exists()
     assert not just_killed.exists()
 
 
 def test_a_writer_without_the_lock_keeps_a_fresh_half_written_folder(library: Any) -> None:
-    library.ingest(ListSource(make_papers(6)))
+    library.catalog.ingest(ListSource(make_papers(6)))
     home = library.settings.home
     folder = lexical_folder(home)
     in_progress = folder / ".writing-in-progress"
     in_progress.mkdir()
-    inverted_files.save_index(home, library.lexical_index(), inverted_files.read_stamp(home))
+    inverted_files.save_index(
+        home, library.lexical.lexical_index(), inverted_files.read_stamp(home)
+    )
     assert in_progress.exists()
 
 
 def test_filtered_search_returns_the_true_top_k_among_allowed_papers(library: Any) -> None:
-    library.ingest(ListSource(make_papers(30)))
+    library.catalog.ingest(ListSource(make_papers(30)))
     filters = SearchFilters(categories=("cs.CV",))
     found = bm25_ids(library, "graph images", filters=filters)
-    index = library.lexical_index()
+    index = library.lexical.lexical_index()
     scores = bm25_scores(index, ["graph", "imag"])
     allowed = set(library.store.keys_matching(filters).tolist())
     names = library.store.arxiv_ids_for_keys(index.keys.tolist())

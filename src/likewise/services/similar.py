@@ -1,4 +1,4 @@
-"""Library part: papers similar to a catalog paper, hub-corrected (DBNorm) and with a reason.
+"""Similar service: papers similar to a catalog paper, hub-corrected (DBNorm) and with a reason.
 
 Candidates come from the vector index by cosine; with the `hubness_correction` setting on they
 are re-scored as cosine minus each paper's DBNorm hub penalty (rank/hubness.py) and cut to
@@ -9,25 +9,23 @@ other paper is embedded, neighbours come from the words of the title (BM25) inst
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
+from likewise.index.base import VectorIndex
 from likewise.ingest.ids import InvalidArxivIdError, parse_arxiv_id
-from likewise.library_parts.base import LibraryBase
 from likewise.models import Hit, Paper, SearchFilters, normalise_title
 from likewise.rank.hubness import DualBankNormaliser, HubPenaltyTable
 from likewise.rank.key_phrases import CatalogRarity
 from likewise.rank.lexical import lexical_candidates
 from likewise.rank.reasons import Explainer
-from likewise.store.base import UnknownPaperError
+from likewise.services.embedding import EmbedderProvider
+from likewise.services.lexical import LexicalIndexService
+from likewise.services.vectors import VectorService
+from likewise.settings import Settings
+from likewise.store.base import CatalogStore, UnknownPaperError
 
-if TYPE_CHECKING:
-    from likewise.index.base import VectorIndex
-    from likewise.index.inverted import InvertedIndex
-
-_HUBNESS_CACHE = "similar.hubness"
 QUERY_BANK_SIZE = 2_000
 GALLERY_BANK_SIZE = 4_000
 # Candidates re-scored per requested hit: the correction can only reorder what it is shown.
@@ -38,7 +36,7 @@ MAX_ID_LENGTH = 200
 
 def neighbours_notice(gap: str | None, hits: list[Hit]) -> str | None:
     """What a reader must know about these neighbours while some papers have no vector
-    (`gap`: the library's `embedding_gap().notice`)."""
+    (`gap`: the search service's `embedding_gap().notice`)."""
     if gap is None:
         return None
     if any("cosine" not in hit.components for hit in hits):
@@ -46,17 +44,23 @@ def neighbours_notice(gap: str | None, hits: list[Hit]) -> str | None:
     return f"{gap}. Only embedded papers are compared."
 
 
-class SimilarOps(LibraryBase):
-    """Operations of the similar area."""
+class SimilarService:
+    """Papers like a catalog paper; the owner of the hub penalty table."""
 
-    if TYPE_CHECKING:
-        # Provided by VectorOps in the assembled Library.
-        def vector_index(self) -> VectorIndex: ...
-
-        def paper_vector(self, arxiv_id: str) -> npt.NDArray[np.float32] | None: ...
-
-        # Provided by LexicalOps in the assembled Library.
-        def lexical_index(self) -> InvertedIndex | None: ...
+    def __init__(
+        self,
+        settings: Settings,
+        store: CatalogStore,
+        embedding: EmbedderProvider,
+        vectors: VectorService,
+        lexical: LexicalIndexService,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._embedding = embedding
+        self._vectors = vectors
+        self._lexical = lexical
+        self._hub_table: tuple[str, HubPenaltyTable] | None = None  # (model id, table)
 
     def similar(
         self, arxiv_id: str, *, limit: int = 10, filters: SearchFilters | None = None
@@ -68,30 +72,30 @@ class SimilarOps(LibraryBase):
         if limit < 1:
             raise ValueError("limit must be at least 1")
         paper = self._paper_for(arxiv_id)
-        index = self.vector_index()
+        index = self._vectors.vector_index()
         depth = max(limit * DEPTH_PER_HIT, MIN_DEPTH)
         allowed = None
         if filters is not None and not filters.is_empty:
-            allowed = self.store.keys_matching(filters)
-        vector = self.paper_vector(paper.arxiv_id)
+            allowed = self._store.keys_matching(filters)
+        vector = self._vectors.paper_vector(paper.arxiv_id)
         if len(index) - (vector is not None) <= 0:
             # No other paper is embedded yet: neighbours by shared words until then.
             return self._lexical_neighbours(paper, limit, depth, filters, allowed)
         if vector is None:
             # Not embedded yet (an ingest that has not run `update_vectors`): embed it now.
-            vector = self.embedder.embed_documents([paper.embedding_text()])[0]
+            vector = self._embedding.get().embed_documents([paper.embedding_text()])[0]
         # One extra: the paper itself is usually its own nearest neighbour.
         keys, cosines = index.search(vector, depth + 1, allowed)
         if len(keys) == 0:
             return []
         scores = cosines.astype(np.float64)
         penalties = np.zeros(len(keys), dtype=np.float64)
-        if self.settings.hubness_correction:
+        if self._settings.hubness_correction:
             penalties = self._hub_penalties(index, keys)
             scores = scores - penalties
         order = np.argsort(-scores, kind="stable")
-        ids = self.store.arxiv_ids_for_keys(keys.tolist())
-        papers = self.store.get_papers([ids[int(key)] for key in keys if int(key) in ids])
+        ids = self._store.arxiv_ids_for_keys(keys.tolist())
+        papers = self._store.get_papers([ids[int(key)] for key in keys if int(key) in ids])
         own_title = normalise_title(paper.title)
         hits: list[Hit] = []
         for row in order.tolist():
@@ -113,7 +117,7 @@ class SimilarOps(LibraryBase):
             )
             if len(hits) == limit:
                 break
-        return _with_reasons(paper, hits, CatalogRarity.of_index(self.lexical_index()))
+        return _with_reasons(paper, hits, CatalogRarity.of_index(self._lexical.lexical_index()))
 
     # -- internals ----------------------------------------------------------------------------
     def _lexical_neighbours(
@@ -129,9 +133,9 @@ class SimilarOps(LibraryBase):
         if not words:
             return []
         found = lexical_candidates(
-            self.store, words, depth + 1, filters, allowed, self.lexical_index
+            self._store, words, depth + 1, filters, allowed, self._lexical.lexical_index
         )
-        papers = self.store.get_papers([arxiv_id for arxiv_id, _ in found.hits])
+        papers = self._store.get_papers([arxiv_id for arxiv_id, _ in found.hits])
         own_title = normalise_title(paper.title)
         hits: list[Hit] = []
         for arxiv_id, score in found.hits:
@@ -143,19 +147,19 @@ class SimilarOps(LibraryBase):
             hits.append(Hit(arxiv_id, float(score), candidate, {"lexical": float(score)}))
             if len(hits) == limit:
                 break
-        return _with_reasons(paper, hits, CatalogRarity.of_index(self.lexical_index()))
+        return _with_reasons(paper, hits, CatalogRarity.of_index(self._lexical.lexical_index()))
 
     def _paper_for(self, arxiv_id: str) -> Paper:
         text = arxiv_id.strip()
         if not text or len(text) > MAX_ID_LENGTH or not text.isprintable():
             raise UnknownPaperError(f"not a paper id: {arxiv_id[:MAX_ID_LENGTH]!r}")
-        paper = self.store.get_paper(text)
+        paper = self._store.get_paper(text)
         if paper is None:
             try:
                 bare = parse_arxiv_id(text).bare
             except InvalidArxivIdError:
                 bare = None
-            paper = self.store.get_paper(bare) if bare else None
+            paper = self._store.get_paper(bare) if bare else None
         if paper is None:
             raise UnknownPaperError(f"no paper with id {text!r} in the catalog")
         return paper
@@ -177,14 +181,13 @@ class SimilarOps(LibraryBase):
     def _penalty_table(self) -> HubPenaltyTable | None:
         """The banks of the current model, resampled once the catalog has doubled since they
         were drawn (a bank stays representative while the catalog keeps its make-up)."""
-        model_id = self.embedder.model_id
-        size = len(self.vector_index())
-        cached = self._cache.get(_HUBNESS_CACHE)
-        if cached is not None:
-            cached_model, table = cached
-            if cached_model == model_id and table.catalog_size <= size < 2 * table.catalog_size:
-                return table  # type: ignore[no-any-return]
-        keys, matrix = self.store.load_vectors(model_id)
+        model_id = self._embedding.get().model_id
+        size = len(self._vectors.vector_index())
+        if self._hub_table is not None:
+            held_model, held = self._hub_table
+            if held_model == model_id and held.catalog_size <= size < 2 * held.catalog_size:
+                return held
+        keys, matrix = self._store.load_vectors(model_id)
         if len(keys) < 2:
             return None
         table = HubPenaltyTable.sample(
@@ -194,7 +197,7 @@ class SimilarOps(LibraryBase):
             query_bank_size=QUERY_BANK_SIZE,
             gallery_bank_size=GALLERY_BANK_SIZE,
         )
-        self._cache[_HUBNESS_CACHE] = (model_id, table)
+        self._hub_table = (model_id, table)
         return table
 
 
