@@ -56,6 +56,18 @@ class Settings:
     ann_threshold: int = _setting(
         20_000, "Catalog size above which the ANN index (usearch) replaces exact search."
     )
+    compressed_index_threshold: int = _setting(
+        250_000,
+        "Catalog size above which the usearch graph holds PCA-reduced int8 vectors, re-ranked "
+        "exactly with the stored ones (0.30x the file at 100k papers; see docs/operations.md); "
+        "0 never compresses.",
+    )
+    compressed_dimensions: int = _setting(
+        128, "Dimensions the compressed index reduces each vector to (PCA)."
+    )
+    compressed_rerank_factor: int = _setting(
+        8, "A compressed index re-ranks this many times k graph candidates with full vectors."
+    )
     fusion: str = _setting("convex", "Hybrid fusion: convex or rrf (or bm25, dense); see docs.")
     relevance_threshold: float = _setting(
         0.5,

@@ -62,10 +62,10 @@ def test_the_similarity_shown_is_the_cosine_of_the_two_papers_vectors(
     client: TestClient, catalog: Library
 ) -> None:
     twin = client.get(f"/api/papers/{PAPER}").json()
-    own = catalog.paper_vector(PAPER)
+    own = catalog.vectors.paper_vector(PAPER)
     assert own is not None
     for entry in twin["similar"]:
-        theirs = catalog.paper_vector(entry["paper"]["arxiv_id"])
+        theirs = catalog.vectors.paper_vector(entry["paper"]["arxiv_id"])
         assert theirs is not None
         assert abs(entry["similarity"] - float(own @ theirs)) < 1e-5
 

@@ -49,8 +49,10 @@ def _reindex(arguments: argparse.Namespace) -> int:
         count = library.vectors.reindex()
         lexical = library.lexical.rebuild_lexical_index()
         seconds = time.perf_counter() - started
-        index_class = type(library.vectors.vector_index()).__name__
-        kind = _KINDS.get(index_class, index_class)
+        index = library.vectors.vector_index()
+        index_class = type(index).__name__
+        # A usearch graph says itself whether it is compressed.
+        kind = str(getattr(index, "kind", _KINDS.get(index_class, index_class)))
         model_id = library.embedding.get().model_id
     if arguments.json:
         print_json(

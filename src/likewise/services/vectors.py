@@ -18,6 +18,7 @@ import numpy.typing as npt
 from likewise.index.base import VectorIndex
 from likewise.index.exact import ExactIndex
 from likewise.index.factory import wants_ann
+from likewise.index.linear_reduction import fit_pca
 from likewise.index.persisted import (
     IndexStamp,
     file_lock,
@@ -28,7 +29,7 @@ from likewise.index.persisted import (
     stamp_identity,
     write_stamp,
 )
-from likewise.index.usearch_index import UsearchIndex
+from likewise.index.usearch_index import UsearchIndex, reduction_path
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.pgvectors import (
     finish_pgvector_index,
@@ -166,12 +167,16 @@ class VectorService:
         if not wants_ann(len(keys), self._settings.ann_threshold) or not paths.usearch.is_file():
             return self._build(model_id, keys, matrix)
         try:
-            index = UsearchIndex.load(paths.usearch)
+            index = UsearchIndex.load(
+                paths.usearch,
+                full_vectors=(keys, matrix),
+                rerank_factor=self._settings.compressed_rerank_factor,
+            )
         except (OSError, ValueError, RuntimeError):
             return self._build(model_id, keys, matrix)  # unreadable
-        if index.dimension != matrix.shape[1]:
+        if index.dimension != matrix.shape[1] or index.kind != self._wanted_kind(len(keys)):
             return self._build(model_id, keys, matrix)
-        fresh = read_stamp(paths.stamp) == _stamp_for(model_id, "usearch", keys, matrix)
+        fresh = read_stamp(paths.stamp) == _stamp_for(model_id, index.kind, keys, matrix)
         if fresh and len(index) == len(keys):
             self._local = _Loaded(model_id, index, stamp_identity(paths.stamp))
             return index
@@ -185,14 +190,41 @@ class VectorService:
     ) -> LocalIndex:
         dimension = matrix.shape[1] if matrix.ndim == 2 and matrix.shape[1] else None
         dimension = dimension or self._embedding.get().dimension
-        index: LocalIndex
-        if wants_ann(len(keys), self._settings.ann_threshold):
-            index = UsearchIndex(dimension)
-        else:
-            index = ExactIndex(dimension)
-        if len(keys):
-            index.add(keys, matrix)
+        index = self._new_index(dimension, keys, matrix)
         return self._publish(model_id, index)
+
+    def _wanted_kind(self, count: int) -> str:
+        """The kind of index a catalog of `count` vectors calls for."""
+        if not wants_ann(count, self._settings.ann_threshold):
+            return "exact"
+        threshold = self._settings.compressed_index_threshold
+        return "usearch-compressed" if 0 < threshold <= count else "usearch"
+
+    def _new_index(
+        self, dimension: int, keys: npt.NDArray[np.int64], matrix: npt.NDArray[np.float32]
+    ) -> LocalIndex:
+        """An index of the wanted kind holding (keys, matrix); a compressed one fits its PCA on
+        up to 100,000 of the vectors (evenly spaced), which is plenty for 384 dimensions."""
+        kind = self._wanted_kind(len(keys))
+        if kind == "exact":
+            exact = ExactIndex(dimension)
+            if len(keys):
+                exact.add(keys, matrix)
+            return exact
+        if kind == "usearch":
+            graph = UsearchIndex(dimension)
+            if len(keys):
+                graph.add(keys, matrix)
+            return graph
+        sample = matrix[:: max(1, len(matrix) // 100_000)]
+        dimensions = min(self._settings.compressed_dimensions, dimension)
+        return UsearchIndex(
+            dimension,
+            dtype="i8",
+            reduction=fit_pca(sample, dimensions),
+            rerank_factor=self._settings.compressed_rerank_factor,
+            full_vectors=(keys, matrix),
+        )
 
     def _publish(self, model_id: str, index: LocalIndex) -> LocalIndex:
         """Save the index (switching kind if its size crossed the threshold) and then its
@@ -201,11 +233,12 @@ class VectorService:
         A stamp that already describes these vectors is left alone: processes that merely
         rebuilt the same index must not make each other reload it.
         """
-        index = _right_kind(index, self._settings.ann_threshold)
+        if _kind_of(index) != self._wanted_kind(len(index)):
+            held_keys, held_vectors = index.export()
+            index = self._new_index(index.dimension, held_keys, held_vectors)
         paths = index_paths(self._settings.home, model_id)
         keys, vectors = index.export()
-        kind = "usearch" if isinstance(index, UsearchIndex) else "exact"
-        stamp = _stamp_for(model_id, kind, keys, vectors)
+        stamp = _stamp_for(model_id, _kind_of(index), keys, vectors)
         with file_lock(paths.lock, exclusive=True) as held:
             if held:  # no other writer is in progress: temporaries are a killed one's
                 remove_temporaries(paths.usearch)
@@ -214,6 +247,7 @@ class VectorService:
                 index.save(paths.usearch)
             else:
                 paths.usearch.unlink(missing_ok=True)
+                reduction_path(paths.usearch).unlink(missing_ok=True)
             if read_stamp(paths.stamp) != stamp:
                 write_stamp(paths.stamp, stamp)
         self._local = _Loaded(model_id, index, stamp_identity(paths.stamp))
@@ -253,15 +287,8 @@ def _bring_up_to_date(
         index.add(keys[differs], matrix[differs])
 
 
-def _right_kind(index: LocalIndex, ann_threshold: int) -> LocalIndex:
-    """The same vectors in the kind of index their number calls for."""
-    want_ann = wants_ann(len(index), ann_threshold)
-    if want_ann == isinstance(index, UsearchIndex):
-        return index
-    keys, vectors = index.export()
-    rebuilt: LocalIndex = UsearchIndex(index.dimension) if want_ann else ExactIndex(index.dimension)
-    rebuilt.add(keys, vectors)
-    return rebuilt
+def _kind_of(index: LocalIndex) -> str:
+    return index.kind if isinstance(index, UsearchIndex) else "exact"
 
 
 class _Reporter:
