@@ -18,6 +18,7 @@ from likewise.services.outbox import OutboxService
 from likewise.services.search import SearchService
 from likewise.services.similar import SimilarService
 from likewise.services.site import SiteService
+from likewise.services.topics import TopicService
 from likewise.services.vectors import VectorService
 from likewise.settings import Settings
 from likewise.store.account_security import AccountSecurityRepository
@@ -42,7 +43,10 @@ class Library:
         account_rows = AccountRepository(store.engine)
         security_rows = AccountSecurityRepository(store.engine)
         self.accounts = AccountService(settings, account_rows, security_rows)
-        self.site = SiteService(settings, store, account_rows, self.catalog, self.vectors)
+        self.topics = TopicService(store, self.embedding, self.vectors)
+        self.site = SiteService(
+            settings, store, account_rows, self.catalog, self.vectors, self.topics
+        )
         digest_rows = digest_repository(settings, store)
         outbox = OutboxService(settings, digest_rows)
         self.account_mail = AccountMailService(

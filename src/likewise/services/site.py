@@ -26,6 +26,7 @@ from likewise.services.site_pages import (
     page_count,
     span_bounds,
 )
+from likewise.services.topics import TopicService
 from likewise.services.vectors import VectorService
 from likewise.settings import Settings
 from likewise.store.accounts import AccountError, AccountRepository, Collection
@@ -48,12 +49,14 @@ class SiteService:
         accounts: AccountRepository,
         catalog: CatalogService,
         vectors: VectorService,
+        topics: TopicService,
     ) -> None:
         self._settings = settings
         self._store = store
         self._accounts = accounts
         self._catalog = catalog
         self._vectors = vectors
+        self._topics = topics
         self._memo = ExpiringMemo()
 
     def forget_cached_lists(self) -> None:
@@ -75,12 +78,14 @@ class SiteService:
         present = [arxiv_id for arxiv_id in arxiv_ids if arxiv_id in papers]
         votes = self._accounts.vote_counts(present)
         voted = self._accounts.voted_by(user_id, present) if user_id is not None else set()
+        topics = self._topics.topics_for(present)
         cards = []
         for arxiv_id in present:
             card = (extra or {}).get(arxiv_id) or Card(papers[arxiv_id])
             card.paper = papers[arxiv_id]
             card.votes = votes.get(arxiv_id, 0)
             card.voted = arxiv_id in voted
+            card.topics = topics.get(arxiv_id, [])
             cards.append(card)
         return cards
 
@@ -154,9 +159,11 @@ class SiteService:
         per_page: int = PER_PAGE,
         category: str = "",
         cross_lists: bool = True,
+        topic: str = "",
     ) -> Listing:
         """Papers announced on the day (or its week or month), most upvoted first; only those
-        in `category` (primary or cross-list) when given; cross-lists unless not `cross_lists`.
+        in `category` (primary or cross-list) when given; cross-lists unless not `cross_lists`;
+        only those labelled with `topic` (services/topics.py) when given.
 
         A day with no announcement (a weekend) resolves to the latest announced day before it;
         `Listing.day` says which day was shown.
@@ -165,6 +172,8 @@ class SiteService:
             raise SiteError(f"span must be one of {', '.join(SPANS)}, not {span!r}")
         if category and not _CATEGORY.fullmatch(category):
             raise SiteError(f"{category!r} is not an arXiv category such as cs.CL")
+        if topic:
+            self._topics.require_topic(topic)
         days = self.announcement_calendar()
         if not days:
             return Listing([], 0, 1, 1, span=span)
@@ -188,6 +197,14 @@ class SiteService:
                 listed.append(Listed(announcement.arxiv_id, shown_day))
         if category:
             listed = self._in_category(listed, category)
+        if topic:
+            labelled = self._topics.topics_for([item.arxiv_id for item in listed])
+            listed = [
+                item
+                for item in listed
+                if any(t.id == topic for t in labelled.get(item.arxiv_id, []))
+            ]
+        if category or topic:
             kept = {(item.arxiv_id, item.day) for item in listed}
             kinds = {key: kind for key, kind in kinds.items() if key in kept}
         new_count = sum(kind == AnnouncementKind.NEW for kind in kinds.values())

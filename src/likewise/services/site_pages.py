@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from likewise.models import Paper
+from likewise.rank.topics import Topic
 from likewise.store.accounts import Collection
 
 SPANS = ("day", "week", "month")
@@ -30,6 +31,7 @@ class Card:
     kind: str | None = None
     score: float | None = None
     reason: str | None = None
+    topics: list[Topic] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -19,7 +19,13 @@ from likewise.services.site_pages import Card
 from likewise.web.params import IsoDay
 from likewise.web.templating import current_user, library_of
 from likewise.web.texmath import strip_tex
-from likewise.web.views_lists import CrossLists, DailyCategory, daily_params, search_params
+from likewise.web.views_lists import (
+    CrossLists,
+    DailyCategory,
+    DailyTopic,
+    daily_params,
+    search_params,
+)
 from likewise.web.views_lists import search as search_view
 
 router = APIRouter(tags=["feeds"])
@@ -80,6 +86,8 @@ def atom_feed(
             SubElement(SubElement(entry, "author"), "name").text = name
         for category in paper.categories:
             SubElement(entry, "category", term=category)
+        for topic in card.topics:
+            SubElement(entry, "category", term=topic.id, scheme=f"{base}/api/topics")
         summary = paper.abstract
         if card.votes:
             summary = f"[{card.votes} upvotes] {summary}"
@@ -102,10 +110,13 @@ def daily_feed(
     day: Annotated[IsoDay | None, Query(description="default the newest day")] = None,
     category: DailyCategory = "",
     cross: CrossLists = "show",
+    topic: DailyTopic = "",
 ) -> Response:
-    """The daily list's first papers, with the same `category` and `cross` filters as the page;
-    a feed of a given day has that day in its id and links (the default follows the newest)."""
+    """The daily list's first papers, with the same `category`, `topic` and `cross` filters as
+    the page; a feed of a given day has that day in its id and links (the default follows the
+    newest)."""
     category = category.strip()
+    topic = topic.strip()
     try:
         listing = library_of(request).site.daily(
             day,
@@ -115,13 +126,15 @@ def daily_feed(
             per_page=FEED_SIZE,
             category=category,
             cross_lists=cross == "show",
+            topic=topic,
         )
     except SiteError as error:
         raise HTTPException(400, str(error)) from error
     shown = listing.day.isoformat() if listing.day else "no papers yet"
-    query = daily_params(listing.day if day else None, "day", category, cross)
+    query = daily_params(listing.day if day else None, "day", category, cross, topic)
     suffix = f"?{query}" if query else ""
-    title = f"likewise: daily papers ({shown}{', ' + category if category else ''})"
+    narrowed = "".join(f", {value}" for value in (category, topic) if value)
+    title = f"likewise: daily papers ({shown}{narrowed})"
     return atom_feed(request, title, f"/feeds/daily.atom{suffix}", f"/{suffix}", listing.cards)
 
 

@@ -31,17 +31,21 @@ def _user_id(request: Request) -> int | None:
 DailyCategory = Annotated[
     str, Query(max_length=40, description="only papers in this category, e.g. cs.CL")
 ]
+DailyTopic = Annotated[
+    str, Query(max_length=60, description="only papers labelled with this topic id (/api/topics)")
+]
 CrossLists = Annotated[
     Literal["show", "hide"], Query(description="hide: leave out the day's cross-lists")
 ]
 
 
-def daily_params(day: date | None, span: str, category: str, cross: str) -> str:
+def daily_params(day: date | None, span: str, category: str, cross: str, topic: str = "") -> str:
     """The query string of a daily list (no page), for its page, feed and links."""
     values = {
         "day": day.isoformat() if day else "",
         "span": "" if span == "day" else span,
         "category": category,
+        "topic": topic,
         "cross": "" if cross == "show" else cross,
     }
     return urlencode({key: value for key, value in values.items() if value})
@@ -55,33 +59,52 @@ def daily(
     page: PageNumber = 1,
     category: DailyCategory = "",
     cross: CrossLists = "show",
+    topic: DailyTopic = "",
 ) -> dict[str, Any]:
     """Papers announced on a day (or its week or month), most upvoted first, then newest;
-    `category` keeps one category's papers, `cross=hide` leaves out cross-lists.
+    `category` keeps one category's papers, `topic` one topic's (each card carries its one
+    to three `topics`), `cross=hide` leaves out cross-lists.
 
     A day without an announcement (weekends) shows the latest announced day before it.
     """
     category = category.strip()
+    topic = topic.strip()
     library = library_of(request)
     try:
         listing = library.site.daily(
-            day, span, _user_id(request), page, category=category, cross_lists=cross == "show"
+            day,
+            span,
+            _user_id(request),
+            page,
+            category=category,
+            cross_lists=cross == "show",
+            topic=topic,
         )
     except SiteError as error:
         raise HTTPException(400, str(error)) from error
-    shown = {"category": category, "cross": cross}
+    shown = {"category": category, "cross": cross, "topic": topic}
     context: dict[str, Any] = {"listing": listing, "title": "Daily papers", "filters": shown}
     context["_categories"] = sorted({*library.settings.categories, category} - {""})
-    feed_query = daily_params(listing.day if day else None, span, category, cross)
+    context["_topics"] = library.topics.topics
+    feed_query = daily_params(listing.day if day else None, span, category, cross, topic)
     context["_feed"] = "/feeds/daily.atom" + (f"?{feed_query}" if feed_query else "")
     if span == "day" and day is not None and listing.day is not None and listing.day != day:
-        context["_redirect"] = "/?" + daily_params(listing.day, span, category, cross)
+        context["_redirect"] = "/?" + daily_params(listing.day, span, category, cross, topic)
     if listing.start and listing.end:
         # Stored data may sit at the very end of the calendar: no day past date.max.
         first = listing.start.toordinal()
         last = min(first + 6, date.max.toordinal())
         context["_week_days"] = [date.fromordinal(n) for n in range(first, last + 1)]
     return context
+
+
+@router.get("/api/topics", summary="The topic list (JSON)", tags=["api"])
+def topics(request: Request) -> list[dict[str, str]]:
+    """Every topic a paper can be labelled with (docs/topics.md): id, label, kind, description."""
+    return [
+        {"id": t.id, "label": t.label, "kind": t.kind, "description": t.description}
+        for t in library_of(request).topics.topics
+    ]
 
 
 @twin(router, "/trending", "/api/trending", "list.html", summary="Trending papers")
