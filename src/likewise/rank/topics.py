@@ -21,8 +21,8 @@ import numpy.typing as npt
 BUNDLED_TOPICS = Path(__file__).resolve().parent / "topic_data" / "topics.json"
 MAX_TOPICS = 3
 # Fitted by bench/topics.py on the fit half of the judged arXiv slice (docs/topics.md).
-DEFAULT_MARGIN = 0.03
-DEFAULT_FLOOR = 0.2
+DEFAULT_MARGIN = 0.07
+DEFAULT_FLOOR = 0.15
 _TOPIC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,59}")
 
 
