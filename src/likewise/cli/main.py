@@ -7,7 +7,17 @@ import sys
 from collections.abc import Sequence
 
 from likewise import __version__
-from likewise.cli import catalog, digest, evaluation, index, search, similar, store, web
+from likewise.cli import (
+    catalog,
+    digest,
+    evaluation,
+    index,
+    search,
+    similar,
+    store,
+    topics,
+    web,
+)
 from likewise.cli.common import reader_gone
 
 
@@ -18,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"likewise {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for area in (catalog, index, search, similar, evaluation, web, digest, store):
+    for area in (catalog, index, search, similar, topics, evaluation, web, digest, store):
         area.register(commands)
     return parser
 
