@@ -28,7 +28,13 @@ from likewise.embed.factory import make_embedder
 from likewise.evaluate.runs import embed_texts_cached
 from likewise.ingest.jsonl import paper_from_record
 from likewise.models import Paper
-from likewise.rank.topics import choose_topics, load_topics, topic_scores, topic_text
+from likewise.rank.topics import (
+    choose_topics,
+    label_papers,
+    load_topics,
+    topic_scores,
+    topic_text,
+)
 from likewise.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -176,6 +182,19 @@ def main() -> None:
     print(
         f"margin {margin} and floor {floor} fitted (fit-half set F1 {best:.3f}); evaluated half: "
         f"set F1 {held_f1:.3f} against {top1:.3f} for the best topic alone (x{held_f1 / top1:.2f})"
+    )
+
+    # What the site shows: the whole list, the shipped margin and floor, every slice paper.
+    everything = load_topics()
+    every_vector = embedder.embed_documents([topic_text(t) for t in everything])
+    labelled = label_papers(vectors, everything, every_vector)
+    sizes = Counter(len(found) for found in labelled)
+    common = Counter(t.id for found in labelled for t in found).most_common(6)
+    print(
+        "whole list, shipped margin and floor: papers with 0/1/2/3 topics "
+        + "/".join(str(sizes.get(n, 0)) for n in range(4))
+        + "; most given: "
+        + ", ".join(f"{name} {count}" for name, count in common)
     )
 
 
