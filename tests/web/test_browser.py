@@ -152,6 +152,23 @@ def test_a_reader_browses_searches_signs_up_votes_saves_and_submits(
     page.close()
 
 
+def test_a_topic_chip_filters_the_daily_list_to_that_topic(site: str, browser: Any) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(site + "/")
+    every = page.locator("article.card").count()
+    chip = page.locator("a.chip.topic").first
+    label = chip.inner_text()
+    topic = (chip.get_attribute("href") or "").split("topic=", 1)[1]
+    chip.click()
+    page.wait_for_url(f"**/?topic={topic}")
+    cards = page.locator("article.card")
+    assert 1 <= cards.count() < every
+    for number in range(cards.count()):
+        assert label in cards.nth(number).locator("a.chip.topic").all_inner_texts()
+    assert page.locator("select[name=topic]").input_value() == topic
+    shot(page, "daily-topic")
+
+
 def test_math_renders_and_markup_in_titles_stays_text(site: str, browser: Any) -> None:
     page = browser.new_page()
     dialogs: list[str] = []
