@@ -215,3 +215,15 @@ def test_a_failed_import_leaves_earlier_vectors_as_they_were(
         after = library.store.load_vectors(MODEL)
     assert np.array_equal(before[0], after[0])
     assert np.array_equal(before[1], after[1])
+
+
+def test_importing_again_replaces_the_vectors_that_search_uses(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(_write(tmp_path, _foreign_vectors(), IDS)) == 0
+    assert main(_write(tmp_path, _foreign_vectors()[::-1].copy(), IDS, name="again")) == 0
+    capsys.readouterr()
+    assert main(["search", FOREIGN_TEXTS[2], "--json", "--limit", "1"]) == 0
+    hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [hit["id"] for hit in hits] == [IDS[0]]
+    assert _stored_vector_count() == 3
