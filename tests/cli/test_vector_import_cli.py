@@ -227,3 +227,17 @@ def test_importing_again_replaces_the_vectors_that_search_uses(
     hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [hit["id"] for hit in hits] == [IDS[0]]
     assert _stored_vector_count() == 3
+
+
+def test_an_import_that_crosses_the_ann_threshold_is_searched_through_the_graph(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIKEWISE_ANN_THRESHOLD", "2")  # 3 vectors > 2: a graph
+    assert main([*_write(tmp_path, _foreign_vectors(), IDS), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["indexed"] == 3
+    with Library.open(load_settings()) as library:
+        kind = type(library.vectors.vector_index()).__name__
+    assert kind in {"UsearchIndex", "PgvectorIndex"}
+    assert main(["search", FOREIGN_TEXTS[1], "--json", "--limit", "1"]) == 0
+    hits = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [hit["id"] for hit in hits] == [IDS[1]]
