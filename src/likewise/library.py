@@ -19,6 +19,7 @@ from likewise.services.search import SearchService
 from likewise.services.similar import SimilarService
 from likewise.services.site import SiteService
 from likewise.services.topics import TopicService
+from likewise.services.vector_import import VectorImportService
 from likewise.services.vectors import VectorService
 from likewise.settings import Settings
 from likewise.store.account_security import AccountSecurityRepository
@@ -37,6 +38,7 @@ class Library:
         self.embedding = EmbedderProvider(settings, embedder)
         self.lexical = LexicalIndexService(settings.home, store)
         self.vectors = VectorService(settings, store, self.embedding)
+        self.vector_import = VectorImportService(store, self.embedding, self.vectors)
         self.catalog = CatalogService(settings, store, self.lexical)
         self.search = SearchService(settings, store, self.embedding, self.vectors, self.lexical)
         self.similar = SimilarService(settings, store, self.embedding, self.vectors, self.lexical)

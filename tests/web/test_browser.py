@@ -138,7 +138,7 @@ def test_a_reader_browses_searches_signs_up_votes_saves_and_submits(
     # Save to a new collection.
     page.locator("#save-new").fill("Reading list")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert "Saved in Reading list" in page.locator(".hint").inner_text()
+    assert "Saved in Reading list" in page.locator(".hint.saved").inner_text()
     shot(page, "paper")
     page.get_by_role("link", name="Collections").click()
     assert page.get_by_role("link", name="Reading list").is_visible()

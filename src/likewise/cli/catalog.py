@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from likewise.cli.common import fail, guarded, open_library, print_json, settings_from
 from likewise.cli.first_run import file_run_report
+from likewise.cli.vector_import import register_ingest as register_vector_ingest
 from likewise.ingest.base import IngestError, Source
 from likewise.ingest.factory import FILE_FORMATS, parse_day_argument
 from likewise.ingest.oai_pmh import FORMATS as OAI_FORMATS
@@ -285,6 +286,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
             command.set_defaults(format=file_format)
         command.add_argument("--recent-days", type=int, help="only the newest N days in it")
         command.set_defaults(handler=_guarded(_ingest_file))
+    register_vector_ingest(kinds)
 
     api = kinds.add_parser("api", help="arXiv's query API: categories and dates, or ids")
     api.add_argument("--category", action="append", help="e.g. cs.CL (repeatable)")

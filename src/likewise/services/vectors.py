@@ -9,6 +9,7 @@ table on PostgreSQL, services/pgvectors.py).
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,6 +111,26 @@ class VectorService:
                 else:
                     _finish_shared(index, self._settings.ann_threshold)
         return len(done)
+
+    def store_vectors(
+        self,
+        arxiv_ids: Sequence[str],
+        content_hashes: Sequence[str],
+        matrix: npt.NDArray[np.float32],
+    ) -> int:
+        """Store vectors of the current model made elsewhere (rows aligned with the ids, already
+        checked) in one transaction, then bring the index up to date; returns its size."""
+        model_id = self._embedding.get().model_id
+        index = self.vector_index()
+        self._store.put_vectors(model_id, list(zip(arxiv_ids, content_hashes, matrix, strict=True)))
+        keys = self._store.paper_keys(arxiv_ids)
+        rows = [row for row, arxiv_id in enumerate(arxiv_ids) if arxiv_id in keys]
+        held = matrix if len(rows) == len(arxiv_ids) else matrix[rows]
+        index.add(np.array([keys[arxiv_ids[row]] for row in rows], dtype=np.int64), held)
+        if isinstance(index, ExactIndex | UsearchIndex):
+            return len(self._publish(model_id, index))
+        _finish_shared(index, self._settings.ann_threshold)
+        return len(index)
 
     def vector_index(self) -> VectorIndex:
         """The index over every stored vector of the current model: loaded once per process

@@ -323,14 +323,17 @@ class SqlCatalogStore:
         if not items:
             return
         with self.writing() as connection:
-            keys = self._writer.stored_keys(connection, [arxiv_id for arxiv_id, _, _ in items])
-            rows = []
-            for arxiv_id, content_hash, vector in items:
-                if arxiv_id not in keys:
-                    raise UnknownPaperError(f"no paper {arxiv_id!r} is stored")
-                data = np.ascontiguousarray(vector, dtype="<f4").tobytes()
-                rows.append((model_id, keys[arxiv_id], content_hash, data))
-            self._writer.put_vectors(connection, rows)
+            # Chunked inside the one transaction: an imported file of millions of vectors
+            # then never holds a second, encoded copy of itself in memory.
+            for chunk in chunks(items, 10_000):
+                keys = self._writer.stored_keys(connection, [arxiv_id for arxiv_id, _, _ in chunk])
+                rows = []
+                for arxiv_id, content_hash, vector in chunk:
+                    if arxiv_id not in keys:
+                        raise UnknownPaperError(f"no paper {arxiv_id!r} is stored")
+                    data = np.ascontiguousarray(vector, dtype="<f4").tobytes()
+                    rows.append((model_id, keys[arxiv_id], content_hash, data))
+                self._writer.put_vectors(connection, rows)
 
     def load_vectors(self, model_id: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         vectors = schema.vectors
