@@ -15,7 +15,6 @@ from likewise.rank.topics import (
     DEFAULT_FLOOR,
     DEFAULT_MARGIN,
     Topic,
-    is_topic_id,
     label_papers,
     load_topics,
     topic_text,
@@ -57,7 +56,7 @@ class TopicService:
         """The topic of the id, or a SiteError that names the id and where the list is."""
         topic = self._by_id.get(topic_id)
         if topic is None:
-            shown = topic_id if is_topic_id(topic_id) else topic_id[:60]
+            shown = topic_id[:60]
             raise SiteError(f"{shown!r} is not a topic id; the topics are listed at /api/topics")
         return topic
 
