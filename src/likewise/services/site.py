@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 from likewise.models import AnnouncementKind, Paper, SearchFilters
 from likewise.rank.daily import Listed, newest_first, order_daily
 from likewise.rank.trending import DEFAULT_WINDOW_DAYS, rank_trending
+from likewise.services.arxiv_fetch import fetch_from_arxiv
 from likewise.services.catalog import CatalogService
-from likewise.services.errors import ArxivUnreachableError, NotFoundError, SiteError
+from likewise.services.errors import NotFoundError, SiteError
 from likewise.services.site_pages import (
     PER_PAGE,
     SPANS,
@@ -368,7 +369,7 @@ class SiteService:
             raise SiteError(str(error)) from error
         if self._store.get_paper(arxiv_id) is not None:
             return arxiv_id, False
-        papers = self._fetch_from_arxiv(arxiv_id)
+        papers = fetch_from_arxiv(self._settings, arxiv_id, self._catalog.transport)
         found = [paper for paper in papers if paper.arxiv_id == arxiv_id]
         if not found:
             raise NotFoundError(f"arXiv has no paper {arxiv_id!r}")
@@ -382,29 +383,3 @@ class SiteService:
         # takes seconds on a large catalog): a new paper has the newest key, which every
         # search process adds to its in-memory index; the next ingest publishes it.
         return arxiv_id, True
-
-    def _fetch_from_arxiv(self, arxiv_id: str) -> list[Paper]:
-        from likewise.ingest.arxiv_api import ArxivApiSource
-        from likewise.ingest.base import IngestError
-        from likewise.ingest.http import FetchError, PoliteClient
-
-        settings = self._settings
-        client = PoliteClient(
-            interval=settings.request_interval,
-            retries=min(settings.request_retries, 2),
-            timeout=min(settings.request_timeout, 20.0),
-            # The transport CatalogService.use_transport installs (tests: recorded responses).
-            transport=self._catalog.transport,
-        )
-        try:
-            source = ArxivApiSource(client, settings.arxiv_api_url, ids=[arxiv_id])
-            return [paper for batch in source.batches(None, 10) for paper in batch.papers]
-        except FetchError as error:
-            # The resolver's or socket's own words mean nothing to the reader; the log has them.
-            _log.warning("submitting %s: %s", arxiv_id, error)
-            problem = f"arXiv could not be reached, so {arxiv_id} was not added. Try again later."
-            raise ArxivUnreachableError(problem) from error
-        except IngestError as error:
-            raise SiteError(f"could not fetch {arxiv_id} from arXiv: {error}") from error
-        finally:
-            client.close()
