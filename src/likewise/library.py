@@ -14,6 +14,7 @@ from likewise.services.digest_runs import DigestPlanner
 from likewise.services.digests import DigestService, digest_repository
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.lexical import LexicalIndexService
+from likewise.services.model_upgrade import ModelUpgradeService
 from likewise.services.outbox import OutboxService
 from likewise.services.search import SearchService
 from likewise.services.similar import SimilarService
@@ -25,6 +26,7 @@ from likewise.settings import Settings
 from likewise.store.account_security import AccountSecurityRepository
 from likewise.store.accounts import AccountRepository
 from likewise.store.base import CatalogStore
+from likewise.store.model_upgrades import ModelUpgradeRepository
 
 
 class Library:
@@ -35,9 +37,13 @@ class Library:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.embedding = EmbedderProvider(settings, embedder)
+        upgrade_rows = ModelUpgradeRepository(store.engine)
+        self.embedding = EmbedderProvider(settings, embedder, upgrade_rows)
         self.lexical = LexicalIndexService(settings.home, store)
         self.vectors = VectorService(settings, store, self.embedding)
+        self.model_upgrade = ModelUpgradeService(
+            settings, store, self.embedding, self.vectors, upgrade_rows
+        )
         self.vector_import = VectorImportService(store, self.embedding, self.vectors)
         self.catalog = CatalogService(settings, store, self.lexical)
         self.search = SearchService(settings, store, self.embedding, self.vectors, self.lexical)

@@ -16,6 +16,7 @@ from likewise.cli import (
     similar,
     store,
     topics,
+    upgrade,
     web,
 )
 from likewise.cli.common import reader_gone
@@ -28,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"likewise {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for area in (catalog, index, search, similar, topics, evaluation, web, digest, store):
+    for area in (catalog, index, upgrade, search, similar, topics, evaluation, web, digest, store):
         area.register(commands)
     return parser
 
