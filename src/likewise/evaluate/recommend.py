@@ -117,10 +117,13 @@ MODEL = "likewise"
 
 def candidate_models() -> dict[str, Model]:
     """The variants compared on the fit readers; "likewise" is the one score_readers uses."""
+    trained = TowerSettings()
     return {
-        MODEL: _towers(TowerSettings(), 0.5),
-        "towers-dense-only": _towers(TowerSettings(), 0.0),
-        "towers-no-masking": _towers(TowerSettings(mask_rate=0.0), 0.5),
+        MODEL: _towers(TowerSettings(steps=0), 0.5),
+        "lexical-centroid": _towers(TowerSettings(steps=0), 1.0),
+        "contrastive-tower": _towers(trained, 0.0),
+        "contrastive-tower+lexical": _towers(trained, 0.5),
+        "contrastive-no-masking": _towers(TowerSettings(mask_rate=0.0), 0.0),
     }
 
 

@@ -61,7 +61,8 @@ def train_towers(
     """One weight vector per reader (zeros for a reader with no positives), all trained in
     the same matrix products. background: the shared sampled negatives."""
     anchors = weighted_centroids(profiles, dimension)
-    if len(background) == 0 and all(len(p.negatives) == 0 for p in profiles):
+    untrained = len(background) == 0 and all(len(p.negatives) == 0 for p in profiles)
+    if settings.steps == 0 or untrained:
         return anchors
     positives, positive_mask = _padded([p.positives for p in profiles], dimension)
     own, own_mask = _padded([p.negatives for p in profiles], dimension)

@@ -3,7 +3,8 @@
 The shared interface of the personal feed ("For you"): services/ build one ReaderProfile per
 user (or per collection) and call score_readers once for the whole batch. The model (chosen by
 `likewise eval recommend`, docs/recommend.md) fuses a per-reader contrastive tower over the
-dense vectors (rank/personal_contrastive.py) with a lexical TF-IDF centroid
+dense vectors (rank/personal_contrastive.py; untrained by default, i.e. the reader's
+recency-weighted mean, which won on the fit readers) with a lexical TF-IDF centroid
 (rank/personal_lexical.py) when the texts are given.
 """
 
@@ -29,6 +30,10 @@ __all__ = ["ReaderProfile", "ReaderScores", "Vectors", "score_readers"]
 # bounded cost for large days.
 BACKGROUND_SAMPLE = 1000
 LEXICAL_WEIGHT = 0.5
+# Training the towers lowered nDCG@10 on the fit readers at every setting tried (0.027-0.049
+# against 0.051 untrained, docs/recommend.md), so by default the tower stays at the reader's
+# recency-weighted mean and the lexical half carries the gain.
+UNTRAINED = TowerSettings(steps=0)
 NOT_INTERESTED_PENALTY = 2.0
 
 
@@ -54,7 +59,7 @@ def score_readers(
     *,
     background: Vectors | None = None,
     candidate_texts: Sequence[str] | None = None,
-    tower: TowerSettings = TowerSettings(),
+    tower: TowerSettings = UNTRAINED,
     lexical_weight: float = LEXICAL_WEIGHT,
 ) -> ReaderScores:
     """Scores every candidate for every reader in one batch.

@@ -30,14 +30,18 @@ TFIDF_PARAMETERS: dict[str, Any] = {
 SVM_C = 0.01
 
 
-def tfidf_matrix(texts: Sequence[str], *, min_df: int | None = None) -> Any:
+def tfidf_matrix(
+    texts: Sequence[str], *, min_df: int | None = None, max_df: float | None = None
+) -> Any:
     """The sparse float32 TF-IDF matrix of texts (the vocabulary fitted on these texts).
-    min_df: override for catalogs too small for 5 (tests)."""
+    min_df, max_df: overrides for catalogs too small for 5 and 0.1 (tests)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     parameters = dict(TFIDF_PARAMETERS)
     if min_df is not None:
         parameters["min_df"] = min_df
+    if max_df is not None:
+        parameters["max_df"] = max_df
     vectorizer = TfidfVectorizer(**parameters)
     return vectorizer.fit_transform(list(texts)).astype(np.float32)
 
