@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from likewise.evaluate.recommend import ndcg_at, reader_metrics, recall_at
 from likewise.evaluate.recommend_data import FeedPaper, Protocol, Reader, build_task
-
-import numpy as np
 
 
 def _paper(pid: str, day: str, *authors: str) -> FeedPaper:

@@ -15,8 +15,12 @@ def _unit(matrix: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
     return (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
 
 
-def _profile(key: str, positives: npt.NDArray[np.float32], texts: tuple[str, ...] = ()) -> ReaderProfile:
-    return ReaderProfile(key, positives, np.ones(len(positives), dtype=np.float32), positive_texts=texts)
+def _profile(
+    key: str, positives: npt.NDArray[np.float32], texts: tuple[str, ...] = ()
+) -> ReaderProfile:
+    return ReaderProfile(
+        key, positives, np.ones(len(positives), dtype=np.float32), positive_texts=texts
+    )
 
 
 def test_scoring_many_readers_at_once_equals_scoring_each_alone() -> None:
@@ -37,7 +41,7 @@ def test_scoring_many_readers_at_once_equals_scoring_each_alone() -> None:
 def test_training_moves_a_tower_away_from_what_everyone_reads() -> None:
     common = np.array([1.0, 0.0, 0.0, 0.0])
     positives = _unit(np.array([[1.0, 1.0, 0.0, 0.0], [1.0, 0.0, 1.0, 0.0]]))
-    background = _unit(np.array([common + [0, 0, 0, 0.1 * i] for i in range(10)]))
+    background = _unit(np.array([common + np.array([0, 0, 0, 0.1 * i]) for i in range(10)]))
     profile = _profile("r", positives)
     start = weighted_centroids([profile], 4)[0]
     trained = train_towers([profile], background, 4, TowerSettings(mask_rate=0.0))[0]
@@ -66,7 +70,9 @@ def test_the_lexical_half_lifts_a_candidate_that_shares_the_readers_terms() -> N
 def test_a_reader_with_no_papers_among_others_gets_zeros() -> None:
     candidates = _unit(np.array([[1.0, 0.0], [0.0, 1.0]]))
     empty = ReaderProfile("new", np.zeros((0, 2), np.float32), np.zeros(0, np.float32))
-    result = score_readers([empty, _profile("r", candidates[:1])], candidates, background=candidates)
+    result = score_readers(
+        [empty, _profile("r", candidates[:1])], candidates, background=candidates
+    )
     assert result.scores[0].tolist() == [0.0, 0.0]
     assert result.nearest_positive[0].tolist() == [-1, -1]
     assert result.scores[1, 0] > result.scores[1, 1]

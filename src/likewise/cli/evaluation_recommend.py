@@ -13,7 +13,9 @@ from typing import Any
 from likewise.cli.common import fail, print_json
 
 SPLITS = ("fit", "held-out")
-Report = Callable[[argparse.Namespace, str, dict[str, dict[str, dict[str, float]]], tuple[str, ...]], int]
+Report = Callable[
+    [argparse.Namespace, str, dict[str, dict[str, dict[str, float]]], tuple[str, ...]], int
+]
 
 
 def recommend_cache_dir() -> Path:

@@ -121,7 +121,7 @@ def build_task(papers: Iterable[FeedPaper], protocol: Protocol) -> FeedTask:
     row_of: dict[str, int] = {}
     embedded: list[FeedPaper] = []
 
-    def row(paper: FeedPaper) -> int:
+    def embedded_row(paper: FeedPaper) -> int:
         if paper.id not in row_of:
             row_of[paper.id] = len(embedded)
             embedded.append(paper)
@@ -130,8 +130,8 @@ def build_task(papers: Iterable[FeedPaper], protocol: Protocol) -> FeedTask:
     readers: list[Reader] = []
     for author, relevant in chosen:
         newest = libraries[author][::-1][: protocol.profile_size]
-        readers.append(Reader(author, tuple(row(p) for p in newest), relevant))
-    candidates = tuple(row(paper) for paper in window)
+        readers.append(Reader(author, tuple(embedded_row(p) for p in newest), relevant))
+    candidates = tuple(embedded_row(paper) for paper in window)
     in_task = set(row_of)
     rest = [paper for paper in before if paper.id not in in_task]
     background = tuple(rest[-protocol.background :]) if protocol.background > 0 else ()

@@ -15,7 +15,6 @@ import numpy.typing as npt
 from likewise.rank.personal_profiles import ReaderProfile, Vectors
 from likewise.rank.personal_recency import weighted_centroids
 
-
 SAME_PAPER = 0.999
 
 
@@ -49,7 +48,8 @@ def _logsumexp(values: npt.NDArray[np.float32], axis: int) -> npt.NDArray[np.flo
     top = values.max(axis=axis, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     total = np.log(np.exp(values - top).sum(axis=axis, keepdims=True)) + top
-    return np.squeeze(total, axis=axis)
+    squeezed: npt.NDArray[np.float32] = np.squeeze(total, axis=axis)
+    return squeezed
 
 
 def train_towers(

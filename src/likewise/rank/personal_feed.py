@@ -20,7 +20,7 @@ from likewise.rank.personal_profiles import (
     ReaderProfile,
     ReaderScores,
     Vectors,
-    _empty,
+    empty_vectors,
     nearest_positives,
 )
 
@@ -43,7 +43,8 @@ def _standardised(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         return scores
     centred = scores - scores.mean(axis=1, keepdims=True)
     spread = centred.std(axis=1, keepdims=True)
-    return (centred / np.maximum(spread, 1e-6)).astype(np.float32)
+    standard: npt.NDArray[np.float32] = (centred / np.maximum(spread, 1e-6)).astype(np.float32)
+    return standard
 
 
 def _sample(background: Vectors, seed: int) -> Vectors:
@@ -75,7 +76,9 @@ def score_readers(
     users, count = len(profiles), len(candidates)
     if users == 0 or count == 0:
         return nearest
-    negatives = _sample(_empty(candidates.shape[1]) if background is None else background, tower.seed)
+    negatives = _sample(
+        empty_vectors(candidates.shape[1]) if background is None else background, tower.seed
+    )
     weights = train_towers(profiles, negatives, candidates.shape[1], tower)
     scores = _standardised((weights @ candidates.T).astype(np.float32))
     if candidate_texts is not None and lexical_weight > 0:

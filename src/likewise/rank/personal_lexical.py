@@ -42,7 +42,9 @@ def lexical_scores(
     matrix = vectorizer.fit_transform(corpus)
     candidates = matrix[:count]
     positives = matrix[count : count + len(own)]
-    rows, columns, values = [], [], []
+    rows: list[int] = []
+    columns: list[int] = []
+    values: list[float] = []
     start = 0
     for user, profile in enumerate(profiles):
         size = len(profile.positive_texts)

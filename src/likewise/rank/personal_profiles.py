@@ -12,7 +12,7 @@ import numpy.typing as npt
 Vectors = npt.NDArray[np.float32]
 
 
-def _empty(dimension: int = 0) -> Vectors:
+def empty_vectors(dimension: int = 0) -> Vectors:
     return np.zeros((0, dimension), dtype=np.float32)
 
 
@@ -30,7 +30,7 @@ class ReaderProfile:
     key: str
     positives: Vectors
     positive_weights: npt.NDArray[np.float32]
-    negatives: Vectors = field(default_factory=_empty)
+    negatives: Vectors = field(default_factory=empty_vectors)
     positive_texts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

@@ -17,7 +17,8 @@ def recency_weights(count: int) -> npt.NDArray[np.float32]:
     if count == 0:
         return np.zeros(0, dtype=np.float32)
     weights = 1.0 / (1.0 + np.log10(np.arange(1, count + 1, dtype=np.float64)))
-    return (weights / weights.sum()).astype(np.float32)
+    normalised: npt.NDArray[np.float32] = (weights / weights.sum()).astype(np.float32)
+    return normalised
 
 
 def weighted_centroids(profiles: Sequence[ReaderProfile], dimension: int) -> Vectors:
