@@ -14,6 +14,7 @@ from likewise.services.digest_runs import DigestPlanner
 from likewise.services.digests import DigestService, digest_repository
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.lexical import LexicalIndexService
+from likewise.services.library_import import LibraryImportService
 from likewise.services.outbox import OutboxService
 from likewise.services.search import SearchService
 from likewise.services.similar import SimilarService
@@ -25,6 +26,7 @@ from likewise.settings import Settings
 from likewise.store.account_security import AccountSecurityRepository
 from likewise.store.accounts import AccountRepository
 from likewise.store.base import CatalogStore
+from likewise.store.library_entries import LibraryEntryRepository
 
 
 class Library:
@@ -45,6 +47,9 @@ class Library:
         account_rows = AccountRepository(store.engine)
         security_rows = AccountSecurityRepository(store.engine)
         self.accounts = AccountService(settings, account_rows, security_rows)
+        self.library_import = LibraryImportService(
+            store, LibraryEntryRepository(store.engine), self.embedding
+        )
         self.topics = TopicService(store, self.embedding, self.vectors)
         self.site = SiteService(
             settings, store, account_rows, self.catalog, self.vectors, self.topics

@@ -123,6 +123,15 @@ class AccountRepository:
             ).first()
         return (self._user_from(row), str(row.password_hash)) if row else None
 
+    def users_with_email(self, email: str) -> list[User]:
+        """The accounts whose address is `email` (case-insensitive), oldest first."""
+        wanted = email.strip().casefold()
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(users).where(func.lower(users.c.email) == wanted).order_by(users.c.id)
+            ).all()
+        return [self._user_from(row) for row in rows]
+
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(
