@@ -17,7 +17,9 @@ from likewise.library import Library
 from likewise.models import Paper
 
 LIBRARY_DATA = Path(__file__).resolve().parent / "data" / "library"
-PAPERS = Path(__file__).resolve().parents[2] / "shared" / "data" / "arxiv-daily-cs" / "papers.jsonl.gz"
+PAPERS = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "arxiv-daily-cs" / "papers.jsonl.gz"
+)
 SHANNON_DOI = "10.1002/j.1538-7305.1948.tb01338.x"
 MATCHED_BY_ID = {"2503.11685", "2503.11692", "2503.11742"}
 MATCHED_BY_TITLE = "2503.11750"
@@ -86,38 +88,53 @@ ZOTERO_ITEMS: list[tuple[str, dict[str, str], list[tuple[str, str]]]] = [
     ),
     (
         "preprint",
-        {"title": "FloPE: Flower Pose Estimation for Precision Pollination",
-         "url": "https://arxiv.org/abs/2503.11692v1"},
+        {
+            "title": "FloPE: Flower Pose Estimation for Precision Pollination",
+            "url": "https://arxiv.org/abs/2503.11692v1",
+        },
         [("Rashik", "Shrestha")],
     ),
     (
         "journalArticle",
-        {"title": "Safe Vision-Language Models via Unsafe Weights Manipulation",
-         "DOI": "10.48550/arXiv.2503.11742"},
+        {
+            "title": "Safe Vision-Language Models via Unsafe Weights Manipulation",
+            "DOI": "10.48550/arXiv.2503.11742",
+        },
         [("Moreno", "D'Incà")],
     ),
     (
         "conferencePaper",
-        {"title": "Making every step effective --- jailbreaking large vision-language "
-         "models through hierarchical KV equalization"},
+        {
+            "title": "Making every step effective --- jailbreaking large vision-language "
+            "models through hierarchical KV equalization"
+        },
         [("Shuyang", "Hao")],
     ),
     (
         "journalArticle",
-        {"title": "A Mathematical Theory of Communication, Part I", "DOI": SHANNON_DOI,
-         "publicationTitle": "Bell System Technical Journal"},
+        {
+            "title": "A Mathematical Theory of Communication, Part I",
+            "DOI": SHANNON_DOI,
+            "publicationTitle": "Bell System Technical Journal",
+        },
         [("C. E.", "Shannon")],
     ),
     (
         "conferencePaper",
-        {"title": "Attention is All you Need", "abstractNote": ABSTRACT_ATTENTION,
-         "extra": "arXiv: 1706.03762"},
+        {
+            "title": "Attention is All you Need",
+            "abstractNote": ABSTRACT_ATTENTION,
+            "extra": "arXiv: 1706.03762",
+        },
         [("Ashish", "Vaswani")],
     ),
     (
         "conferencePaper",
-        {"title": "Deep Residual Learning for Image Recognition",
-         "abstractNote": ABSTRACT_RESNET, "extra": "DOI: 10.1109/CVPR.2016.90"},
+        {
+            "title": "Deep Residual Learning for Image Recognition",
+            "abstractNote": ABSTRACT_RESNET,
+            "extra": "DOI: 10.1109/CVPR.2016.90",
+        },
         [("Kaiming", "He"), ("Jian", "Sun")],
     ),
     (
@@ -185,7 +202,9 @@ def write_zotero_sqlite(path: Path, *, trash_title: str = "A draft I threw away"
             "INSERT INTO itemNotes VALUES (?, 1, '<p>Read section 3 again</p>', 'Read again')",
             (note,),
         )
-        pdf = add("attachment", {"title": "Full Text PDF", "url": "https://arxiv.org/pdf/2503.11685"}, [])
+        pdf = add(
+            "attachment", {"title": "Full Text PDF", "url": "https://arxiv.org/pdf/2503.11685"}, []
+        )
         connection.execute(
             "INSERT INTO itemAttachments (itemID, parentItemID, linkMode, contentType, path) "
             "VALUES (?, 1, 1, 'application/pdf', 'storage:2503.11685.pdf')",
@@ -213,7 +232,9 @@ def write_slice(target: Path, lines: int = 60) -> Path:
 def load_catalog(library: Library, folder: Path, lines: int = 60) -> None:
     """The first `lines` real papers, plus Shannon's 1948 paper with its DOI (the shared data
     carries no DOIs) as a BibTeX-loaded catalog paper would be stored."""
-    summary = library.catalog.ingest(library.catalog.file_source(write_slice(folder / "slice.jsonl", lines)))
+    summary = library.catalog.ingest(
+        library.catalog.file_source(write_slice(folder / "slice.jsonl", lines))
+    )
     assert summary.error is None, summary.error
     shannon = Paper(
         arxiv_id=CATALOG_SHANNON,

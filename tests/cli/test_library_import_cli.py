@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from library_fixtures import LIBRARY_DATA, load_catalog, write_zotero_sqlite
 
+from library_fixtures import LIBRARY_DATA, load_catalog, write_zotero_sqlite
 from likewise.cli.main import main
 from likewise.library import Library
 from likewise.settings import load_settings
@@ -62,8 +62,10 @@ def test_the_json_report_lists_every_entry_and_a_second_import_adds_nothing(
     first = json.loads(capsys.readouterr().out)
     assert first["source"] == "zotero" and first["added"] == 7
     assert [e["status"] for e in first["entries_detail"]].count("kept") == 2
-    assert main(["import-library", str(LIBRARY_DATA / "my-library.ris"), "--user", EMAIL,
-                 "--json"]) == 0
+    assert (
+        main(["import-library", str(LIBRARY_DATA / "my-library.ris"), "--user", EMAIL, "--json"])
+        == 0
+    )
     second = json.loads(capsys.readouterr().out)
     assert (second["added"], second["already_present"]) == (0, 7)
 
@@ -91,8 +93,10 @@ def test_claiming_an_author_lists_then_stores_the_confirmed_papers(
     assert main(["claim-author", "--user", EMAIL, "Yuqing Yan"]) == 0
     listing = capsys.readouterr().out
     assert "2 papers by Yuqing Yan" in listing and "2503.12061" in listing
-    assert main(["claim-author", "--user", EMAIL, "Yuqing Yan", "--confirm", "2503.12061",
-                 "--json"]) == 0
+    assert (
+        main(["claim-author", "--user", EMAIL, "Yuqing Yan", "--confirm", "2503.12061", "--json"])
+        == 0
+    )
     stored = json.loads(capsys.readouterr().out)
     assert stored["source"] == "claimed" and stored["added"] == 1
     assert main(["claim-author", "--user", EMAIL, "yuqing yan", "--json"]) == 0

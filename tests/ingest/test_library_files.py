@@ -8,13 +8,22 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from library_fixtures import LIBRARY_DATA, SHANNON_DOI, write_zotero_sqlite
 
+from library_fixtures import LIBRARY_DATA, SHANNON_DOI, write_zotero_sqlite
 from likewise.ingest import library_files
 from likewise.ingest.library_files import read_library_bytes, read_library_file
 from likewise.ingest.library_records import LibraryFileError, LibraryRecord
 
-EXPECTED_ARXIV_IDS = ["2503.11685", "2503.11692", "2503.11742", None, None, "1706.03762", None, None]
+EXPECTED_ARXIV_IDS = [
+    "2503.11685",
+    "2503.11692",
+    "2503.11742",
+    None,
+    None,
+    "1706.03762",
+    None,
+    None,
+]
 EXPECTED_DOIS = {SHANNON_DOI, "10.1109/cvpr.2016.90", "10.48550/arxiv.2503.11742"}
 
 

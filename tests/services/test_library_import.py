@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from library_fixtures import (
     CATALOG_SHANNON,
     LIBRARY_DATA,
@@ -16,7 +17,6 @@ from library_fixtures import (
     load_catalog,
     write_zotero_sqlite,
 )
-
 from likewise.embed.fake import FakeEmbedder
 from likewise.ingest.library_records import LibraryFileError
 from likewise.services.errors import NotFoundError, SiteError
@@ -141,9 +141,7 @@ def test_an_author_sees_their_catalog_papers_whatever_the_accents_and_case(
     assert catalog.library_import.author_candidates(ada, "Nobody Atall").papers == []
 
 
-def test_confirmed_papers_are_stored_as_claimed_and_marked_as_held(
-    catalog: Any, ada: int
-) -> None:
+def test_confirmed_papers_are_stored_as_claimed_and_marked_as_held(catalog: Any, ada: int) -> None:
     service = catalog.library_import
     report = service.claim(ada, "Shun Zou", ["2503.12014"])
     assert report.source == "claimed" and report.added == 1
@@ -154,10 +152,8 @@ def test_confirmed_papers_are_stored_as_claimed_and_marked_as_held(
     assert service.claim(ada, "Shun Zou", ["2503.12014", "2503.11995"]).added == 1
 
 
-def test_a_claim_of_a_paper_the_author_did_not_write_stores_nothing(
-    catalog: Any, ada: int
-) -> None:
-    with pytest.raises(SiteError, match="not a paper by Shun Zou in this catalog: 2503.11685"):
+def test_a_claim_of_a_paper_the_author_did_not_write_stores_nothing(catalog: Any, ada: int) -> None:
+    with pytest.raises(SiteError, match=r"not a paper by Shun Zou in this catalog: 2503\.11685"):
         catalog.library_import.claim(ada, "Shun Zou", ["2503.12014", "2503.11685"])
     assert catalog.library_import.entries_of(ada) == []
     with pytest.raises(SiteError, match="confirm at least one paper"):

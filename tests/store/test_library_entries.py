@@ -31,10 +31,18 @@ def _drafts() -> list[EntryDraft]:
     vector = np.linspace(-1, 1, 8, dtype=np.float32)
     return [
         EntryDraft("2503.11685", "CORDIC Is All You Need", "", None, "bibtex", "arxiv_id"),
-        EntryDraft(None, "Deep Residual Learning", "Deeper nets.", "10.1109/CVPR.2016.90",
-                   "bibtex", vector=vector, model_id="fake-8"),
-        EntryDraft(None, "A Book", "About algorithms.", None, "ris", vector=vector,
-                   model_id="fake-8"),
+        EntryDraft(
+            None,
+            "Deep Residual Learning",
+            "Deeper nets.",
+            "10.1109/CVPR.2016.90",
+            "bibtex",
+            vector=vector,
+            model_id="fake-8",
+        ),
+        EntryDraft(
+            None, "A Book", "About algorithms.", None, "ris", vector=vector, model_id="fake-8"
+        ),
     ]
 
 

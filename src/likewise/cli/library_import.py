@@ -47,26 +47,6 @@ def user_by_email(library: Library, email: str) -> User:
     return users[0]
 
 
-def report_json(report: ImportReport) -> dict[str, Any]:
-    return {
-        "source": report.source,
-        "name": report.name,
-        **report.summary(),
-        "entries_detail": [
-            {
-                "location": o.location,
-                "title": o.title,
-                "status": o.status,
-                "matched_by": o.matched_by or None,
-                "arxiv_id": o.arxiv_id,
-                "reason": o.reason or None,
-                "new": o.new,
-            }
-            for o in report.outcomes
-        ],
-    }
-
-
 def _print_report(report: ImportReport) -> None:
     counts = report.summary()
     print(
@@ -89,7 +69,7 @@ def _import_library(arguments: argparse.Namespace) -> int:
         user = user_by_email(library, arguments.user)
         report = library.library_import.import_file(user.id, Path(arguments.file), arguments.format)
     if arguments.json:
-        print_json(report_json(report))
+        print_json(report.as_dict())
     else:
         _print_report(report)
     return 0
@@ -102,7 +82,7 @@ def _claim_author(arguments: argparse.Namespace) -> int:
         if arguments.confirm:
             report = service.claim(user.id, arguments.name, arguments.confirm)
             if arguments.json:
-                print_json(report_json(report))
+                print_json(report.as_dict())
             else:
                 print(
                     f"added {report.added} of {len(report.outcomes)} confirmed papers of "

@@ -96,6 +96,26 @@ class ImportReport:
             "already_present": self.already_present,
         }
 
+    def as_dict(self) -> dict[str, object]:
+        """The report as JSON-ready values: the totals, then every entry's outcome."""
+        return {
+            "source": self.source,
+            "name": self.name,
+            **self.summary(),
+            "entries_detail": [
+                {
+                    "location": o.location,
+                    "title": o.title,
+                    "status": o.status,
+                    "matched_by": o.matched_by or None,
+                    "arxiv_id": o.arxiv_id,
+                    "reason": o.reason or None,
+                    "new": o.new,
+                }
+                for o in self.outcomes
+            ],
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class AuthorCandidates:
