@@ -185,3 +185,15 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(
     monkeypatch.setattr(library_files, "MAX_LIBRARY_BYTES", 1000)
     with pytest.raises(LibraryFileError, match="over the limit of 1,000"):
         read_library_bytes(b"@misc{a, title={T}}\n" * 100, "big.bib")
+
+
+def test_stray_control_characters_in_a_zotero_field_become_spaces(tmp_path: Path) -> None:
+    path = write_zotero_sqlite(tmp_path / "zotero.sqlite")
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "UPDATE itemDataValues SET value = 'Deeper\x0bnetworks.' WHERE value LIKE 'Deeper%'"
+    )
+    connection.commit()
+    connection.close()
+    _, records = read_library_file(path)
+    assert records[6].abstract == "Deeper networks."

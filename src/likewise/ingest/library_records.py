@@ -252,6 +252,8 @@ def parse_csl_json(text: str, name: str) -> list[LibraryRecord]:
         raise LibraryFileError(
             f"{name}: line {error.lineno}, column {error.colno}: not valid JSON ({error.msg})"
         ) from None
+    except RecursionError:
+        raise LibraryFileError(f"{name}: JSON nested too deeply to be a CSL-JSON list") from None
     if isinstance(value, dict):
         value = value.get("items", [value])
     if not isinstance(value, list):

@@ -8,6 +8,7 @@ tables (items, itemTypes, itemData, itemDataValues, fields, creators, itemCreato
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
@@ -28,6 +29,8 @@ _NEEDED = {"items", "itemTypes", "itemData", "itemDataValues", "fields", "delete
 # Item types whose title lives in another base field (Zotero maps them onto "title").
 _TITLE_FIELDS = ("title", "caseName", "nameOfAct", "subject")
 _ID_FIELDS = ("archiveID", "url", "DOI", "extra", "number", "publicationTitle")
+_USED = {*_TITLE_FIELDS, *_ID_FIELDS, "abstractNote"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 _ITEMS = """
 SELECT items.itemID FROM items JOIN itemTypes ON itemTypes.itemTypeID = items.itemTypeID
@@ -100,7 +103,14 @@ def _record(
     item_id: int, values: dict[str, object], authors: list[str], name: str
 ) -> LibraryRecord:
     where = f"Zotero item {item_id}"
-    text = {key: checked_text(value, f"{name}: {where}", key) for key, value in values.items()}
+    # Text pasted into Zotero may hold stray control characters; a database Zotero itself
+    # wrote is not a malformed file, so they become spaces here instead of refusing it.
+    text = {
+        key: checked_text(_CONTROL.sub(" ", str(value)), f"{name}: {where}", key)
+        for key, value in values.items()
+        if key in _USED and value is not None
+    }
+    authors = [_CONTROL.sub(" ", author) for author in authors]
     title = next((text[key] for key in _TITLE_FIELDS if text.get(key)), "")
     doi = clean_doi(text.get("DOI")) or _doi_in_extra(text.get("extra", ""))
     arxiv_id = arxiv_id_in(*(text.get(key) for key in _ID_FIELDS))

@@ -195,7 +195,9 @@ def claim_form(
 
 
 @router.post("/api/library/claim", summary='Confirm "these are my papers"', tags=["api"])
-def claim_api(request: Request, author: AuthorName, arxiv_id: ClaimedIds) -> JSONResponse:
+def claim_api(
+    request: Request, author: AuthorName, arxiv_id: ClaimedIds | None = None
+) -> JSONResponse:
     """Stores the confirmed papers of `author` (form fields: author, arxiv_id repeated) as
     entries with source "claimed"; an id not by that author refuses the claim (400)."""
-    return JSONResponse(to_json(_claim(request, author, arxiv_id).as_dict()))
+    return JSONResponse(to_json(_claim(request, author, arxiv_id or []).as_dict()))
