@@ -15,6 +15,9 @@ from likewise.services.digests import DigestService, digest_repository
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.lexical import LexicalIndexService
 from likewise.services.outbox import OutboxService
+from likewise.services.recommend import RecommendService
+from likewise.services.recommend_feed import FeedLinks
+from likewise.services.recommend_sources import NoOwnEntries, SignalGatherer
 from likewise.services.search import SearchService
 from likewise.services.similar import SimilarService
 from likewise.services.site import SiteService
@@ -25,6 +28,7 @@ from likewise.settings import Settings
 from likewise.store.account_security import AccountSecurityRepository
 from likewise.store.accounts import AccountRepository
 from likewise.store.base import CatalogStore
+from likewise.store.reader_signals import ReaderSignalRepository
 
 
 class Library:
@@ -49,13 +53,27 @@ class Library:
         self.site = SiteService(
             settings, store, account_rows, self.catalog, self.vectors, self.topics
         )
+        reader_signals = ReaderSignalRepository(store.engine)
+        # Imported libraries join the positives once store/library_entries.py is in.
+        gatherer = SignalGatherer(store, account_rows, reader_signals, NoOwnEntries())
+        self.recommend = RecommendService(
+            settings, store, gatherer, security_rows, self.embedding, self.vectors, self.lexical
+        )
+        self.feed_links = FeedLinks(settings, reader_signals)
         digest_rows = digest_repository(settings, store)
         outbox = OutboxService(settings, digest_rows)
         self.account_mail = AccountMailService(
             settings, digest_rows, account_rows, security_rows, outbox
         )
         planner = DigestPlanner(
-            settings, store, self.embedding, self.vectors, self.search, digest_rows, account_rows
+            settings,
+            store,
+            self.embedding,
+            self.vectors,
+            self.search,
+            digest_rows,
+            account_rows,
+            self.recommend,
         )
         self.digests = DigestService(
             settings, store, digest_rows, account_rows, planner, outbox, self.account_mail
