@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from recommend_helpers import build_catalog
 
 from likewise.cli.main import main
 from likewise.library import Library
 from likewise.settings import load_settings
+from recommend_helpers import build_catalog
 
 
 @pytest.fixture

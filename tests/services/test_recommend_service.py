@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from recommend_helpers import NEW_DAYS, FakeEntries, FakeEntry, build_catalog
 
 from likewise.library import Library
 from likewise.services.errors import SiteError
 from likewise.services.recommend import ALL_SEEN, NO_PAPERS, NO_SIGNAL, recency_weight
 from likewise.services.recommend_sources import SignalGatherer
 from likewise.store.reader_signals import ReaderSignalRepository
+from recommend_helpers import NEW_DAYS, FakeEntries, FakeEntry, build_catalog
 
 
 def _user(library: Library, name: str, email: str | None = None) -> int:

@@ -105,9 +105,10 @@ def test_a_forged_or_mangled_feed_link_is_a_404_that_says_why(client: TestClient
     for bad in (path.replace(".atom", "x.atom"), "/feeds/for-you/nonsense.atom"):
         answer = client.get(bad)
         assert answer.status_code == 404
-        assert "not valid" in answer.json()["detail"] and "copy the current link" in answer.json()[
-            "detail"
-        ]
+        assert (
+            "not valid" in answer.json()["detail"]
+            and "copy the current link" in answer.json()["detail"]
+        )
 
 
 def test_the_page_form_makes_a_new_feed_link_and_says_so(client: TestClient) -> None:
