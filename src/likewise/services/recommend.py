@@ -34,6 +34,7 @@ MAX_DAYS = 90
 HALF_LIFE_DAYS = 365.0  # a positive from a year ago counts half as much as one from today
 MAX_NEGATIVES = 500
 REASON_TERMS = 2
+CLOSE = 0.5  # a cosine from which "close to" is what a reader would call it
 _WINDOW_SECONDS = 60.0
 Vectors = npt.NDArray[np.float32]
 
@@ -321,8 +322,10 @@ class RecommendService:
                 feed.status = ALL_SEEN
                 continue
             explainers: dict[int, Explainer] = {}
+            own = profiles[row].positives
             for column in order[:limit]:
                 nearest = int(scored.nearest_positive[row, column])
+                cosine = float(own[nearest] @ window.vectors[column]) if nearest >= 0 else 0.0
                 feed.recommendations.append(
                     self._recommendation(
                         reader.positives,
@@ -332,6 +335,7 @@ class RecommendService:
                         float(scores[column]),
                         explainers,
                         rarity,
+                        cosine,
                     )
                 )
         return feeds
@@ -345,6 +349,7 @@ class RecommendService:
         score: float,
         explainers: dict[int, Explainer],
         rarity: CatalogRarity | None,
+        cosine: float,
     ) -> Recommendation:
         paper = window.papers[column]
         if not 0 <= nearest < len(positives):
@@ -353,7 +358,8 @@ class RecommendService:
         if nearest not in explainers:
             explainers[nearest] = Explainer(positive.paper, rarity)
         terms = explainers[nearest].shared(paper, REASON_TERMS)
-        reason = f"close to “{_short(positive.paper.title)}” ({positive.how})"
+        lead = "close to" if cosine >= CLOSE else "nearest of yours:"
+        reason = f"{lead} “{_short(positive.paper.title)}” ({positive.how})"
         if terms:
             reason += f"; shared terms: {', '.join(terms)}"
         return Recommendation(
