@@ -16,6 +16,9 @@ from likewise.services.embedding import EmbedderProvider
 from likewise.services.lexical import LexicalIndexService
 from likewise.services.library_import import LibraryImportService
 from likewise.services.outbox import OutboxService
+from likewise.services.recommend import RecommendService
+from likewise.services.recommend_feed import FeedLinks
+from likewise.services.recommend_sources import EntriesOfModel, SignalGatherer
 from likewise.services.search import SearchService
 from likewise.services.similar import SimilarService
 from likewise.services.site import SiteService
@@ -27,6 +30,7 @@ from likewise.store.account_security import AccountSecurityRepository
 from likewise.store.accounts import AccountRepository
 from likewise.store.base import CatalogStore
 from likewise.store.library_entries import LibraryEntryRepository
+from likewise.store.reader_signals import ReaderSignalRepository
 
 
 class Library:
@@ -47,20 +51,33 @@ class Library:
         account_rows = AccountRepository(store.engine)
         security_rows = AccountSecurityRepository(store.engine)
         self.accounts = AccountService(settings, account_rows, security_rows)
-        self.library_import = LibraryImportService(
-            store, LibraryEntryRepository(store.engine), self.embedding
-        )
+        library_entries = LibraryEntryRepository(store.engine)
+        self.library_import = LibraryImportService(store, library_entries, self.embedding)
         self.topics = TopicService(store, self.embedding, self.vectors)
         self.site = SiteService(
             settings, store, account_rows, self.catalog, self.vectors, self.topics
         )
+        reader_signals = ReaderSignalRepository(store.engine)
+        own_entries = EntriesOfModel(library_entries, lambda: self.embedding.get().model_id)
+        gatherer = SignalGatherer(store, account_rows, reader_signals, own_entries)
+        self.recommend = RecommendService(
+            settings, store, gatherer, security_rows, self.embedding, self.vectors, self.lexical
+        )
+        self.feed_links = FeedLinks(settings, reader_signals)
         digest_rows = digest_repository(settings, store)
         outbox = OutboxService(settings, digest_rows)
         self.account_mail = AccountMailService(
             settings, digest_rows, account_rows, security_rows, outbox
         )
         planner = DigestPlanner(
-            settings, store, self.embedding, self.vectors, self.search, digest_rows, account_rows
+            settings,
+            store,
+            self.embedding,
+            self.vectors,
+            self.search,
+            digest_rows,
+            account_rows,
+            self.recommend,
         )
         self.digests = DigestService(
             settings, store, digest_rows, account_rows, planner, outbox, self.account_mail

@@ -32,6 +32,7 @@ from likewise.web import (
     views_library,
     views_lists,
     views_papers,
+    views_recommend,
 )
 from likewise.web.openapi_doc import documented_openapi
 from likewise.web.security import (
@@ -219,6 +220,7 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
     app.include_router(views_accounts.router)
     app.include_router(views_library.router)
     app.include_router(feeds.router)
+    app.include_router(views_recommend.router)
     app.include_router(subscriptions.router)
     app.include_router(views_papers.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
