@@ -1,0 +1,198 @@
+""""Why it matched" on SciFact (rank/evidence.py): precision@1 of the chosen sentence against the
+rationale sentences of the training claims, on the held-out claims, beside a first-sentence and
+a random-sentence baseline; then the cost of embedding a search page's sentences at query time.
+
+    nice -n 10 python bench/evidence.py        # fit w and the second-sentence ratio, print
+
+A (claim, abstract) pair counts where the claim's `evidence` names rationale sentences of that
+abstract; the split is the calibration's (evaluate/collections.py scifact_part: claim id % 5 < 2
+held out). Only the cited abstracts' sentences are embedded (about 3,500 short texts), cached
+in ~/.cache/likewise/evidence/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from likewise.embed.base import Embedder
+from likewise.evaluate.collections import scifact_part
+from likewise.index.tokens import shared_tokeniser
+from likewise.rank.evidence import EvidenceWeights, QueryTerms, chosen_positions, sentence_scores
+from likewise.rank.key_phrases import CatalogRarity
+
+ROOT = Path(__file__).resolve().parent.parent
+SCIFACT = ROOT.parent / "shared" / "data" / "scifact"
+CACHE = Path.home() / ".cache" / "likewise" / "evidence"
+WEIGHT_GRID = [round(0.05 * step, 2) for step in range(21)]
+RATIO_GRID = [round(0.80 + 0.01 * step, 2) for step in range(21)]
+PAGE_HITS = 10  # a search page's hits, for the query-time cost
+
+
+@dataclass(slots=True)
+class Pair:
+    claim_id: int
+    claim: str
+    doc_id: str
+    rationale: frozenset[int]
+    part: str
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load() -> tuple[list[Pair], dict[str, list[str]], CatalogRarity]:
+    corpus: dict[str, list[str]] = {}
+    frequency: dict[str, int] = {}
+    tokeniser = shared_tokeniser()
+    for line in (SCIFACT / "corpus.jsonl").open(encoding="utf-8"):
+        row = json.loads(line)
+        corpus[str(row["doc_id"])] = [" ".join(s.split()) for s in row["abstract_sentences"]]
+        for stem in set(tokeniser.terms(row["title"] + " " + " ".join(corpus[str(row["doc_id"])]))):
+            frequency[stem] = frequency.get(stem, 0) + 1
+    pairs = []
+    for line in (SCIFACT / "claims_train.jsonl").open(encoding="utf-8"):
+        row = json.loads(line)
+        for doc_id, found in sorted(row["evidence"].items()):
+            rationale = frozenset(n for group in found["sentences"] for n in group)
+            pairs.append(Pair(row["id"], row["claim"], doc_id, rationale, scifact_part(row["id"])))
+    rarity = CatalogRarity(lambda stem: frequency.get(stem, 0), len(corpus))
+    return pairs, corpus, rarity
+
+
+def cached_vectors(embedder: Embedder, texts: Sequence[str], name: str) -> npt.NDArray[np.float32]:
+    digest = hashlib.sha256("\n".join([embedder.model_id, *texts]).encode()).hexdigest()[:16]
+    path = CACHE / f"{name}-{digest}.npy"
+    if path.exists():
+        vectors: npt.NDArray[np.float32] = np.load(path)
+        return vectors
+    _say(f"embedding {len(texts)} {name} ...")
+    vectors = embedder.embed_documents(list(texts))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
+Chooser = Callable[[Pair], list[int]]
+
+
+def precision(pairs: Sequence[Pair], choose: Chooser) -> tuple[float, int, int]:
+    """(precision@1 of the first chosen sentence, seconds shown, seconds that are rationale)."""
+    hits = seconds = right = 0
+    for pair in pairs:
+        chosen = choose(pair)
+        hits += bool(chosen) and chosen[0] in pair.rationale
+        if len(chosen) > 1:
+            seconds += 1
+            right += chosen[1] in pair.rationale
+    return hits / len(pairs), seconds, right
+
+
+def main() -> None:
+    from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
+
+    pairs, corpus, rarity = load()
+    embedder = OnnxMiniLMEmbedder(batch_size=64, threads=2, cache_dir=CACHE / "models")
+    doc_ids = sorted({pair.doc_id for pair in pairs})
+    texts = [sentence for doc_id in doc_ids for sentence in corpus[doc_id]]
+    vectors = cached_vectors(embedder, texts, "sentences")
+    rows: dict[str, npt.NDArray[np.float32]] = {}
+    offset = 0
+    for doc_id in doc_ids:
+        rows[doc_id] = vectors[offset : offset + len(corpus[doc_id])]
+        offset += len(corpus[doc_id])
+    claims = sorted({pair.claim for pair in pairs})
+    claim_vectors = dict(zip(claims, cached_vectors(embedder, claims, "claims"), strict=True))
+    terms = {claim: QueryTerms(claim, rarity) for claim in claims}
+
+    def ranked(weights: EvidenceWeights, dense: bool = True) -> Chooser:
+        def choose(pair: Pair) -> list[int]:
+            scores = sentence_scores(
+                terms[pair.claim],
+                corpus[pair.doc_id],
+                weights,
+                claim_vectors[pair.claim] if dense else None,
+                rows[pair.doc_id] if dense else None,
+            )
+            # Best first here (chosen_positions returns reading order).
+            chosen = chosen_positions(scores, weights.second_ratio)
+            return sorted(chosen, key=lambda row: (-scores[row], row))
+
+        return choose
+
+    fit = [pair for pair in pairs if pair.part == "fit"]
+    held = [pair for pair in pairs if pair.part == "heldout"]
+    # w first (precision@1 does not depend on the ratio), ties to the smaller weight.
+    best_w = max(WEIGHT_GRID, key=lambda w: (precision(fit, ranked(EvidenceWeights(w, 2.0)))[0], -w))
+    fit_p1 = precision(fit, ranked(EvidenceWeights(best_w, 2.0)))[0]
+
+    def best_ratio(weight: float, base: float) -> float:
+        """The smallest ratio (most seconds shown) whose shown seconds are rationale
+        sentences at least as often as the first choice is on the fit pairs."""
+        for ratio in RATIO_GRID:
+            _, seconds, right = precision(fit, ranked(EvidenceWeights(weight, ratio)))
+            if seconds and right / seconds >= base:
+                return ratio
+        return 1.0
+
+    fused_ratio = best_ratio(best_w, fit_p1)
+    lexical_ratio = best_ratio(0.0, precision(fit, ranked(EvidenceWeights(0.0, 2.0)))[0])
+    fused = EvidenceWeights(best_w, fused_ratio)
+    lexical = EvidenceWeights(0.0, lexical_ratio)
+    dense_only = EvidenceWeights(1.0, 2.0)
+    random_p1 = float(np.mean([len(p.rationale) / len(corpus[p.doc_id]) for p in held]))
+    table = [
+        ("random sentence (expected)", random_p1, None),
+        ("first sentence", precision(held, lambda p: [0])[0], None),
+        ("lexical only (IDF coverage)", *precision(held, ranked(lexical))[:1], lexical),
+        ("dense only (cosine)", precision(held, ranked(dense_only))[0], None),
+        (f"fused, w = {best_w:.2f}", precision(held, ranked(fused))[0], fused),
+    ]
+    print(f"SciFact training claims, held-out part: {len(held)} (claim, abstract) pairs")
+    print(f"(fit part: {len(fit)} pairs; w and the second-sentence ratio fit there)\n")
+    print("| sentence chosen by | precision@1 | vs random | second sentence shown | its precision |")
+    print("|---|---|---|---|---|")
+    for name, value, weights in table:
+        second = third = "-"
+        if weights is not None:
+            _, seconds, right = precision(held, ranked(weights, dense=weights.dense > 0))
+            second = f"{seconds / len(held):.0%} (ratio {weights.second_ratio:.2f})"
+            third = f"{right / seconds:.3f}" if seconds else "-"
+        print(f"| {name} | {value:.3f} | {value / random_p1:.2f}x | {second} | {third} |")
+    page_cost(embedder, corpus, doc_ids)
+
+
+def page_cost(embedder: Embedder, corpus: dict[str, list[str]], doc_ids: list[str]) -> None:
+    """Embedding a page's hits' sentences at query time, against embedding the query (which
+    every search does), in the same process: median of repeated runs."""
+    pages = [doc_ids[start : start + PAGE_HITS] for start in range(0, 100, PAGE_HITS)]
+    embedder.embed_documents(["warm up"])
+    query_times, page_times, counts = [], [], []
+    for page in pages:
+        sentences = [sentence for doc_id in page for sentence in corpus[doc_id]]
+        started = time.perf_counter()
+        embedder.embed_query(corpus[page[0]][0])
+        query_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        embedder.embed_documents(sentences)
+        page_times.append(time.perf_counter() - started)
+        counts.append(len(sentences))
+    query, page_time = float(np.median(query_times)), float(np.median(page_times))
+    print(
+        f"\nquery-time sentence vectors for a {PAGE_HITS}-hit page ({np.median(counts):.0f} "
+        f"sentences, median of {len(pages)} pages): {page_time * 1000:.0f} ms, "
+        f"{page_time / query:.1f}x embedding the query ({query * 1000:.1f} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()
