@@ -16,6 +16,7 @@ from likewise.services.embedding import EmbedderProvider
 from likewise.services.lexical import LexicalIndexService
 from likewise.services.outbox import OutboxService
 from likewise.services.search import SearchService
+from likewise.services.sentences import SentenceService
 from likewise.services.similar import SimilarService
 from likewise.services.site import SiteService
 from likewise.services.topics import TopicService
@@ -25,6 +26,7 @@ from likewise.settings import Settings
 from likewise.store.account_security import AccountSecurityRepository
 from likewise.store.accounts import AccountRepository
 from likewise.store.base import CatalogStore
+from likewise.store.sentences import SentenceRepository
 
 
 class Library:
@@ -37,7 +39,8 @@ class Library:
         self.store = store
         self.embedding = EmbedderProvider(settings, embedder)
         self.lexical = LexicalIndexService(settings.home, store)
-        self.vectors = VectorService(settings, store, self.embedding)
+        self.sentences = SentenceService(SentenceRepository(store.engine), self.embedding)
+        self.vectors = VectorService(settings, store, self.embedding, self.sentences)
         self.vector_import = VectorImportService(store, self.embedding, self.vectors)
         self.catalog = CatalogService(settings, store, self.lexical)
         self.search = SearchService(settings, store, self.embedding, self.vectors, self.lexical)
