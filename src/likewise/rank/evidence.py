@@ -33,7 +33,7 @@ class EvidenceWeights:
 
 # Fit on the SciFact fit claims (bench/evidence.py fit); the held-out figures are in
 # docs/search.md. LEXICAL is used where a hit's sentences have no vectors.
-FUSED = EvidenceWeights(dense=0.30, second_ratio=0.88)
+FUSED = EvidenceWeights(dense=0.30, second_ratio=0.94)
 LEXICAL = EvidenceWeights(dense=0.0, second_ratio=0.71)
 MAX_SENTENCES = 2
 
