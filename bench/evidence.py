@@ -1,4 +1,4 @@
-""""Why it matched" on SciFact (rank/evidence.py): precision@1 of the chosen sentence against the
+""" "Why it matched" on SciFact (rank/evidence.py): precision@1 of the chosen sentence against the
 rationale sentences of the training claims, on the held-out claims, beside a first-sentence and
 a random-sentence baseline; then the cost of embedding a search page's sentences at query time.
 
@@ -113,7 +113,10 @@ def set_f1(pairs: Sequence[Pair], choose: Chooser) -> float:
 
 
 def pooled_vectors(
-    embedder: OnnxMiniLMEmbedder, titles: dict[str, str], corpus: dict[str, list[str]], ids: list[str]
+    embedder: OnnxMiniLMEmbedder,
+    titles: dict[str, str],
+    corpus: dict[str, list[str]],
+    ids: list[str],
 ) -> dict[str, npt.NDArray[np.float32]]:
     """Sentence vectors as likewise stores them (services/sentences.py): pooled from the one
     pass over "title. abstract", each sentence read in its abstract's context."""
@@ -174,7 +177,8 @@ def main() -> None:
         """w by precision@1 on the fit pairs (it does not depend on the ratio), ties to the
         smaller weight."""
         return max(
-            WEIGHT_GRID, key=lambda w: (precision(fit, ranked(EvidenceWeights(w, 2.0), kind))[0], -w)
+            WEIGHT_GRID,
+            key=lambda w: (precision(fit, ranked(EvidenceWeights(w, 2.0), kind))[0], -w),
         )
 
     def best_ratio(weight: float, kind: str | None) -> float:
@@ -215,7 +219,9 @@ def main() -> None:
             second = f"{seconds / len(held):.0%} (ratio {weights.second_ratio:.2f})"
             third = f"{right / seconds:.3f}" if seconds else "-"
         f1 = set_f1(held, choose)
-        print(f"| {name} | {value:.3f} | {value / random_p1:.2f}x | {second} | {third} | {f1:.3f} |")
+        print(
+            f"| {name} | {value:.3f} | {value / random_p1:.2f}x | {second} | {third} | {f1:.3f} |"
+        )
     page_cost(embedder, corpus, doc_ids)
 
 

@@ -13,6 +13,7 @@ from likewise.services.catalog import CatalogService
 from likewise.services.digest_runs import DigestPlanner
 from likewise.services.digests import DigestService, digest_repository
 from likewise.services.embedding import EmbedderProvider
+from likewise.services.evidence import EvidenceService
 from likewise.services.lexical import LexicalIndexService
 from likewise.services.outbox import OutboxService
 from likewise.services.search import SearchService
@@ -43,7 +44,10 @@ class Library:
         self.vectors = VectorService(settings, store, self.embedding, self.sentences)
         self.vector_import = VectorImportService(store, self.embedding, self.vectors)
         self.catalog = CatalogService(settings, store, self.lexical)
-        self.search = SearchService(settings, store, self.embedding, self.vectors, self.lexical)
+        self.evidence = EvidenceService(self.sentences, self.lexical)
+        self.search = SearchService(
+            settings, store, self.embedding, self.vectors, self.lexical, self.evidence
+        )
         self.similar = SimilarService(settings, store, self.embedding, self.vectors, self.lexical)
         account_rows = AccountRepository(store.engine)
         security_rows = AccountSecurityRepository(store.engine)

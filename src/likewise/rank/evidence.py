@@ -1,4 +1,4 @@
-""""Why it matched": the one or two abstract sentences that best support a query.
+""" "Why it matched": the one or two abstract sentences that best support a query.
 
 Each sentence is scored as w * cos(query, sentence) + (1 - w) * coverage, coverage being the
 share of the query's content-word weight (catalog IDF, rank/key_phrases.py CatalogRarity) that
@@ -18,9 +18,21 @@ import numpy as np
 import numpy.typing as npt
 
 from likewise.index.tokens import shared_tokeniser
+from likewise.models import Evidence
 from likewise.rank.key_phrases import STOP_WORDS, CatalogRarity
 
 Span = tuple[int, int]
+__all__ = [
+    "FUSED",
+    "LEXICAL",
+    "Evidence",
+    "EvidenceWeights",
+    "QueryTerms",
+    "chosen_positions",
+    "locate_sentences",
+    "sentence_scores",
+    "supporting_sentences",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,16 +48,6 @@ class EvidenceWeights:
 FUSED = EvidenceWeights(dense=0.30, second_ratio=0.94)
 LEXICAL = EvidenceWeights(dense=0.0, second_ratio=0.71)
 MAX_SENTENCES = 2
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """One supporting sentence: its text and [start, end) offsets in the abstract."""
-
-    text: str
-    start: int
-    end: int
-    score: float
 
 
 class QueryTerms:
