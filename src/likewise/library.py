@@ -13,6 +13,7 @@ from likewise.services.catalog import CatalogService
 from likewise.services.digest_runs import DigestPlanner
 from likewise.services.digests import DigestService, digest_repository
 from likewise.services.embedding import EmbedderProvider
+from likewise.services.evidence import EvidenceService
 from likewise.services.lexical import LexicalIndexService
 from likewise.services.library_import import LibraryImportService
 from likewise.services.outbox import OutboxService
@@ -20,6 +21,7 @@ from likewise.services.recommend import RecommendService
 from likewise.services.recommend_feed import FeedLinks
 from likewise.services.recommend_sources import EntriesOfModel, SignalGatherer
 from likewise.services.search import SearchService
+from likewise.services.sentences import SentenceService
 from likewise.services.similar import SimilarService
 from likewise.services.site import SiteService
 from likewise.services.topics import TopicService
@@ -31,6 +33,7 @@ from likewise.store.accounts import AccountRepository
 from likewise.store.base import CatalogStore
 from likewise.store.library_entries import LibraryEntryRepository
 from likewise.store.reader_signals import ReaderSignalRepository
+from likewise.store.sentences import SentenceRepository
 
 
 class Library:
@@ -43,10 +46,14 @@ class Library:
         self.store = store
         self.embedding = EmbedderProvider(settings, embedder)
         self.lexical = LexicalIndexService(settings.home, store)
-        self.vectors = VectorService(settings, store, self.embedding)
+        self.sentences = SentenceService(SentenceRepository(store.engine), self.embedding)
+        self.vectors = VectorService(settings, store, self.embedding, self.sentences)
         self.vector_import = VectorImportService(store, self.embedding, self.vectors)
         self.catalog = CatalogService(settings, store, self.lexical)
-        self.search = SearchService(settings, store, self.embedding, self.vectors, self.lexical)
+        self.evidence = EvidenceService(self.sentences, self.lexical)
+        self.search = SearchService(
+            settings, store, self.embedding, self.vectors, self.lexical, self.evidence
+        )
         self.similar = SimilarService(settings, store, self.embedding, self.vectors, self.lexical)
         account_rows = AccountRepository(store.engine)
         security_rows = AccountSecurityRepository(store.engine)
