@@ -1,7 +1,7 @@
 """Per-paper sentences: spans, facet labels and vectors of each abstract's sentences.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 
 One row per (embedding model, paper), written at embed time and replaced when the paper's
 content hash changes; dropped with the paper.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
