@@ -1,11 +1,13 @@
 """Sentence facet labels by a small classifier: multinomial logistic regression on the
-sentence vector and the sentence's place in its abstract.
+sentence vector, its neighbours' vectors and the sentence's place in its abstract.
 
-Discourse roles in abstracts follow position (background first, results last), which is why
-sequential sentence classifiers use it (Dernoncourt and Lee, "PubMed 200k RCT: a Dataset for
-Sequential Sentence Classification in Medical Abstracts", IJCNLP 2017); here position enters
-as a few features beside the vector. Weights are fitted once on CSFCube's labelled sentences
-(sentence_classifier_fit.py, bench/sentence_facets.py) and shipped in facet_data/.
+Discourse roles in abstracts follow position and the sentences around them (background
+first, results last), which is why sequential sentence classifiers use context (Dernoncourt
+and Lee, "PubMed 200k RCT: a Dataset for Sequential Sentence Classification in Medical
+Abstracts", IJCNLP 2017); here a linear model sees the previous and next sentence's vectors
+and a few position features beside the sentence's own vector. Weights are fitted once on
+CSFCube's labelled sentences (sentence_classifier_fit.py, bench/sentence_facets.py) and
+shipped in facet_data/.
 """
 
 from __future__ import annotations
@@ -38,8 +40,13 @@ def position_features(count: int) -> npt.NDArray[np.float32]:
 
 
 def sentence_features(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Features of one abstract's sentences, in order: vector then position features."""
-    return np.concatenate([vectors.astype(np.float32), position_features(len(vectors))], axis=1)
+    """Features of one abstract's sentences, in order: the vector, the previous and the next
+    sentence's vectors (zeros at the ends), then position features."""
+    own = vectors.astype(np.float32)
+    edge = np.zeros((min(len(own), 1), own.shape[1]), dtype=np.float32)
+    previous = np.concatenate([edge, own[:-1]])
+    following = np.concatenate([own[1:], edge])
+    return np.concatenate([own, previous, following, position_features(len(own))], axis=1)
 
 
 @dataclass(frozen=True, slots=True)
