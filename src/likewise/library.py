@@ -14,6 +14,7 @@ from likewise.services.digest_runs import DigestPlanner
 from likewise.services.digests import DigestService, digest_repository
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.evidence import EvidenceService
+from likewise.services.facet_similar import FacetSimilarService
 from likewise.services.lexical import LexicalIndexService
 from likewise.services.library_import import LibraryImportService
 from likewise.services.outbox import OutboxService
@@ -55,6 +56,9 @@ class Library:
             settings, store, self.embedding, self.vectors, self.lexical, self.evidence
         )
         self.similar = SimilarService(settings, store, self.embedding, self.vectors, self.lexical)
+        self.facet_similar = FacetSimilarService(
+            self.similar, self.embedding, self.vectors, self.sentences, self.lexical
+        )
         account_rows = AccountRepository(store.engine)
         security_rows = AccountSecurityRepository(store.engine)
         self.accounts = AccountService(settings, account_rows, security_rows)
