@@ -34,7 +34,7 @@ def test_max_takes_the_best_pair_and_mean_averages_each_sentences_best_match() -
     candidate = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
     cosine = np.array([0.4])
     # q0's best is c0 (1.0); q1's best is c1 (0.8, against 0.6 for c0).
-    best = score_by_facet(query, cosine, [candidate], aggregation="max")[0]
+    best = score_by_facet(query, cosine, [candidate], aggregation="max", weight=0.5)[0]
     assert best.facet_score == pytest.approx(1.0)
     assert best.score == pytest.approx(0.5 * 0.4 + 0.5 * 1.0)  # 0.7
     mean = score_by_facet(query, cosine, [candidate], aggregation="mean", weight=0.3)[0]
@@ -50,7 +50,9 @@ def test_the_method_sentence_reorders_candidates_the_cosine_ranked_otherwise() -
     query = facet_query(QUERY, LABELS, "method")  # only q2 = (0, 1)
     near_topic = np.array([[1.0, 0.0], [0.6, 0.8]], dtype=np.float32)  # best match 0.8
     same_method = np.array([[0.0, 1.0]], dtype=np.float32)  # best match 1.0
-    scores = score_by_facet(query, np.array([0.5, 0.2, 0.9]), [near_topic, same_method, None])
+    scores = score_by_facet(
+        query, np.array([0.5, 0.2, 0.9]), [near_topic, same_method, None], weight=0.5
+    )
     assert [s.score for s in scores] == pytest.approx([0.65, 0.6, 0.9])
     assert scores[0].matches[0] == SentenceMatch(2, 1, pytest.approx(0.8))  # type: ignore[arg-type]
     # A candidate without stored sentences keeps its cosine and names no sentence.
