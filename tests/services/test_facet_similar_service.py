@@ -23,7 +23,8 @@ ABSTRACTS = {
     QUERY: f"{BACKGROUND} {METHOD} Accuracy rises on two benchmarks.",
     SAME_METHOD: f"Traffic forecasting helps cities plan roads. {METHOD} Errors fall by half.",
     SAME_BACKGROUND: f"{BACKGROUND} Random forests read amino acid sequences. Speed doubles.",
-    "2502.00004": "Speech recognition for tonal languages. Transducers stream audio. Words improve.",
+    "2502.00004": "Speech recognition for tonal languages. Transducers stream audio. "
+    "Words improve.",
 }
 # Labels set by hand (the fake embedder's similarity labels are arbitrary): one per sentence.
 LABELS = ["background", "method", "result"]
@@ -85,5 +86,5 @@ def test_a_paper_without_stored_sentences_gets_a_note_not_an_error(catalog: Libr
 def test_an_unknown_facet_and_an_unknown_paper_are_refused_by_name(catalog: Library) -> None:
     with pytest.raises(UnknownFacetError, match="'novelty'"):
         catalog.facet_similar.similar_by_facet(QUERY, "novelty")
-    with pytest.raises(UnknownPaperError, match="2502.99999"):
+    with pytest.raises(UnknownPaperError, match=r"2502\.99999"):
         catalog.facet_similar.similar_by_facet("2502.99999", "method")
