@@ -50,7 +50,8 @@ _MESSAGES = {
 
 @dataclass(slots=True)
 class Recommendation:
-    """One recommended paper: its score (comparable within one feed only) and why."""
+    """One recommended paper: its ranking score (standardised per reader, so comparable
+    within one feed only), the cosine to the nearest of the reader's papers, and why."""
 
     paper: Paper
     score: float
@@ -59,6 +60,7 @@ class Recommendation:
     nearest_id: str | None
     shared_terms: list[str] = field(default_factory=list)
     day: date | None = None
+    similarity: float = 0.0
 
 
 @dataclass(slots=True)
@@ -89,6 +91,11 @@ class _Window:
     column: dict[str, int]
     start: date | None = None
     end: date | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        """Title + abstract of each paper, for the lexical half of the reader model."""
+        return [paper.embedding_text() for paper in self.papers]
 
 
 def _short(title: str, limit: int = 70) -> str:
@@ -288,9 +295,10 @@ class RecommendService:
                     positives=self._positive_vectors(reader.positives, window),
                     positive_weights=np.array(weights, dtype=np.float32),
                     negatives=self._negative_vectors(reader.hidden, window),
+                    positive_texts=tuple(p.paper.embedding_text() for p in reader.positives),
                 )
             )
-        scored = score_readers(profiles, window.vectors)
+        scored = score_readers(profiles, window.vectors, candidate_texts=window.texts)
         rarity = CatalogRarity.of_index(self._lexical.lexical_index())
         feeds = []
         for row, reader in enumerate(readers):
@@ -353,7 +361,9 @@ class RecommendService:
     ) -> Recommendation:
         paper = window.papers[column]
         if not 0 <= nearest < len(positives):
-            return Recommendation(paper, score, "", "", None, [], window.announced[column])
+            return Recommendation(
+                paper, score, "", "", None, [], window.announced[column], cosine
+            )
         positive = positives[nearest]
         if nearest not in explainers:
             explainers[nearest] = Explainer(positive.paper, rarity)
@@ -370,4 +380,5 @@ class RecommendService:
             positive.arxiv_id,
             terms,
             window.announced[column],
+            cosine,
         )
