@@ -46,8 +46,13 @@ def test_the_json_twin_carries_the_facet_and_each_hits_matched_sentences(
     assert twin["similar_facet"] == "result" and twin["similar_ranking"] == "facet-sentences"
     assert twin["similar"] and PAPER not in {s["paper"]["arxiv_id"] for s in twin["similar"]}
     own = client.get(f"/api/papers/{PAPER}").json()["page"]["paper"]["abstract"]
+    assert twin["similar_facet_sentences"]
+    assert all(text in own for text in twin["similar_facet_sentences"])
     for entry in twin["similar"]:
-        assert entry["matches"] and entry["facet_score"] is not None
+        assert entry["matches"]
+        assert {m["query"] for m in entry["matches"]} <= set(
+            twin["similar_facet_sentences"]
+        ) and entry["facet_score"] is not None
         for match in entry["matches"]:
             assert match["query"] in own
             assert match["candidate"] in entry["paper"]["abstract"]

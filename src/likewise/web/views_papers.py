@@ -102,9 +102,10 @@ def _similar(
 
 def _similar_by_facet(
     request: Request, arxiv_id: str, facet: str, hidden: frozenset[str]
-) -> tuple[list[SimilarPaper], str | None]:
-    """Similar papers in one facet with the sentences that matched, and the note a reader
-    must see (no stored sentences, no sentence of the facet); failures leave it empty."""
+) -> tuple[list[SimilarPaper], str | None, list[str]]:
+    """Similar papers in one facet with the sentences that matched, the note a reader must
+    see (no stored sentences, no sentence of the facet) and this paper's sentences that took
+    part; failures leave it empty."""
     library = library_of(request)
     try:
         found = library.facet_similar.similar_by_facet(
@@ -112,7 +113,7 @@ def _similar_by_facet(
         )
     except (AttributeError, LookupError, ValueError, RuntimeError, OSError) as error:
         _log.warning("similar papers by %s for %s unavailable: %s", facet, arxiv_id, error)
-        return [], None
+        return [], None, []
     shown = [
         SimilarPaper(
             entry.hit.paper,
@@ -124,7 +125,7 @@ def _similar_by_facet(
         for entry in found.hits
         if entry.hit.arxiv_id not in hidden and entry.hit.paper is not None
     ]
-    return shown[:SIMILAR_SHOWN], found.note
+    return shown[:SIMILAR_SHOWN], found.note, found.query_sentences
 
 
 def _chosen_facet(facet: str | None) -> str:
@@ -211,11 +212,14 @@ def paper(request: Request, arxiv_id: ArxivId, facet: Facet = None) -> dict[str,
     hidden = library.site.hidden_for(user.id) if user else frozenset()
     if chosen == OVERALL:
         similar, similar_notice = _similar(request, arxiv_id, hidden)
+        facet_sentences: list[str] = []
         ranking = "cosine-dbnorm" if library.settings.hubness_correction else "cosine"
         if any(entry.similarity is None for entry in similar):
             ranking = "title-words"  # nothing embedded yet: neighbours by BM25 of the title
     else:
-        similar, similar_notice = _similar_by_facet(request, arxiv_id, chosen, hidden)
+        similar, similar_notice, facet_sentences = _similar_by_facet(
+            request, arxiv_id, chosen, hidden
+        )
         ranking = "facet-sentences"
     return {
         "page": page,
@@ -224,6 +228,7 @@ def paper(request: Request, arxiv_id: ArxivId, facet: Facet = None) -> dict[str,
         "similar_facets": [OVERALL, *FACETS],
         "similar_ranking": ranking,
         "similar_notice": similar_notice,
+        "similar_facet_sentences": facet_sentences,
         "bibtex": bibtex_entry(page.paper),
         "title": page.paper.title,
     }
