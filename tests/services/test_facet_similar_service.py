@@ -88,3 +88,13 @@ def test_an_unknown_facet_and_an_unknown_paper_are_refused_by_name(catalog: Libr
         catalog.facet_similar.similar_by_facet(QUERY, "novelty")
     with pytest.raises(UnknownPaperError, match=r"2502\.99999"):
         catalog.facet_similar.similar_by_facet("2502.99999", "method")
+
+
+def test_a_candidate_without_stored_sentences_keeps_its_cosine_and_names_no_sentence(
+    catalog: Library,
+) -> None:
+    found = catalog.facet_similar.similar_by_facet(QUERY, "method", limit=10)
+    title_only = next(entry for entry in found.hits if entry.hit.arxiv_id == "2502.00009")
+    assert title_only.matches == [] and "facet" not in title_only.hit.components
+    assert title_only.hit.score == pytest.approx(title_only.hit.components["cosine"])
+    assert all(entry.matches for entry in found.hits if entry is not title_only)
