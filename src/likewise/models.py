@@ -99,6 +99,17 @@ class SearchFilters:
         return not (self.since or self.until or self.categories or self.authors or self.exclude_ids)
 
 
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """An abstract sentence that supports a query ("why it matched", rank/evidence.py): its
+    text, its [start, end) character offsets in the abstract, and its score."""
+
+    text: str
+    start: int
+    end: int
+    score: float
+
+
 @dataclass(slots=True)
 class Hit:
     """One ranked result: the paper id, the score a user sees, and how it was made."""
@@ -108,6 +119,7 @@ class Hit:
     paper: Paper | None = None
     components: dict[str, float] = field(default_factory=dict)
     reason: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)  # best abstract sentences, in order
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ from likewise.cli import (
     digest,
     evaluation,
     index,
+    library_import,
+    recommend,
     search,
     similar,
     store,
@@ -28,7 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"likewise {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for area in (catalog, index, search, similar, topics, evaluation, web, digest, store):
+    for area in (
+        catalog,
+        library_import,
+        index,
+        search,
+        similar,
+        recommend,
+        topics,
+        evaluation,
+        web,
+        digest,
+        store,
+    ):
         area.register(commands)
     return parser
 

@@ -75,7 +75,11 @@ def run_search(arguments: argparse.Namespace) -> int:
     if arguments.json:
         for hit in result.hits:
             components = {name: round(v, 4) for name, v in hit.components.items()}
-            print_json({**hit_json(hit), "components": components})
+            evidence = [
+                {"text": e.text, "start": e.start, "end": e.end, "score": e.score}
+                for e in hit.evidence
+            ]
+            print_json({**hit_json(hit), "components": components, "evidence": evidence})
         for notice in (result.coverage_notice, result.notice):
             if notice:
                 print(notice, file=sys.stderr)

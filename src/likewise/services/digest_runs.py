@@ -3,7 +3,9 @@
 The window's papers and every subscriber's interests become one batch of hybrid queries
 (rank/batch_match.py, HQI); each query carries its Cosine Adapter parameters from the search
 engine's calibration, so the strictness a subscriber picks is the same calibrated relevance
-cut-off that search applies. Composing and sending live in digest/runner.py.
+cut-off that search applies. Subscribers whose address an account has verified also get a
+"For you" section from the personal feed (services/recommend.py), over the same window.
+Composing and sending live in digest/runner.py.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from likewise.digest.choose import DigestPlan, choose
+from likewise.digest.choose import DigestItem, DigestPlan, Theme, choose
 from likewise.digest.interests import (
     AUTHOR,
     CATEGORY,
@@ -31,6 +33,7 @@ from likewise.models import AnnouncementKind, Paper
 from likewise.rank.batch_match import MatchRequest, WindowPapers, fallback_calibration, match_batch
 from likewise.rank.trending import rank_trending
 from likewise.services.embedding import EmbedderProvider
+from likewise.services.recommend import RecommendService
 from likewise.services.search import SearchService
 from likewise.services.vectors import VectorService
 from likewise.settings import Settings
@@ -40,6 +43,8 @@ from likewise.store.digests import DigestRepository, Interest, Subscriber, utc_n
 
 _CALIBRATION_DEPTH = 10  # the adapter's score features look at a query's top 10 (rank/search)
 _COLLECTION_ITEMS = 20
+FOR_YOU = "For you"
+FOR_YOU_LIMIT = 5
 
 
 @dataclass(slots=True)
@@ -68,8 +73,10 @@ class DigestPlanner:
         search: SearchService,
         digests: DigestRepository,
         accounts: AccountRepository,
+        recommend: RecommendService | None = None,
     ) -> None:
         self._settings = settings
+        self._recommend = recommend
         self._store = store
         self._embedding = embedding
         self._vectors = vectors
@@ -292,7 +299,7 @@ class DigestPlanner:
             for subscriber in due
         ]
         selections = match_batch(requests, window.matrix)
-        return [
+        plans = [
             choose(
                 subscriber,
                 windows[subscriber.id][0],
@@ -303,3 +310,32 @@ class DigestPlanner:
             )
             for subscriber, selection in zip(due, selections, strict=True)
         ]
+        self._add_for_you(plans, already)
+        return plans
+
+    def _add_for_you(self, plans: Sequence[DigestPlan], already: dict[int, set[str]]) -> None:
+        """A "For you" theme for subscribers with an account, one batch per window."""
+        if self._recommend is None:
+            return
+        by_window: dict[tuple[date, date], list[DigestPlan]] = {}
+        for plan in plans:
+            by_window.setdefault((plan.window_start, plan.window_end), []).append(plan)
+        for (start, end), group in by_window.items():
+            exclude = {
+                plan.subscriber.id: set(already.get(plan.subscriber.id, set()))
+                | {record.arxiv_id for record in plan.records()}
+                for plan in group
+            }
+            feeds = self._recommend.for_subscribers(
+                [(plan.subscriber.id, plan.subscriber.email) for plan in group],
+                start,
+                end,
+                exclude,
+                FOR_YOU_LIMIT,
+            )
+            for plan in group:
+                feed = feeds.get(plan.subscriber.id)
+                if feed is None or not feed.recommendations:
+                    continue
+                items = [DigestItem(r.paper, r.reason, r.score) for r in feed.recommendations]
+                plan.themes.append(Theme(FOR_YOU, items))

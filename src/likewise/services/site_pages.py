@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from likewise.models import Paper
+from likewise.models import Evidence, Paper
 from likewise.rank.topics import Topic
 from likewise.store.accounts import Collection
 
@@ -32,6 +32,7 @@ class Card:
     score: float | None = None
     reason: str | None = None
     topics: list[Topic] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)  # search: sentences that matched
 
 
 @dataclass(slots=True)

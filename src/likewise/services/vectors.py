@@ -37,6 +37,7 @@ from likewise.services.pgvectors import (
     open_pgvector_index,
     pgvector_available,
 )
+from likewise.services.sentences import SentenceService
 from likewise.settings import Settings
 from likewise.store.base import CatalogStore
 
@@ -58,11 +59,17 @@ class VectorService:
     only owner of this process's loaded index."""
 
     def __init__(
-        self, settings: Settings, store: CatalogStore, embedding: EmbedderProvider
+        self,
+        settings: Settings,
+        store: CatalogStore,
+        embedding: EmbedderProvider,
+        sentences: SentenceService | None = None,
     ) -> None:
+        """With `sentences`, embedding a paper also stores its sentences (same pass)."""
         self._settings = settings
         self._store = store
         self._embedding = embedding
+        self._sentences = sentences
         self._local: _Loaded | None = None
         self._shared: tuple[str, VectorIndex] | None = None  # (model id, pgvector's index)
         self._pgvector: bool | None = None  # whether pgvector's table exists, once asked
@@ -86,7 +93,10 @@ class VectorService:
                 ]
                 if not batch:
                     break
-                vectors = embedder.embed_documents([paper.embedding_text() for paper in batch])
+                if self._sentences is not None:
+                    vectors = self._sentences.embed_papers(embedder, batch)
+                else:
+                    vectors = embedder.embed_documents([p.embedding_text() for p in batch])
                 self._store.put_vectors(
                     model_id,
                     [
