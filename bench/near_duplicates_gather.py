@@ -5,7 +5,8 @@ labels (src/likewise/evaluate/data/near_duplicates/): every pair that meets in a
 abstract MinHash band with title word Jaccard >= 0.7 or abstract 3-shingle Jaccard >= 0.15,
 every pair named by an "arXiv admin note: text overlap with arXiv:…" comment, and a fixed
 sample of 80 pairs with title Jaccard in [0.5, 0.7) (mostly hard negatives). Labels are
-added by hand (GUIDELINES.md); this script only says which pairs to read.
+added by hand in labels.jsonl (guidelines: docs/near_duplicates.md); this script only says
+which pairs to read.
 
     nice -n 10 python bench/near_duplicates_gather.py [--data PATH]
 """

@@ -69,18 +69,20 @@ class Rule:
     A pair is one work when the titles name no different editions, the authors overlap by
     at least `min_authors` (or one side lists none), and either the titles alone are close
     (`title >= title_only`), or title and abstract together score at least `threshold`
-    (score = title + abstract). Two arXiv records listed within `same_batch_days` of each
-    other are a re-submission only through their titles: authors who post two papers at
-    once often paste one abstract into both.
+    (score = title + abstract_weight * abstract). Two arXiv records listed within
+    `same_batch_days` of each other are a re-submission only through their titles: authors
+    who post two papers at once often paste one abstract into both.
     """
 
-    threshold: float = 0.9
-    title_only: float = 0.95
+    # Chosen on the fit pairs by bench/near_duplicates.py (best F0.5; docs/near_duplicates.md).
+    threshold: float = 1.1
+    title_only: float = 0.85
+    abstract_weight: float = 1.0
     min_authors: float = 0.5
     same_batch_days: int = 7
 
     def score(self, features: PairFeatures) -> float:
-        return features.title + (features.abstract or 0.0)
+        return features.title + self.abstract_weight * (features.abstract or 0.0)
 
     def is_duplicate(self, features: PairFeatures) -> bool:
         if features.marker_conflict:
