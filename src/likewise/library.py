@@ -16,6 +16,7 @@ from likewise.services.embedding import EmbedderProvider
 from likewise.services.evidence import EvidenceService
 from likewise.services.lexical import LexicalIndexService
 from likewise.services.library_import import LibraryImportService
+from likewise.services.near_duplicates import NearDuplicateService
 from likewise.services.outbox import OutboxService
 from likewise.services.recommend import RecommendService
 from likewise.services.recommend_feed import FeedLinks
@@ -32,6 +33,7 @@ from likewise.store.account_security import AccountSecurityRepository
 from likewise.store.accounts import AccountRepository
 from likewise.store.base import CatalogStore
 from likewise.store.library_entries import LibraryEntryRepository
+from likewise.store.near_duplicates import NearDuplicateRepository
 from likewise.store.reader_signals import ReaderSignalRepository
 from likewise.store.sentences import SentenceRepository
 
@@ -49,7 +51,8 @@ class Library:
         self.sentences = SentenceService(SentenceRepository(store.engine), self.embedding)
         self.vectors = VectorService(settings, store, self.embedding, self.sentences)
         self.vector_import = VectorImportService(store, self.embedding, self.vectors)
-        self.catalog = CatalogService(settings, store, self.lexical)
+        self.near_duplicates = NearDuplicateService(store, NearDuplicateRepository(store.engine))
+        self.catalog = CatalogService(settings, store, self.lexical, self.near_duplicates)
         self.evidence = EvidenceService(self.sentences, self.lexical)
         self.search = SearchService(
             settings, store, self.embedding, self.vectors, self.lexical, self.evidence

@@ -374,6 +374,7 @@ class SiteService:
         if not found:
             raise NotFoundError(f"arXiv has no paper {arxiv_id!r}")
         self._store.upsert_papers(found, source="arxiv-api")
+        self._catalog.check_near_duplicates("arxiv-api")
         self.forget_cached_lists()
         try:
             self._vectors.update_vectors()
