@@ -55,7 +55,13 @@ class Library:
         self.catalog = CatalogService(settings, store, self.lexical, self.near_duplicates)
         self.evidence = EvidenceService(self.sentences, self.lexical)
         self.search = SearchService(
-            settings, store, self.embedding, self.vectors, self.lexical, self.evidence
+            settings,
+            store,
+            self.embedding,
+            self.vectors,
+            self.lexical,
+            self.evidence,
+            self.near_duplicates,
         )
         self.similar = SimilarService(settings, store, self.embedding, self.vectors, self.lexical)
         account_rows = AccountRepository(store.engine)
@@ -65,13 +71,26 @@ class Library:
         self.library_import = LibraryImportService(store, library_entries, self.embedding)
         self.topics = TopicService(store, self.embedding, self.vectors)
         self.site = SiteService(
-            settings, store, account_rows, self.catalog, self.vectors, self.topics
+            settings,
+            store,
+            account_rows,
+            self.catalog,
+            self.vectors,
+            self.topics,
+            self.near_duplicates,
         )
         reader_signals = ReaderSignalRepository(store.engine)
         own_entries = EntriesOfModel(library_entries, lambda: self.embedding.get().model_id)
         gatherer = SignalGatherer(store, account_rows, reader_signals, own_entries)
         self.recommend = RecommendService(
-            settings, store, gatherer, security_rows, self.embedding, self.vectors, self.lexical
+            settings,
+            store,
+            gatherer,
+            security_rows,
+            self.embedding,
+            self.vectors,
+            self.lexical,
+            self.near_duplicates,
         )
         self.feed_links = FeedLinks(settings, reader_signals)
         digest_rows = digest_repository(settings, store)
@@ -88,6 +107,7 @@ class Library:
             digest_rows,
             account_rows,
             self.recommend,
+            self.near_duplicates,
         )
         self.digests = DigestService(
             settings, store, digest_rows, account_rows, planner, outbox, self.account_mail
