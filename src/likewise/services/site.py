@@ -89,7 +89,7 @@ class SiteService:
         present = [arxiv_id for arxiv_id in arxiv_ids if arxiv_id in papers]
         groups = self._near_duplicates.also_as(present) if self._near_duplicates else {}
         if collapse:
-            present, _ = collapse_groups(present, lambda arxiv_id: arxiv_id, groups)
+            present, _ = collapse_groups(present, str, groups)
         votes = self._accounts.vote_counts(present)
         voted = self._accounts.voted_by(user_id, present) if user_id is not None else set()
         topics = self._topics.topics_for(present)
@@ -103,13 +103,6 @@ class SiteService:
             card.also_as = groups.get(arxiv_id, [])
             cards.append(card)
         return cards
-
-    def _one_per_work(self, arxiv_ids: list[str]) -> list[str]:
-        """The ids (best first) with each group of near-duplicates kept at its first member."""
-        if self._near_duplicates is None:
-            return arxiv_ids
-        kept, _ = self._near_duplicates.collapse(arxiv_ids, lambda arxiv_id: arxiv_id)
-        return kept
 
     # -- votes, "not interested" and collections ---------------------------------------------
     def require_paper(self, arxiv_id: str) -> Paper:
@@ -232,8 +225,9 @@ class SiteService:
         new_count = sum(kind == AnnouncementKind.NEW for kind in kinds.values())
         ids = list({item.arxiv_id for item in listed})
         ordered = order_daily(listed, self._accounts.vote_counts(ids), self.hidden_for(user_id))
-        one_per_work = set(self._one_per_work([item.arxiv_id for item in ordered]))
-        ordered = [item for item in ordered if item.arxiv_id in one_per_work]
+        if self._near_duplicates is not None:  # one card per work, before paging
+            works = set(self._near_duplicates.collapse([i.arxiv_id for i in ordered], str)[0])
+            ordered = [item for item in ordered if item.arxiv_id in works]
         page = max(1, page)
         chosen = ordered[(page - 1) * per_page : page * per_page]
         extra = {
