@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 
 from likewise.evaluate.near_duplicates import (
@@ -34,7 +35,7 @@ ABSTRACT_WEIGHTS = [1.0, 1.5, 2.0, 3.0]
 BETA = 0.5
 
 
-def decide_with(rule: Rule):  # type: ignore[no-untyped-def]
+def decide_with(rule: Rule) -> Callable[[Record, Record], bool]:
     return lambda a, b: rule.is_duplicate(features_of(a, b))
 
 
