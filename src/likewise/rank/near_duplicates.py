@@ -34,6 +34,8 @@ _ADD = _rng.integers(0, _PRIME, _SIZE, dtype=np.uint64)
 _TOKEN = re.compile(r"[^\s:;,()\[\]{}/]+")
 # A marker names an edition: a number or version ("2025", "9B", "1.5", "v2"), a name ending
 # in a digit ("Qwen3", "MEGC2026") or a "+" ("RobustSplat++"); "3D" is a dimension, not one.
+_SHINGLE_MUL = np.uint64(0x9E3779B97F4A7C15)  # odd: a wrapping multiply keeps every bit
+_PLACE = _rng.integers(1, _PRIME, 64, dtype=np.uint64) | np.uint64(1)  # per byte position
 _MARKER = re.compile(r"^(v?\d+(\.\d+)*[a-z]?|.*[a-z]\d+(\.\d+)*|.*\+)$")
 _DIMENSION = re.compile(r"^\d+d$")
 
@@ -107,10 +109,46 @@ def title_words(title: str) -> frozenset[str]:
 
 
 def abstract_shingles(abstract: str, size: int = 3) -> frozenset[str]:
+    """The word 3-shingles as text (the gather script's filter; the rule uses their hashes)."""
     words = normalise_title(abstract).split()
     if len(words) < size:
         return frozenset([" ".join(words)]) if words else frozenset()
     return frozenset(" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
+
+
+def word_hashes(normalised: str) -> npt.NDArray[np.uint64]:
+    """A stable 64-bit hash of each word of a normalised text (words split by single spaces),
+    vectorised: each byte times a fixed random number for its place in the word, summed per
+    word (np.add.reduceat), then mixed."""
+    if not normalised:
+        return np.zeros(0, dtype=np.uint64)
+    data = np.frombuffer(normalised.encode("utf-8"), dtype=np.uint8).astype(np.uint64)
+    space = data == 32
+    starts = np.flatnonzero(np.concatenate(([True], space[:-1])))
+    marks = np.zeros(len(data), dtype=np.int64)
+    marks[starts] = starts
+    place = np.arange(len(data)) - np.maximum.accumulate(marks)
+    values = np.where(space, np.uint64(0), data * _PLACE[np.minimum(place, len(_PLACE) - 1)])
+    hashes = np.add.reduceat(values, starts)
+    hashes ^= hashes >> np.uint64(29)
+    hashes *= _SHINGLE_MUL
+    hashes ^= hashes >> np.uint64(32)
+    return hashes
+
+
+def abstract_hashes(abstract: str, size: int = 3) -> npt.NDArray[np.uint64]:
+    """Sorted distinct 64-bit hashes of the abstract's word 3-shingles, all in numpy; Jaccard
+    over these equals Jaccard over the shingle texts but for 64-bit collisions, at a fraction
+    of the cost of building the strings."""
+    hashes = word_hashes(normalise_title(abstract))
+    if not len(hashes):
+        return hashes
+    span = min(size, len(hashes))
+    combined = np.zeros(len(hashes) - span + 1, dtype=np.uint64)
+    for offset in range(span):
+        combined = combined * _SHINGLE_MUL + hashes[offset : len(hashes) - span + 1 + offset]
+    combined ^= combined >> np.uint64(31)
+    return np.unique(combined)
 
 
 def title_markers(title: str) -> frozenset[str]:
@@ -139,17 +177,46 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A record's parts the rule compares, computed once however many pairs it is in."""
+
+    record: Record
+    title: frozenset[str]
+    abstract: npt.NDArray[np.uint64]
+    authors: frozenset[str]
+    markers: frozenset[str]
+
+
+def prepare(record: Record) -> Prepared:
+    return Prepared(
+        record,
+        title_words(record.title),
+        abstract_hashes(record.abstract),
+        author_keys(record.authors),
+        title_markers(record.title),
+    )
+
+
 def features_of(a: Record, b: Record) -> PairFeatures:
-    abstracts = (abstract_shingles(a.abstract), abstract_shingles(b.abstract))
-    authors = (author_keys(a.authors), author_keys(b.authors))
+    return compare(prepare(a), prepare(b))
+
+
+def compare(a: Prepared, b: Prepared) -> PairFeatures:
+    abstract = None
+    if len(a.abstract) and len(b.abstract):
+        shared = len(np.intersect1d(a.abstract, b.abstract, assume_unique=True))
+        abstract = shared / (len(a.abstract) + len(b.abstract) - shared)
+    authors = (a.authors, b.authors)
     days = None
-    if a.listed is not None and b.listed is not None and not (a.is_local or b.is_local):
-        days = abs((a.listed - b.listed).days)
+    first, second = a.record, b.record
+    if first.listed and second.listed and not (first.is_local or second.is_local):
+        days = abs((first.listed - second.listed).days)
     return PairFeatures(
-        title=jaccard(title_words(a.title), title_words(b.title)),
-        abstract=jaccard(*abstracts) if all(abstracts) else None,
+        title=jaccard(a.title, b.title),
+        abstract=abstract,
         authors=(len(authors[0] & authors[1]) / min(map(len, authors))) if all(authors) else None,
-        marker_conflict=title_markers(a.title) != title_markers(b.title),
+        marker_conflict=a.markers != b.markers,
         days_apart=days,
     )
 
@@ -180,22 +247,28 @@ def _band_keys(kind: int, signature: npt.NDArray[np.uint64], rows: int) -> list[
     return keys
 
 
+def title_band_keys(title: str) -> list[int]:
+    """The title's LSH buckets (word and word-pair shingles)."""
+    words = word_hashes(normalise_title(title))
+    if not len(words):
+        return []
+    shingles = np.unique(np.concatenate((words, words[:-1] * _SHINGLE_MUL + words[1:])))
+    signature = _minhash(shingles, 0, TITLE_BANDS * TITLE_ROWS)
+    return _band_keys(1, signature, TITLE_ROWS)
+
+
 def band_keys(title: str, abstract: str) -> list[int]:
     """The LSH buckets of one record (signed 64-bit): records sharing one are candidates."""
-    keys: list[int] = []
-    words = title_words(title)
-    if words:
-        shingles = set(words) | {f"{x} {y}" for x, y in zip(*_pairs(title), strict=True)}
-        signature = _minhash(_shingle_hashes(sorted(shingles)), 0, TITLE_BANDS * TITLE_ROWS)
-        keys += _band_keys(1, signature, TITLE_ROWS)
-    shingles_of_abstract = abstract_shingles(abstract)
-    if len(shingles_of_abstract) >= 5:  # a one-line "abstract" would match everything alike
-        start = TITLE_BANDS * TITLE_ROWS
-        signature = _minhash(
-            _shingle_hashes(sorted(shingles_of_abstract)), start, ABSTRACT_BANDS * ABSTRACT_ROWS
-        )
-        keys += _band_keys(2, signature, ABSTRACT_ROWS)
-    return keys
+    return title_band_keys(title) + abstract_band_keys(abstract_hashes(abstract))
+
+
+def abstract_band_keys(hashes: npt.NDArray[np.uint64]) -> list[int]:
+    """The abstract's LSH buckets, from its abstract_hashes."""
+    if len(hashes) < 5:  # a one-line "abstract" would match everything alike
+        return []
+    start = TITLE_BANDS * TITLE_ROWS
+    signature = _minhash(hashes, start, ABSTRACT_BANDS * ABSTRACT_ROWS)
+    return _band_keys(2, signature, ABSTRACT_ROWS)
 
 
 def _pairs(title: str) -> tuple[list[str], list[str]]:

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from likewise.models import AlsoAs
-from likewise.rank.near_duplicates import DEFAULT_RULE, Record, Rule, band_keys, features_of
+from likewise.rank.near_duplicates import (
+    DEFAULT_RULE,
+    Prepared,
+    Record,
+    Rule,
+    abstract_band_keys,
+    compare,
+    prepare,
+    title_band_keys,
+)
 from likewise.store.base import CatalogStore
 from likewise.store.near_duplicates import Checked, NearDuplicateRepository, StoredRecord
 
@@ -49,8 +58,13 @@ class NearDuplicateService:
             summary.checked += len(records)
 
     def _check(self, records: Sequence[StoredRecord]) -> int:
+        prepared = {record.key: prepare(_rule_record(record)) for record in records}
         checked = [
-            Checked(record.key, record.content_hash, band_keys(record.title, record.abstract))
+            Checked(
+                record.key,
+                record.content_hash,
+                title_band_keys(record.title) + abstract_band_keys(prepared[record.key].abstract),
+            )
             for record in records
         ]
         # Bands first: papers of one batch then find each other as well as older papers.
@@ -62,19 +76,19 @@ class NearDuplicateService:
                 for other in members.get(band, ()):
                     if other != item.key:
                         candidates.add((min(item.key, other), max(item.key, other)))
-        known = {record.key: record for record in records}
-        missing = {key for pair in candidates for key in pair if key not in known}
-        known.update(self._rows.records(missing))
+        missing = {key for pair in candidates for key in pair if key not in prepared}
+        for key, record in self._rows.records(missing).items():
+            prepared[key] = prepare(_rule_record(record))
         pairs = [
             (a, b)
             for a, b in sorted(candidates)
-            if a in known and b in known and self.same_work(known[a], known[b])
+            if a in prepared and b in prepared and self._same(prepared[a], prepared[b])
         ]
         self._rows.finish(checked, pairs)
         return len(pairs)
 
-    def same_work(self, a: StoredRecord, b: StoredRecord) -> bool:
-        return self._rule.is_duplicate(features_of(_rule_record(a), _rule_record(b)))
+    def _same(self, a: Prepared, b: Prepared) -> bool:
+        return self._rule.is_duplicate(compare(a, b))
 
     # -- reading ---------------------------------------------------------------------------------
     def also_as(self, arxiv_ids: Sequence[str]) -> dict[str, list[AlsoAs]]:

@@ -24,6 +24,7 @@ from likewise.store.near_duplicate_tables import (
 )
 
 _CHUNK = 500
+_BAND_CHUNK = 5000  # bands per look-up: one query costs far more than its parameters
 # A band shared by more papers than this says nothing about any one pair (a stock title
 # such as "Technical Report"); its members are not compared through it.
 MAX_BAND_MEMBERS = 50
@@ -121,8 +122,8 @@ class NearDuplicateRepository:
         )
         members: dict[int, list[int]] = {}
         with self._reading() as connection:
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start : start + _CHUNK]
+            for start in range(0, len(wanted), _BAND_CHUNK):
+                chunk = wanted[start : start + _BAND_CHUNK]
                 small = [band for (band,) in connection.execute(counted, {"bands": chunk})]
                 if not small:
                     continue
