@@ -1,18 +1,17 @@
 """Near-duplicate records of one work: MinHash candidates, then a rule over the pair's features.
 
 Candidates are found as in Broder, "On the resemblance and containment of documents"
-(SEQUENCES 1997): word shingles of the normalised title and of the abstract, a MinHash
-signature of each, and LSH banding (Leskovec, Rajaraman & Ullman, *Mining of Massive
-Datasets*, ch. 3) so that only records sharing a band are compared. The rule then compares
-the two records exactly: title and abstract Jaccard, author overlap, version markers in the
-titles ("++", "v2", years, model sizes) and, for two arXiv records, the days between them.
+(SEQUENCES 1997): word shingles of the normalised title and of the abstract, hashed in
+numpy, a MinHash signature of each, and LSH banding (Leskovec, Rajaraman & Ullman, *Mining
+of Massive Datasets*, ch. 3) so that only records sharing a band are compared. The rule then
+compares the two records exactly: title and abstract Jaccard, author overlap, version markers
+in the titles ("++", "v2", years, model sizes) and, for two arXiv records, the days between.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -221,16 +220,6 @@ def compare(a: Prepared, b: Prepared) -> PairFeatures:
     )
 
 
-def _shingle_hashes(shingles: Iterable[str]) -> npt.NDArray[np.uint64]:
-    # Two CRC-32s (the second seeded) make 64 stable bits at C speed; str's own hash is
-    # salted per process, and stored band keys must mean the same in the next process.
-    values = []
-    for shingle in shingles:
-        data = shingle.encode("utf-8")
-        values.append(zlib.crc32(data) | (zlib.crc32(data, 0x9E3779B9) << 32))
-    return np.array(values, dtype=np.uint64)
-
-
 def _minhash(hashes: npt.NDArray[np.uint64], start: int, size: int) -> npt.NDArray[np.uint64]:
     mixed = hashes[:, None] * _MUL[None, start : start + size] + _ADD[None, start : start + size]
     mixed ^= mixed >> np.uint64(29)  # wrapping multiply-add, then fold the high bits down
@@ -269,11 +258,6 @@ def abstract_band_keys(hashes: npt.NDArray[np.uint64]) -> list[int]:
     start = TITLE_BANDS * TITLE_ROWS
     signature = _minhash(hashes, start, ABSTRACT_BANDS * ABSTRACT_ROWS)
     return _band_keys(2, signature, ABSTRACT_ROWS)
-
-
-def _pairs(title: str) -> tuple[list[str], list[str]]:
-    words = normalise_title(title).split()
-    return words[:-1], words[1:]
 
 
 def groups_of(pairs: Iterable[tuple[str, str]]) -> list[set[str]]:
