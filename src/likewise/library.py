@@ -17,6 +17,7 @@ from likewise.services.evidence import EvidenceService
 from likewise.services.facet_similar import FacetSimilarService
 from likewise.services.lexical import LexicalIndexService
 from likewise.services.library_import import LibraryImportService
+from likewise.services.near_duplicates import NearDuplicateService
 from likewise.services.outbox import OutboxService
 from likewise.services.recommend import RecommendService
 from likewise.services.recommend_feed import FeedLinks
@@ -33,6 +34,7 @@ from likewise.store.account_security import AccountSecurityRepository
 from likewise.store.accounts import AccountRepository
 from likewise.store.base import CatalogStore
 from likewise.store.library_entries import LibraryEntryRepository
+from likewise.store.near_duplicates import NearDuplicateRepository
 from likewise.store.reader_signals import ReaderSignalRepository
 from likewise.store.sentences import SentenceRepository
 
@@ -50,10 +52,17 @@ class Library:
         self.sentences = SentenceService(SentenceRepository(store.engine), self.embedding)
         self.vectors = VectorService(settings, store, self.embedding, self.sentences)
         self.vector_import = VectorImportService(store, self.embedding, self.vectors)
-        self.catalog = CatalogService(settings, store, self.lexical)
+        self.near_duplicates = NearDuplicateService(store, NearDuplicateRepository(store.engine))
+        self.catalog = CatalogService(settings, store, self.lexical, self.near_duplicates)
         self.evidence = EvidenceService(self.sentences, self.lexical)
         self.search = SearchService(
-            settings, store, self.embedding, self.vectors, self.lexical, self.evidence
+            settings,
+            store,
+            self.embedding,
+            self.vectors,
+            self.lexical,
+            self.evidence,
+            self.near_duplicates,
         )
         self.similar = SimilarService(settings, store, self.embedding, self.vectors, self.lexical)
         self.facet_similar = FacetSimilarService(
@@ -66,13 +75,26 @@ class Library:
         self.library_import = LibraryImportService(store, library_entries, self.embedding)
         self.topics = TopicService(store, self.embedding, self.vectors)
         self.site = SiteService(
-            settings, store, account_rows, self.catalog, self.vectors, self.topics
+            settings,
+            store,
+            account_rows,
+            self.catalog,
+            self.vectors,
+            self.topics,
+            self.near_duplicates,
         )
         reader_signals = ReaderSignalRepository(store.engine)
         own_entries = EntriesOfModel(library_entries, lambda: self.embedding.get().model_id)
         gatherer = SignalGatherer(store, account_rows, reader_signals, own_entries)
         self.recommend = RecommendService(
-            settings, store, gatherer, security_rows, self.embedding, self.vectors, self.lexical
+            settings,
+            store,
+            gatherer,
+            security_rows,
+            self.embedding,
+            self.vectors,
+            self.lexical,
+            self.near_duplicates,
         )
         self.feed_links = FeedLinks(settings, reader_signals)
         digest_rows = digest_repository(settings, store)
@@ -89,6 +111,7 @@ class Library:
             digest_rows,
             account_rows,
             self.recommend,
+            self.near_duplicates,
         )
         self.digests = DigestService(
             settings, store, digest_rows, account_rows, planner, outbox, self.account_mail

@@ -110,6 +110,14 @@ class Evidence:
     score: float
 
 
+@dataclass(frozen=True, slots=True)
+class AlsoAs:
+    """Another record of the same work (a near-duplicate, services/near_duplicates.py)."""
+
+    arxiv_id: str
+    title: str
+
+
 @dataclass(slots=True)
 class Hit:
     """One ranked result: the paper id, the score a user sees, and how it was made."""
@@ -120,6 +128,7 @@ class Hit:
     components: dict[str, float] = field(default_factory=dict)
     reason: str | None = None
     evidence: list[Evidence] = field(default_factory=list)  # best abstract sentences, in order
+    also_as: list[AlsoAs] = field(default_factory=list)  # the work's other records, collapsed
 
 
 @dataclass(frozen=True, slots=True)

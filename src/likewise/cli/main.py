@@ -10,6 +10,7 @@ from likewise import __version__
 from likewise.cli import (
     catalog,
     digest,
+    duplicates,
     evaluation,
     index,
     library_import,
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         similar,
         recommend,
         topics,
+        duplicates,
         evaluation,
         web,
         digest,

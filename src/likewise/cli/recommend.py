@@ -94,6 +94,7 @@ def feed_json(user: User, feed: PersonalFeed) -> dict[str, Any]:
                 "nearest": r.nearest_id,
                 "nearest_title": r.nearest_title,
                 "shared_terms": r.shared_terms,
+                "also_as": [{"arxiv_id": a.arxiv_id, "title": a.title} for a in r.also_as],
             }
             for r in feed.recommendations
         ],

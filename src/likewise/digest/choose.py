@@ -3,12 +3,13 @@
 Papers are grouped by the interest that picked them (a saved search, a liked paper, followed
 authors, trending, or the primary category for category-only interests); a paper whose vector
 is nearly identical to a better-ranked one in the same digest (cosine >= FOLD_SIMILARITY: the
-same work posted twice, a companion paper) is folded under it as "also" instead of repeated.
+same work posted twice, a companion paper), or a near-duplicate record of it (one group in
+services/near_duplicates.py), is folded under it as "also" instead of repeated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -95,8 +96,10 @@ def choose(
     picks: Sequence[Pick],
     papers: Sequence[Paper],
     vectors: npt.NDArray[np.float32],
+    groups: Mapping[str, Sequence[str]] | None = None,
 ) -> DigestPlan:
-    """Group `picks` (best first; columns index `papers` and `vectors`) into themes."""
+    """Group `picks` (best first; columns index `papers` and `vectors`) into themes;
+    `groups` names each paper's near-duplicate records."""
     plan = DigestPlan(subscriber, window_start, window_end)
     if not picks:
         return plan
@@ -107,8 +110,13 @@ def choose(
     themes: dict[str, Theme] = {}
     for position, pick in enumerate(picks):
         paper = papers[pick.column]
+        twins = set((groups or {}).get(paper.arxiv_id, ()))
         host = next(
-            (item for earlier, item in kept if similarity[position, earlier] >= FOLD_SIMILARITY),
+            (
+                item
+                for earlier, item in kept
+                if similarity[position, earlier] >= FOLD_SIMILARITY or item.paper.arxiv_id in twins
+            ),
             None,
         )
         if host is not None:

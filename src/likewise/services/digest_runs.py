@@ -33,6 +33,7 @@ from likewise.models import AnnouncementKind, Paper
 from likewise.rank.batch_match import MatchRequest, WindowPapers, fallback_calibration, match_batch
 from likewise.rank.trending import rank_trending
 from likewise.services.embedding import EmbedderProvider
+from likewise.services.near_duplicates import NearDuplicateService
 from likewise.services.recommend import RecommendService
 from likewise.services.search import SearchService
 from likewise.services.vectors import VectorService
@@ -51,6 +52,7 @@ FOR_YOU_LIMIT = 5
 class _Window:
     papers: list[Paper]
     matrix: WindowPapers
+    groups: dict[str, list[str]] = field(default_factory=dict)  # near-duplicates by id
 
 
 @dataclass(slots=True)
@@ -74,9 +76,11 @@ class DigestPlanner:
         digests: DigestRepository,
         accounts: AccountRepository,
         recommend: RecommendService | None = None,
+        near_duplicates: NearDuplicateService | None = None,
     ) -> None:
         self._settings = settings
         self._recommend = recommend
+        self._near_duplicates = near_duplicates  # None: records of one work are not folded
         self._store = store
         self._embedding = embedding
         self._vectors = vectors
@@ -150,7 +154,30 @@ class DigestPlanner:
                 [position.get(paper.arxiv_id, -1) for paper in papers], dtype=np.int64
             ),
         )
-        return _Window(papers, matrix)
+        groups: dict[str, list[str]] = {}
+        if self._near_duplicates is not None:
+            found_groups = self._near_duplicates.also_as(matrix.ids)
+            groups = {key: [o.arxiv_id for o in others] for key, others in found_groups.items()}
+        return _Window(papers, matrix, groups)
+
+    def _sent_under_another_record(
+        self, subscribers: Sequence[Subscriber], window: _Window
+    ) -> dict[int, set[str]]:
+        """Per subscriber, the window's papers whose work an earlier digest already sent
+        under another record (a re-submission of a paper they were sent last month)."""
+        twins = sorted({other for others in window.groups.values() for other in others})
+        if not twins:
+            return {}
+        sent = self._digests.suggested_among([s.id for s in subscribers], twins)
+        return {
+            subscriber_id: {
+                arxiv_id
+                for arxiv_id, others in window.groups.items()
+                if any(other in records for other in others)
+            }
+            for subscriber_id, records in sent.items()
+            if records
+        }
 
     # -- interests -> queries ----------------------------------------------------------------
     def _liked_papers(self, subscribers: Sequence[Subscriber]) -> dict[str, Paper]:
@@ -269,6 +296,8 @@ class DigestPlanner:
         earliest = min(start for start, _ in windows.values())
         window = self._window([day for day in days if day >= earliest], now)
         already = self._digests.suggested_among([s.id for s in due], window.matrix.ids)
+        for subscriber_id, twins in self._sent_under_another_record(due, window).items():
+            already.setdefault(subscriber_id, set()).update(twins)
         liked = self._liked_papers(due)
         identities: dict[str, int] = {}
         requests = [
@@ -286,6 +315,7 @@ class DigestPlanner:
                 selection.picks,
                 window.papers,
                 window.matrix.vectors,
+                window.groups,
             )
             for subscriber, selection in zip(due, selections, strict=True)
         ]

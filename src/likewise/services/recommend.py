@@ -16,13 +16,14 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import numpy.typing as npt
 
-from likewise.models import AnnouncementKind, Paper
+from likewise.models import AlsoAs, AnnouncementKind, Paper
 from likewise.rank.key_phrases import CatalogRarity
 from likewise.rank.personal_feed import ReaderProfile, score_readers
 from likewise.rank.reasons import Explainer
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.errors import SiteError
 from likewise.services.lexical import LexicalIndexService
+from likewise.services.near_duplicates import NearDuplicateService
 from likewise.services.recommend_sources import Positive, ReaderSignals, SignalGatherer
 from likewise.services.site_pages import ExpiringMemo
 from likewise.services.vectors import VectorService
@@ -61,6 +62,7 @@ class Recommendation:
     shared_terms: list[str] = field(default_factory=list)
     day: date | None = None
     similarity: float = 0.0
+    also_as: list[AlsoAs] = field(default_factory=list)  # the work's other records, not listed
 
 
 @dataclass(slots=True)
@@ -91,6 +93,7 @@ class _Window:
     column: dict[str, int]
     start: date | None = None
     end: date | None = None
+    groups: dict[str, list[AlsoAs]] = field(default_factory=dict)  # near-duplicates by id
 
     @property
     def texts(self) -> list[str]:
@@ -101,6 +104,23 @@ class _Window:
 def _short(title: str, limit: int = 70) -> str:
     text = " ".join(title.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _one_per_work(order: list[int], window: _Window, left_out: set[str], limit: int) -> list[int]:
+    """The first `limit` columns of `order` with one record per work (near-duplicates), and
+    none whose work the reader already has or hid under another record."""
+    chosen: list[int] = []
+    covered: set[str] = set()
+    for column in order:
+        arxiv_id = window.papers[column].arxiv_id
+        others = {other.arxiv_id for other in window.groups.get(arxiv_id, [])}
+        if arxiv_id in covered or others & left_out:
+            continue
+        chosen.append(column)
+        covered |= others
+        if len(chosen) == limit:
+            break
+    return chosen
 
 
 def recency_weight(at: datetime | None, now: datetime) -> float:
@@ -124,9 +144,11 @@ class RecommendService:
         embedding: EmbedderProvider,
         vectors: VectorService,
         lexical: LexicalIndexService,
+        near_duplicates: NearDuplicateService | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
+        self._near_duplicates = near_duplicates  # None: every record is its own candidate
         self.gatherer = gatherer
         self._security = security
         self._embedding = embedding
@@ -213,13 +235,15 @@ class RecommendService:
                     first_day.setdefault(announcement.arxiv_id, day)
         found = self._store.get_papers(sorted(first_day))
         papers = [found[arxiv_id] for arxiv_id in sorted(first_day) if arxiv_id in found]
+        ids = [paper.arxiv_id for paper in papers]
         return _Window(
             papers,
             [first_day[paper.arxiv_id] for paper in papers],
             self._vectors.vectors_for(papers),
-            {paper.arxiv_id: column for column, paper in enumerate(papers)},
+            {arxiv_id: column for column, arxiv_id in enumerate(ids)},
             start,
             end,
+            self._near_duplicates.also_as(ids) if self._near_duplicates else {},
         )
 
     # -- vectors -----------------------------------------------------------------------------
@@ -309,7 +333,7 @@ class RecommendService:
                 continue
             explainers: dict[int, Explainer] = {}
             own = profiles[row].positives
-            for column in order[:limit]:
+            for column in _one_per_work(order, window, left_out, limit):
                 nearest = int(scored.nearest_positive[row, column])
                 cosine = float(own[nearest] @ window.vectors[column]) if nearest >= 0 else 0.0
                 feed.recommendations.append(
@@ -323,6 +347,9 @@ class RecommendService:
                         rarity,
                         cosine,
                     )
+                )
+                feed.recommendations[-1].also_as = window.groups.get(
+                    window.papers[column].arxiv_id, []
                 )
         return feeds
 

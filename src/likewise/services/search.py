@@ -13,6 +13,7 @@ from likewise.rank.search import MIN_DEPTH, SearchPlan, SearchResult, hybrid_sea
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.evidence import EvidenceService
 from likewise.services.lexical import LexicalIndexService
+from likewise.services.near_duplicates import NearDuplicateService
 from likewise.services.vectors import VectorService
 from likewise.settings import Settings
 from likewise.store.base import CatalogStore
@@ -58,8 +59,10 @@ class SearchService:
         vectors: VectorService,
         lexical: LexicalIndexService,
         evidence: EvidenceService | None = None,
+        near_duplicates: NearDuplicateService | None = None,
     ) -> None:
         self._settings = settings
+        self._near_duplicates = near_duplicates  # None: every record is a hit of its own
         self._evidence = evidence  # None: hits carry no supporting sentences
         self._store = store
         self._embedding = embedding
@@ -117,6 +120,12 @@ class SearchService:
             calibration=self.relevance_calibration(),
             lexical_index=self._lexical.lexical_index,
         )
+        if self._near_duplicates is not None and result.hits:
+            # One hit per work on the page, at its best-ranked record, the others as also_as.
+            hits, also = self._near_duplicates.collapse(result.hits, lambda hit: hit.arxiv_id)
+            for hit in hits:
+                hit.also_as = also.get(hit.arxiv_id, [])
+            result = dataclasses.replace(result, hits=hits)
         if self._evidence is not None and result.hits:
             started = time.perf_counter()
             hits = self._evidence.with_evidence(result.query, result.hits, result.query_vector)
