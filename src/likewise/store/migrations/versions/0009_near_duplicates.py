@@ -1,7 +1,7 @@
 """Near-duplicate records: LSH band keys per paper, judged pairs, and what was checked.
 
-Revision ID: 0010
-Revises: 0009 (pointed at 0008 until 0009 is merged)
+Revision ID: 0009
+Revises: 0008
 
 Rows are written at ingest for new and changed papers (services/near_duplicates.py) and
 dropped with the paper.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0008"  # TEMPORARY: "0009" once the upgrade branch (0009) is merged
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
