@@ -1,4 +1,4 @@
-""""Why it matched" in headless Chromium: a search over a small catalog of several-sentence
+""" "Why it matched" in headless Chromium: a search over a small catalog of several-sentence
 abstracts marks, on each hit, the sentences its JSON twin (/api/search) lists as evidence."""
 
 from __future__ import annotations
