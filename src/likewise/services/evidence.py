@@ -3,7 +3,7 @@ a query (rank/evidence.py), for search hits and digest items.
 
 A paper's stored sentences and vectors (services/sentences.py) are scored by cosine and word
 overlap; a paper without them (not embedded yet, changed since) is split now and scored by its
-words alone: embedding a page's sentences at query time would cost about 250x embedding the
+words alone: embedding a page's sentences at query time would cost about 300x embedding the
 query (bench/evidence.py), so it is never done here.
 """
 
