@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from likewise.evaluate.recommend_data import FeedTask, Reader
 from likewise.rank.personal_contrastive import TowerSettings
+from likewise.rank.personal_feed import CHOSEN, MEANS_ONLY, FeedWeights
 from likewise.rank.personal_profiles import ReaderProfile
 from likewise.rank.personal_recency import recency_weights
 
@@ -93,19 +94,20 @@ def _sanity(inputs: FeedInputs, readers: Sequence[Reader]) -> npt.NDArray[np.flo
     return svm_scores(inputs.tfidf, [r.profile for r in readers], inputs.task.candidates)
 
 
-def _towers(settings: TowerSettings, lexical: float) -> Model:
+def _towers(settings: TowerSettings, weights: FeedWeights) -> Model:
     def run(inputs: FeedInputs, readers: Sequence[Reader]) -> npt.NDArray[np.float32]:
         from likewise.rank.personal_feed import score_readers
 
         candidates = inputs.vectors[list(inputs.task.candidates)]
         texts = [inputs.task.papers[row].text for row in inputs.task.candidates]
+        lexical = weights.lexical_mean + weights.lexical_nearest > 0
         return score_readers(
             reader_profiles(inputs, readers),
             candidates,
             background=inputs.vectors[library_rows(inputs.task)],
-            candidate_texts=texts if lexical > 0 else None,
+            candidate_texts=texts if lexical else None,
             tower=settings,
-            lexical_weight=lexical,
+            weights=weights,
         ).scores
 
     return run
@@ -117,13 +119,18 @@ MODEL = "likewise"
 
 def candidate_models() -> dict[str, Model]:
     """The variants compared on the fit readers; "likewise" is the one score_readers uses."""
-    trained = TowerSettings()
+    trained, untrained = TowerSettings(), TowerSettings(steps=0)
+    dense_only = FeedWeights(CHOSEN.dense_mean, CHOSEN.dense_nearest, 0.0, 0.0)
     return {
-        MODEL: _towers(TowerSettings(steps=0), 0.5),
-        "lexical-centroid": _towers(TowerSettings(steps=0), 1.0),
-        "contrastive-tower": _towers(trained, 0.0),
-        "contrastive-tower+lexical": _towers(trained, 0.5),
-        "contrastive-no-masking": _towers(TowerSettings(mask_rate=0.0), 0.0),
+        MODEL: _towers(untrained, CHOSEN),
+        "means-only": _towers(untrained, MEANS_ONLY),
+        "dense-mean+nearest": _towers(untrained, dense_only),
+        "lexical-centroid": _towers(untrained, FeedWeights(0.0, 0.0, 1.0, 0.0)),
+        "contrastive-tower": _towers(trained, FeedWeights(1.0, 0.0, 0.0, 0.0)),
+        "contrastive-tower+lexical": _towers(trained, MEANS_ONLY),
+        "contrastive-no-masking": _towers(
+            TowerSettings(mask_rate=0.0), FeedWeights(1.0, 0.0, 0.0, 0.0)
+        ),
     }
 
 
