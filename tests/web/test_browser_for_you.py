@@ -47,7 +47,7 @@ def test_a_new_reader_saves_a_paper_sees_for_you_and_not_interested_removes_one(
     assert "close to “Contrastive learning for dense retrieval 0” (saved in Retrieval)" in (
         first.locator(".reason").inner_text()
     )
-    assert first.locator(".similarity").inner_text().startswith("match 0.")
+    assert first.locator(".similarity").inner_text().startswith("similarity 0.")
     assert page.locator("#feed-url").input_value().endswith(".atom")
     shot(page, "for-you")
 

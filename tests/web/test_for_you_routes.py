@@ -54,7 +54,7 @@ def test_an_upvote_brings_its_like_first_with_a_reason_a_match_and_not_intereste
 
     page = client.get("/for-you").text
     card = page.split('<article class="card"', 2)[1]
-    assert LIKE_IT in card and "match 0." in card and "close to" in card
+    assert LIKE_IT in card and "similarity 0." in card and "close to" in card
     assert "Not interested" in card and "<time datetime=" in card
 
 

@@ -88,6 +88,7 @@ def feed_json(user: User, feed: PersonalFeed) -> dict[str, Any]:
                 "id": r.paper.arxiv_id,
                 "title": r.paper.title,
                 "score": round(r.score, 4),
+                "similarity": round(r.similarity, 4),
                 "announced": r.day.isoformat() if r.day else None,
                 "reason": r.reason,
                 "nearest": r.nearest_id,
@@ -113,9 +114,11 @@ def print_feed(user: User, feed: PersonalFeed) -> None:
         f"from {feed.positives} of theirs)",
         title_justify="left",
     )
-    for column in ("#", "match", "arXiv id", "announced", "title", "why"):
-        table.add_column(column, justify="right" if column in {"#", "match"} else "left")
+    for column in ("#", "similarity", "arXiv id", "announced", "title", "why"):
+        table.add_column(column, justify="right" if column in {"#", "similarity"} else "left")
     for rank, r in enumerate(feed.recommendations, start=1):
         day = r.day.isoformat() if r.day else ""
-        table.add_row(str(rank), f"{r.score:.2f}", r.paper.arxiv_id, day, r.paper.title, r.reason)
+        table.add_row(
+            str(rank), f"{r.similarity:.2f}", r.paper.arxiv_id, day, r.paper.title, r.reason
+        )
     console.print(table)

@@ -85,29 +85,8 @@ class DigestPlanner:
         self._accounts = accounts
 
     # -- vectors and calibration ---------------------------------------------------------------
-    def _paper_vectors(self, papers: Sequence[Paper]) -> npt.NDArray[np.float32]:
-        """Stored vectors of these papers (from the index); missing ones are embedded now."""
-        embedder = self._embedding.get()
-        matrix = np.zeros((len(papers), embedder.dimension), dtype=np.float32)
-        if not papers:
-            return matrix
-        keys = self._store.paper_keys([paper.arxiv_id for paper in papers])
-        index = self._vectors.vector_index()
-        missing: list[int] = []
-        for row, paper in enumerate(papers):
-            key = keys.get(paper.arxiv_id)
-            vector = index.vector(key) if key is not None else None
-            if vector is None:
-                missing.append(row)
-            else:
-                matrix[row] = vector
-        if missing:
-            texts = [papers[row].embedding_text() for row in missing]
-            matrix[missing] = embedder.embed_documents(texts)
-        return matrix
-
     def _paper_vector_of(self, paper: Paper) -> npt.NDArray[np.float32]:
-        vector: npt.NDArray[np.float32] = self._paper_vectors([paper])[0]
+        vector: npt.NDArray[np.float32] = self._vectors.vectors_for([paper])[0]
         return vector
 
     def _query_calibration(
@@ -163,7 +142,7 @@ class DigestPlanner:
         position = {score.arxiv_id: rank for rank, score in enumerate(ranked)}
         matrix = WindowPapers(
             ids=[paper.arxiv_id for paper in papers],
-            vectors=self._paper_vectors(papers),
+            vectors=self._vectors.vectors_for(papers),
             categories=[frozenset(paper.categories) for paper in papers],
             authors=[frozenset(name.casefold() for name in paper.authors) for paper in papers],
             announced=[first_day[paper.arxiv_id] for paper in papers],
@@ -217,7 +196,7 @@ class DigestPlanner:
                 ids = self._collection_likes(subscriber, interest)
                 papers = self._store.get_papers(ids)
                 members = [papers[arxiv_id] for arxiv_id in ids if arxiv_id in papers]
-                for paper, vector in zip(members, self._paper_vectors(members), strict=True):
+                for paper, vector in zip(members, self._vectors.vectors_for(members), strict=True):
                     add(
                         vector,
                         like_reason(paper.title, "saved"),

@@ -50,7 +50,8 @@ _MESSAGES = {
 
 @dataclass(slots=True)
 class Recommendation:
-    """One recommended paper: its score (comparable within one feed only) and why."""
+    """One recommended paper: its ranking score (standardised per reader, so comparable
+    within one feed only), the cosine to the nearest of the reader's papers, and why."""
 
     paper: Paper
     score: float
@@ -59,6 +60,7 @@ class Recommendation:
     nearest_id: str | None
     shared_terms: list[str] = field(default_factory=list)
     day: date | None = None
+    similarity: float = 0.0
 
 
 @dataclass(slots=True)
@@ -89,6 +91,11 @@ class _Window:
     column: dict[str, int]
     start: date | None = None
     end: date | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        """Title + abstract of each paper, for the lexical half of the reader model."""
+        return [paper.embedding_text() for paper in self.papers]
 
 
 def _short(title: str, limit: int = 70) -> str:
@@ -209,7 +216,7 @@ class RecommendService:
         return _Window(
             papers,
             [first_day[paper.arxiv_id] for paper in papers],
-            self._paper_vectors(papers),
+            self._vectors.vectors_for(papers),
             {paper.arxiv_id: column for column, paper in enumerate(papers)},
             start,
             end,
@@ -218,28 +225,6 @@ class RecommendService:
     # -- vectors -----------------------------------------------------------------------------
     def _no_vectors(self) -> Vectors:
         return np.zeros((0, self._embedding.get().dimension), dtype=np.float32)
-
-    def _paper_vectors(self, papers: Sequence[Paper]) -> Vectors:
-        """Stored vectors of catalog papers (from the index); missing ones are embedded now."""
-        embedder = self._embedding.get()
-        matrix = np.zeros((len(papers), embedder.dimension), dtype=np.float32)
-        if not papers:
-            return matrix
-        keys = self._store.paper_keys([paper.arxiv_id for paper in papers])
-        index = self._vectors.vector_index()
-        missing: list[int] = []
-        for row, paper in enumerate(papers):
-            key = keys.get(paper.arxiv_id)
-            vector = index.vector(key) if key is not None else None
-            if vector is None:
-                missing.append(row)
-            else:
-                matrix[row] = vector
-        if missing:
-            matrix[missing] = embedder.embed_documents(
-                [papers[r].embedding_text() for r in missing]
-            )
-        return matrix
 
     def _positive_vectors(self, positives: Sequence[Positive], window: _Window) -> Vectors:
         """One unit vector per positive: the window's, the index's, the entry's own, or
@@ -257,7 +242,7 @@ class RecommendService:
             else:
                 fetch.append(row)
         if fetch:
-            matrix[fetch] = self._paper_vectors([positives[row].paper for row in fetch])
+            matrix[fetch] = self._vectors.vectors_for([positives[row].paper for row in fetch])
         return matrix
 
     def _negative_vectors(self, hidden: frozenset[str], window: _Window) -> Vectors:
@@ -265,7 +250,7 @@ class RecommendService:
         in_window = [window.vectors[window.column[a]] for a in chosen if a in window.column]
         elsewhere = [a for a in chosen if a not in window.column]
         found = self._store.get_papers(elsewhere) if elsewhere else {}
-        rows = [*in_window, *self._paper_vectors([found[a] for a in elsewhere if a in found])]
+        rows = [*in_window, *self._vectors.vectors_for([found[a] for a in elsewhere if a in found])]
         return np.stack(rows).astype(np.float32) if rows else self._no_vectors()
 
     # -- ranking -----------------------------------------------------------------------------
@@ -288,9 +273,10 @@ class RecommendService:
                     positives=self._positive_vectors(reader.positives, window),
                     positive_weights=np.array(weights, dtype=np.float32),
                     negatives=self._negative_vectors(reader.hidden, window),
+                    positive_texts=tuple(p.paper.embedding_text() for p in reader.positives),
                 )
             )
-        scored = score_readers(profiles, window.vectors)
+        scored = score_readers(profiles, window.vectors, candidate_texts=window.texts)
         rarity = CatalogRarity.of_index(self._lexical.lexical_index())
         feeds = []
         for row, reader in enumerate(readers):
@@ -353,7 +339,7 @@ class RecommendService:
     ) -> Recommendation:
         paper = window.papers[column]
         if not 0 <= nearest < len(positives):
-            return Recommendation(paper, score, "", "", None, [], window.announced[column])
+            return Recommendation(paper, score, "", "", None, [], window.announced[column], cosine)
         positive = positives[nearest]
         if nearest not in explainers:
             explainers[nearest] = Explainer(positive.paper, rarity)
@@ -370,4 +356,5 @@ class RecommendService:
             positive.arxiv_id,
             terms,
             window.announced[column],
+            cosine,
         )

@@ -31,6 +31,7 @@ from likewise.index.persisted import (
     write_stamp,
 )
 from likewise.index.usearch_index import UsearchIndex, reduction_path
+from likewise.models import Paper
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.pgvectors import (
     finish_pgvector_index,
@@ -167,6 +168,29 @@ class VectorService:
         if key is None:
             return None
         return self.vector_index().vector(key)
+
+    def vectors_for(self, papers: Sequence[Paper]) -> npt.NDArray[np.float32]:
+        """One row per paper: its stored vector under the current model, or (for papers not
+        embedded yet) one embedded now and not stored."""
+        embedder = self._embedding.get()
+        matrix = np.zeros((len(papers), embedder.dimension), dtype=np.float32)
+        if not papers:
+            return matrix
+        keys = self._store.paper_keys([paper.arxiv_id for paper in papers])
+        index = self.vector_index()
+        missing: list[int] = []
+        for row, paper in enumerate(papers):
+            key = keys.get(paper.arxiv_id)
+            vector = index.vector(key) if key is not None else None
+            if vector is None:
+                missing.append(row)
+            else:
+                matrix[row] = vector
+        if missing:
+            matrix[missing] = embedder.embed_documents(
+                [papers[r].embedding_text() for r in missing]
+            )
+        return matrix
 
     # -- internals ----------------------------------------------------------------------------
     def _uses_pgvector(self) -> bool:

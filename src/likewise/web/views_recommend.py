@@ -38,7 +38,7 @@ def feed_cards(request: Request, feed: PersonalFeed, user_id: int | None) -> lis
     """The feed's recommendations as the site's cards (votes, topics, the viewer's state)."""
     extra = {
         r.paper.arxiv_id: Card(
-            Paper(r.paper.arxiv_id, ""), score=r.score, reason=r.reason, day=r.day
+            Paper(r.paper.arxiv_id, ""), score=r.similarity, reason=r.reason, day=r.day
         )
         for r in feed.recommendations
     }
