@@ -59,3 +59,13 @@ def test_the_nearest_lexical_paper_lifts_a_candidate_sharing_its_rare_words() ->
         [profile], candidates, candidate_texts=candidate_texts, weights=nearest_only
     ).scores[0]
     assert scores[0] > scores[1]
+
+
+def test_a_reader_without_texts_in_a_batch_with_texts_is_scored_from_the_vectors_alone() -> None:
+    plain, candidates = _two_topic_reader()
+    texts = ("graph neural networks", "speech recognition")
+    worded = ReaderProfile("w", plain.positives, plain.positive_weights, positive_texts=texts)
+    candidate_texts = ["graph neural networks", "speech recognition", "databases"]
+    scores = score_readers([plain, worded], candidates, candidate_texts=candidate_texts).scores
+    assert scores[0].tolist() == pytest.approx([0.7942, 0.5616, -1.3556], abs=1e-3)
+    assert scores[1].tolist() != pytest.approx(scores[0].tolist(), abs=1e-3)

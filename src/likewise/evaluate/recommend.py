@@ -140,3 +140,37 @@ def evaluate(
     """Per-reader metrics of each model on one split ("fit" or "held-out")."""
     readers = inputs.task.fit if split == "fit" else inputs.task.held_out
     return {name: reader_metrics(model(inputs, readers), readers) for name, model in models.items()}
+
+
+GRID = (0.0, 0.25, 0.5, 1.0)
+
+
+def weight_grid(
+    inputs: FeedInputs, readers: Sequence[Reader], grid: Sequence[float] = GRID
+) -> list[tuple[FeedWeights, dict[str, float]]]:
+    """Every FeedWeights of the grid (one weight 1 at least) with its mean metrics over
+    readers, best nDCG@10 + Recall@50 first; the four scores are computed once. Meant for
+    the fit readers only: choosing on held-out readers would tune on them."""
+    from itertools import product
+
+    from likewise.rank.personal_feed import component_scores, mixed
+
+    candidates = inputs.vectors[list(inputs.task.candidates)]
+    components = component_scores(
+        reader_profiles(inputs, readers),
+        candidates,
+        candidate_texts=[inputs.task.papers[row].text for row in inputs.task.candidates],
+    )
+    results: list[tuple[FeedWeights, dict[str, float]]] = []
+    for point in product(grid, repeat=4):
+        if max(point) != max(grid):
+            continue
+        metrics = reader_metrics(mixed(components, FeedWeights(*point)), readers)
+        results.append(
+            (
+                FeedWeights(*point),
+                {m: float(np.mean(list(metrics[m].values()))) for m in FEED_METRICS},
+            )
+        )
+    results.sort(key=lambda item: -sum(item[1].values()))
+    return results

@@ -93,6 +93,68 @@ def _dense_halves(
     return mean, nearest, index
 
 
+@dataclass(frozen=True, slots=True)
+class FeedComponents:
+    """The four scores, each standardised per reader, (readers, candidates) each; the lexical
+    ones are None without texts, and has_texts marks the readers they are used for."""
+
+    dense_mean: Vectors
+    dense_nearest: Vectors
+    lexical_mean: Vectors | None
+    lexical_nearest: Vectors | None
+    has_texts: npt.NDArray[np.bool_]
+    nearest_index: npt.NDArray[np.int64]
+
+
+def component_scores(
+    profiles: Sequence[ReaderProfile],
+    candidates: Vectors,
+    *,
+    background: Vectors | None = None,
+    candidate_texts: Sequence[str] | None = None,
+    tower: TowerSettings = UNTRAINED,
+) -> FeedComponents:
+    """The four standardised scores of every reader (see score_readers for the arguments)."""
+    mean, nearest, index = _dense_halves(profiles, candidates, background, tower)
+    has_texts = np.array([bool(p.positive_texts) for p in profiles], dtype=bool)
+    lexical_mean: Vectors | None = None
+    lexical_nearest: Vectors | None = None
+    if candidate_texts is not None:
+        if len(candidate_texts) != len(candidates):
+            raise ValueError("one candidate text per candidate vector is needed")
+        from likewise.rank.personal_lexical import centroid_scores, lexical_features
+
+        features = lexical_features(profiles, candidate_texts)
+        if features is not None:
+            rows, positives = features
+            lexical_mean = _standardised(centroid_scores(profiles, rows, positives))
+            sizes = [len(profile.positive_texts) for profile in profiles]
+            cosines = (positives @ rows.T).toarray().astype(np.float32)
+            lexical_nearest = _standardised(block_nearest(sizes, cosines)[0])
+    return FeedComponents(
+        _standardised(mean), _standardised(nearest), lexical_mean, lexical_nearest, has_texts, index
+    )
+
+
+def mixed(components: FeedComponents, weights: FeedWeights) -> Vectors:
+    """The weighted mix (weights rescaled to sum 1); the dense scores alone for readers
+    without texts. No "not interested" penalty, no zeroing of empty readers."""
+    dense_weight = max(weights.dense_mean + weights.dense_nearest, 1e-9)
+    dense = weights.dense_mean * components.dense_mean
+    dense = dense + weights.dense_nearest * components.dense_nearest
+    lexical_weight = weights.lexical_mean + weights.lexical_nearest
+    if components.lexical_mean is None or components.lexical_nearest is None or lexical_weight <= 0:
+        result: Vectors = (dense / dense_weight).astype(np.float32)
+        return result
+    lexical = weights.lexical_mean * components.lexical_mean
+    lexical = lexical + weights.lexical_nearest * components.lexical_nearest
+    fused = (dense + lexical) / (dense_weight + lexical_weight)
+    chosen: Vectors = np.where(components.has_texts[:, None], fused, dense / dense_weight).astype(
+        np.float32
+    )
+    return chosen
+
+
 def score_readers(
     profiles: Sequence[ReaderProfile],
     candidates: Vectors,
@@ -116,37 +178,19 @@ def score_readers(
         return ReaderScores(
             np.zeros((users, count), dtype=np.float32), np.full((users, count), -1, np.int64)
         )
-    mean, nearest, index = _dense_halves(profiles, candidates, background, tower)
-    dense_total = max(weights.dense_mean + weights.dense_nearest, 1e-9)
-    scores = (
-        weights.dense_mean * _standardised(mean) + weights.dense_nearest * _standardised(nearest)
-    ) / dense_total
-    lexical_total = weights.lexical_mean + weights.lexical_nearest
-    if candidate_texts is not None and lexical_total > 0:
-        if len(candidate_texts) != count:
-            raise ValueError("one candidate text per candidate vector is needed")
-        from likewise.rank.personal_lexical import centroid_scores, lexical_features
-
-        features = lexical_features(profiles, candidate_texts)
-        if features is not None:
-            rows, positives = features
-            lexical_mean = _standardised(centroid_scores(profiles, rows, positives))
-            sizes = [len(profile.positive_texts) for profile in profiles]
-            cosines = (positives @ rows.T).toarray().astype(np.float32)
-            lexical_nearest = _standardised(block_nearest(sizes, cosines)[0])
-            fused = (
-                weights.dense_mean * _standardised(mean)
-                + weights.dense_nearest * _standardised(nearest)
-                + weights.lexical_mean * lexical_mean
-                + weights.lexical_nearest * lexical_nearest
-            ) / (dense_total + lexical_total)
-            has_texts = np.array([bool(p.positive_texts) for p in profiles])[:, None]
-            scores = np.where(has_texts, fused, scores)
-    final: npt.NDArray[np.float32] = scores.astype(np.float32)
+    lexical = weights.lexical_mean + weights.lexical_nearest > 0
+    components = component_scores(
+        profiles,
+        candidates,
+        background=background,
+        candidate_texts=candidate_texts if lexical else None,
+        tower=tower,
+    )
+    final = mixed(components, weights)
     for row, profile in enumerate(profiles):
         if len(profile.positives) == 0:
             final[row] = 0.0
         elif len(profile.negatives):
             closest = np.maximum((profile.negatives @ candidates.T).max(axis=0), 0.0)
             final[row] -= NOT_INTERESTED_PENALTY * closest
-    return ReaderScores(scores=final, nearest_positive=index)
+    return ReaderScores(scores=final, nearest_positive=components.nearest_index)
