@@ -51,6 +51,11 @@ def add_recommend_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--variants", action="store_true", help="also run the model variants compared on fit"
     )
+    group.add_argument(
+        "--grid",
+        action="store_true",
+        help="print the best FeedWeights of the weight grid on the fit readers, then stop",
+    )
 
 
 def run_recommend(arguments: argparse.Namespace, embedder: Any, report: Report) -> int:
@@ -91,6 +96,8 @@ def run_recommend(arguments: argparse.Namespace, embedder: Any, report: Report) 
     vectors = cached_vectors(task.papers, embedder, recommend_cache_dir())
     texts = [paper.text for paper in (*task.papers, *task.background)]
     inputs = FeedInputs(task, vectors, tfidf_matrix(texts, min_df=arguments.min_df))
+    if arguments.grid:
+        return _print_grid(inputs)
     models = dict(BASELINES)
     models.update(candidate_models() if arguments.variants else {MODEL: candidate_models()[MODEL]})
     splits = SPLITS if arguments.split == "both" else (arguments.split,)
@@ -111,4 +118,17 @@ def run_recommend(arguments: argparse.Namespace, embedder: Any, report: Report) 
     for split, scores in results.items():
         name = f"arxiv-daily-cs {split} readers, cut-off {task.cutoff} + {task.window_days} days"
         report(arguments, name, scores, FEED_METRICS)
+    return 0
+
+
+def _print_grid(inputs: Any) -> int:
+    """The weight grid on the fit readers (never the held-out ones), best ten first."""
+    from likewise.evaluate.recommend import weight_grid
+
+    print("dense mean, dense nearest, lexical mean, lexical nearest: ndcg@10 recall@50")
+    for weights, metrics in weight_grid(inputs, inputs.task.fit)[:10]:
+        print(
+            f"{weights.dense_mean:g}, {weights.dense_nearest:g}, {weights.lexical_mean:g}, "
+            f"{weights.lexical_nearest:g}: {metrics['ndcg@10']:.4f} {metrics['recall@50']:.4f}"
+        )
     return 0

@@ -1,40 +1,58 @@
 """Scores a day's new papers for many readers at once from each reader's own papers.
 
 The shared interface of the personal feed ("For you"): services/ build one ReaderProfile per
-user (or per collection) and call score_readers once for the whole batch. The model (chosen by
-`likewise eval recommend`, docs/recommend.md) fuses a per-reader contrastive tower over the
-dense vectors (rank/personal_contrastive.py; untrained by default, i.e. the reader's
-recency-weighted mean, which won on the fit readers) with a lexical TF-IDF centroid
-(rank/personal_lexical.py) when the texts are given.
+user (or per collection) and call score_readers once for the whole batch. The model (chosen on
+the fit readers of `likewise eval recommend`, docs/recommend.md) mixes four per-reader
+standardised scores: the dense mean (a contrastive tower, rank/personal_contrastive.py,
+untrained by default: the reader's recency-weighted mean vector), the dense nearest paper
+(rank/personal_nearest.py), and, when the texts are given, the same two over TF-IDF
+(rank/personal_lexical.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from likewise.rank.personal_contrastive import TowerSettings, train_towers
+from likewise.rank.personal_nearest import block_nearest
 from likewise.rank.personal_profiles import (
     ReaderProfile,
     ReaderScores,
     Vectors,
     empty_vectors,
-    nearest_positives,
 )
 
-__all__ = ["ReaderProfile", "ReaderScores", "Vectors", "score_readers"]
+__all__ = ["FeedWeights", "ReaderProfile", "ReaderScores", "Vectors", "score_readers"]
 
 # At most this many background papers enter training: enough negatives for the softmax,
 # bounded cost for large days.
 BACKGROUND_SAMPLE = 1000
-LEXICAL_WEIGHT = 0.5
 # Training the towers lowered nDCG@10 on the fit readers at every setting tried (0.027-0.049
 # against 0.051 untrained, docs/recommend.md), so by default the tower stays at the reader's
 # recency-weighted mean and the lexical half carries the gain.
 UNTRAINED = TowerSettings(steps=0)
 NOT_INTERESTED_PENALTY = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class FeedWeights:
+    """Weights of the four standardised scores; without texts the two dense ones are used,
+    rescaled to sum 1. The defaults are the grid point (0, 0.25, 0.5, 1 each) with the best
+    nDCG@10 + Recall@50 on the fit readers (docs/recommend.md), rescaled to sum 1."""
+
+    dense_mean: float = 0.125
+    dense_nearest: float = 0.25
+    lexical_mean: float = 0.5
+    lexical_nearest: float = 0.125
+
+
+CHOSEN = FeedWeights()
+# The model before the nearest-paper halves were added (equal dense and lexical means).
+MEANS_ONLY = FeedWeights(0.5, 0.0, 0.5, 0.0)
 
 
 def _standardised(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -54,6 +72,89 @@ def _sample(background: Vectors, seed: int) -> Vectors:
     return background[np.sort(rows)]
 
 
+def _dense_halves(
+    profiles: Sequence[ReaderProfile],
+    candidates: Vectors,
+    background: Vectors | None,
+    tower: TowerSettings,
+) -> tuple[Vectors, Vectors, npt.NDArray[np.int64]]:
+    """(mean, nearest, nearest index) over the vectors, the cosines of every reader's
+    positives from one matrix product."""
+    negatives = _sample(
+        empty_vectors(candidates.shape[1]) if background is None else background, tower.seed
+    )
+    weights = train_towers(profiles, negatives, candidates.shape[1], tower)
+    mean = (weights @ candidates.T).astype(np.float32)
+    sizes = [len(profile.positives) for profile in profiles]
+    if sum(sizes) == 0:
+        return mean, np.zeros_like(mean), np.full(mean.shape, -1, dtype=np.int64)
+    stacked = np.concatenate([p.positives for p in profiles if len(p.positives)])
+    nearest, index = block_nearest(sizes, (stacked @ candidates.T).astype(np.float32))
+    return mean, nearest, index
+
+
+@dataclass(frozen=True, slots=True)
+class FeedComponents:
+    """The four scores, each standardised per reader, (readers, candidates) each; the lexical
+    ones are None without texts, and has_texts marks the readers they are used for."""
+
+    dense_mean: Vectors
+    dense_nearest: Vectors
+    lexical_mean: Vectors | None
+    lexical_nearest: Vectors | None
+    has_texts: npt.NDArray[np.bool_]
+    nearest_index: npt.NDArray[np.int64]
+
+
+def component_scores(
+    profiles: Sequence[ReaderProfile],
+    candidates: Vectors,
+    *,
+    background: Vectors | None = None,
+    candidate_texts: Sequence[str] | None = None,
+    tower: TowerSettings = UNTRAINED,
+) -> FeedComponents:
+    """The four standardised scores of every reader (see score_readers for the arguments)."""
+    mean, nearest, index = _dense_halves(profiles, candidates, background, tower)
+    has_texts = np.array([bool(p.positive_texts) for p in profiles], dtype=bool)
+    lexical_mean: Vectors | None = None
+    lexical_nearest: Vectors | None = None
+    if candidate_texts is not None:
+        if len(candidate_texts) != len(candidates):
+            raise ValueError("one candidate text per candidate vector is needed")
+        from likewise.rank.personal_lexical import centroid_scores, lexical_features
+
+        features = lexical_features(profiles, candidate_texts)
+        if features is not None:
+            rows, positives = features
+            lexical_mean = _standardised(centroid_scores(profiles, rows, positives))
+            sizes = [len(profile.positive_texts) for profile in profiles]
+            cosines = (positives @ rows.T).toarray().astype(np.float32)
+            lexical_nearest = _standardised(block_nearest(sizes, cosines)[0])
+    return FeedComponents(
+        _standardised(mean), _standardised(nearest), lexical_mean, lexical_nearest, has_texts, index
+    )
+
+
+def mixed(components: FeedComponents, weights: FeedWeights) -> Vectors:
+    """The weighted mix (weights rescaled to sum 1); the dense scores alone for readers
+    without texts. No "not interested" penalty, no zeroing of empty readers."""
+    dense_weight = max(weights.dense_mean + weights.dense_nearest, 1e-9)
+    dense = weights.dense_mean * components.dense_mean
+    dense = dense + weights.dense_nearest * components.dense_nearest
+    lexical_weight = weights.lexical_mean + weights.lexical_nearest
+    if components.lexical_mean is None or components.lexical_nearest is None or lexical_weight <= 0:
+        result: Vectors = (dense / dense_weight).astype(np.float32)
+        return result
+    lexical = weights.lexical_mean * components.lexical_mean
+    lexical = lexical + weights.lexical_nearest * components.lexical_nearest
+    fused = (dense + lexical) / (dense_weight + lexical_weight)
+    chosen: Vectors = np.where(components.has_texts[:, None], fused, dense / dense_weight).astype(
+        np.float32
+    )
+    return chosen
+
+
 def score_readers(
     profiles: Sequence[ReaderProfile],
     candidates: Vectors,
@@ -61,7 +162,7 @@ def score_readers(
     background: Vectors | None = None,
     candidate_texts: Sequence[str] | None = None,
     tower: TowerSettings = UNTRAINED,
-    lexical_weight: float = LEXICAL_WEIGHT,
+    weights: FeedWeights = CHOSEN,
 ) -> ReaderScores:
     """Scores every candidate for every reader in one batch.
 
@@ -72,28 +173,24 @@ def score_readers(
     title + abstract of each candidate; with them, readers whose profiles carry
     positive_texts are also scored lexically. A reader with no positives gets a row of zeros.
     """
-    nearest = nearest_positives(profiles, candidates)
     users, count = len(profiles), len(candidates)
     if users == 0 or count == 0:
-        return nearest
-    negatives = _sample(
-        empty_vectors(candidates.shape[1]) if background is None else background, tower.seed
+        return ReaderScores(
+            np.zeros((users, count), dtype=np.float32), np.full((users, count), -1, np.int64)
+        )
+    lexical = weights.lexical_mean + weights.lexical_nearest > 0
+    components = component_scores(
+        profiles,
+        candidates,
+        background=background,
+        candidate_texts=candidate_texts if lexical else None,
+        tower=tower,
     )
-    weights = train_towers(profiles, negatives, candidates.shape[1], tower)
-    scores = _standardised((weights @ candidates.T).astype(np.float32))
-    if candidate_texts is not None and lexical_weight > 0:
-        if len(candidate_texts) != count:
-            raise ValueError("one candidate text per candidate vector is needed")
-        from likewise.rank.personal_lexical import lexical_scores
-
-        lexical = _standardised(lexical_scores(profiles, candidate_texts))
-        has_texts = np.array([bool(p.positive_texts) for p in profiles])[:, None]
-        fused = (1.0 - lexical_weight) * scores + lexical_weight * lexical
-        scores = np.where(has_texts, fused, scores).astype(np.float32)
+    final = mixed(components, weights)
     for row, profile in enumerate(profiles):
         if len(profile.positives) == 0:
-            scores[row] = 0.0
+            final[row] = 0.0
         elif len(profile.negatives):
             closest = np.maximum((profile.negatives @ candidates.T).max(axis=0), 0.0)
-            scores[row] -= NOT_INTERESTED_PENALTY * closest
-    return ReaderScores(scores=scores, nearest_positive=nearest.nearest_positive)
+            final[row] -= NOT_INTERESTED_PENALTY * closest
+    return ReaderScores(scores=final, nearest_positive=components.nearest_index)

@@ -1,10 +1,12 @@
 """The lexical half of the personal feed: Rocchio's centroid ("Relevance Feedback in
 Information Retrieval", 1971) over sublinear TF-IDF of 1-2-grams — the cosine of each
-candidate to the reader's weighted mean TF-IDF vector, all readers in one sparse product."""
+candidate to the reader's weighted mean TF-IDF vector, all readers in one sparse product
+(lexical_features also gives the rows rank/personal_nearest.py reads)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -12,21 +14,20 @@ import numpy.typing as npt
 from likewise.rank.personal_profiles import ReaderProfile
 
 
-def lexical_scores(
+def lexical_features(
     profiles: Sequence[ReaderProfile],
     candidate_texts: Sequence[str],
     background_texts: Sequence[str] = (),
-) -> npt.NDArray[np.float32]:
-    """scores[u, c] in [0, 1]; zeros for a reader without positive_texts. The vocabulary and
-    idf come from the candidates, the readers' texts and background_texts together."""
-    from scipy import sparse
+) -> tuple[Any, Any] | None:
+    """Unit TF-IDF rows (sparse) of the candidates and of every reader's positive_texts,
+    stacked reader by reader; None when no reader has texts or there are no candidates. The
+    vocabulary and idf come from the candidates, the readers' texts and background_texts."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    users, count = len(profiles), len(candidate_texts)
-    scores = np.zeros((users, count), dtype=np.float32)
+    count = len(candidate_texts)
     own = [text for profile in profiles for text in profile.positive_texts]
     if not own or count == 0:
-        return scores
+        return None
     corpus = [*candidate_texts, *own, *background_texts]
     vectorizer = TfidfVectorizer(
         strip_accents="unicode",
@@ -40,8 +41,16 @@ def lexical_scores(
         dtype=np.float32,
     )
     matrix = vectorizer.fit_transform(corpus)
-    candidates = matrix[:count]
-    positives = matrix[count : count + len(own)]
+    return matrix[:count], matrix[count : count + len(own)]
+
+
+def centroid_scores(
+    profiles: Sequence[ReaderProfile], candidates: Any, positives: Any
+) -> npt.NDArray[np.float32]:
+    """scores[u, c]: cosine of candidate row c to reader u's weighted mean positive row."""
+    from scipy import sparse
+
+    users = len(profiles)
     rows: list[int] = []
     columns: list[int] = []
     values: list[float] = []
@@ -54,9 +63,21 @@ def lexical_scores(
             columns.extend(range(start, start + size))
             values.extend(weights.tolist())
         start += size
-    mixing = sparse.csr_matrix((values, (rows, columns)), shape=(users, len(own)))
+    mixing = sparse.csr_matrix((values, (rows, columns)), shape=(users, positives.shape[0]))
     centroids = mixing @ positives
     norms = np.sqrt(np.asarray(centroids.multiply(centroids).sum(axis=1))).ravel()
     centroids = sparse.diags(1.0 / np.maximum(norms, 1e-9)) @ centroids
-    scores[:] = (centroids @ candidates.T).toarray()
+    scores: npt.NDArray[np.float32] = (centroids @ candidates.T).toarray().astype(np.float32)
     return scores
+
+
+def lexical_scores(
+    profiles: Sequence[ReaderProfile],
+    candidate_texts: Sequence[str],
+    background_texts: Sequence[str] = (),
+) -> npt.NDArray[np.float32]:
+    """scores[u, c] in [0, 1]; zeros for a reader without positive_texts."""
+    features = lexical_features(profiles, candidate_texts, background_texts)
+    if features is None:
+        return np.zeros((len(profiles), len(candidate_texts)), dtype=np.float32)
+    return centroid_scores(profiles, *features)
