@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -32,12 +31,12 @@ from likewise.index.persisted import (
 from likewise.index.usearch_index import UsearchIndex, reduction_path
 from likewise.models import Paper
 from likewise.services.embedding import EmbedderProvider
-from likewise.services.progress import ProgressBar
 from likewise.services.pgvectors import (
     finish_pgvector_index,
     open_pgvector_index,
     pgvector_available,
 )
+from likewise.services.progress import ProgressBar
 from likewise.services.sentences import SentenceService
 from likewise.settings import Settings
 from likewise.store.base import CatalogStore
