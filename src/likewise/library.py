@@ -112,6 +112,7 @@ class Library:
             account_rows,
             self.recommend,
             self.near_duplicates,
+            self.evidence,
         )
         self.digests = DigestService(
             settings, store, digest_rows, account_rows, planner, outbox, self.account_mail

@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import numpy.typing as npt
 
-from likewise.models import Paper
+from likewise.models import Evidence, Paper
 from likewise.rank.batch_match import Pick
 from likewise.store.digests import Subscriber, SuggestionRecord
 
@@ -30,6 +30,7 @@ class DigestItem:
     reason: str
     score: float
     also: list[Paper] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)  # why it matched its search
 
 
 @dataclass(slots=True)

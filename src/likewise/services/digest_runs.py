@@ -3,8 +3,10 @@
 The window's papers and every subscriber's interests become one batch of hybrid queries
 (rank/batch_match.py, HQI); each query carries its Cosine Adapter parameters from the search
 engine's calibration, so the strictness a subscriber picks is the same calibrated relevance
-cut-off that search applies. Subscribers whose address an account has verified also get a
-"For you" section from the personal feed (services/recommend.py), over the same window.
+cut-off that search applies. Items picked by a saved search carry the abstract sentences that
+best support it (services/evidence.py, "why it matched"). Subscribers whose address an
+account has verified also get a "For you" section from the personal feed
+(services/recommend.py), over the same window.
 Composing and sending live in digest/runner.py.
 """
 
@@ -33,6 +35,7 @@ from likewise.models import AnnouncementKind, Paper
 from likewise.rank.batch_match import MatchRequest, WindowPapers, fallback_calibration, match_batch
 from likewise.rank.trending import rank_trending
 from likewise.services.embedding import EmbedderProvider
+from likewise.services.evidence import EvidenceService
 from likewise.services.near_duplicates import NearDuplicateService
 from likewise.services.recommend import RecommendService
 from likewise.services.search import SearchService
@@ -61,6 +64,8 @@ class _Queries:
     reasons: list[str] = field(default_factory=list)
     calibration: list[tuple[float, float]] = field(default_factory=list)
     ids: list[int] = field(default_factory=list)
+    # reason of a saved search -> (its text, its query vector), for the supporting sentences
+    searches: dict[str, tuple[str, npt.NDArray[np.float32]]] = field(default_factory=dict)
 
 
 class DigestPlanner:
@@ -77,8 +82,10 @@ class DigestPlanner:
         accounts: AccountRepository,
         recommend: RecommendService | None = None,
         near_duplicates: NearDuplicateService | None = None,
+        evidence: EvidenceService | None = None,
     ) -> None:
         self._settings = settings
+        self._evidence = evidence  # None: items carry no supporting sentences
         self._recommend = recommend
         self._near_duplicates = near_duplicates  # None: records of one work are not folded
         self._store = store
@@ -213,6 +220,7 @@ class DigestPlanner:
                     interest, partial(self._embedding.get().embed_query, text)
                 )
                 add(vector, search_reason(text), calibration, f"search:{text}")
+                queries.searches[search_reason(text)] = (text, vector)
             elif interest.kind == LIKE and interest.value in liked:
                 paper = liked[interest.value]
                 vector, calibration = self._cached_query(
@@ -239,8 +247,10 @@ class DigestPlanner:
         liked: dict[str, Paper],
         exclude: set[str],
         identities: dict[str, int],
+        searches: dict[int, dict[str, tuple[str, npt.NDArray[np.float32]]]],
     ) -> MatchRequest:
         queries = self._queries(subscriber, liked, identities)
+        searches[subscriber.id] = queries.searches
         dimension = self._embedding.get().dimension
         own_likes = {i.value for i in subscriber.interests if i.kind == LIKE}
         trending = [int(i.value) for i in subscriber.interests if i.kind == TRENDING]
@@ -300,9 +310,15 @@ class DigestPlanner:
             already.setdefault(subscriber_id, set()).update(twins)
         liked = self._liked_papers(due)
         identities: dict[str, int] = {}
+        searches: dict[int, dict[str, tuple[str, npt.NDArray[np.float32]]]] = {}
         requests = [
             self._request(
-                subscriber, windows[subscriber.id][0], liked, already[subscriber.id], identities
+                subscriber,
+                windows[subscriber.id][0],
+                liked,
+                already[subscriber.id],
+                identities,
+                searches,
             )
             for subscriber in due
         ]
@@ -319,8 +335,30 @@ class DigestPlanner:
             )
             for subscriber, selection in zip(due, selections, strict=True)
         ]
+        self._add_evidence(plans, searches)
         self._add_for_you(plans, already)
         return plans
+
+    def _add_evidence(
+        self,
+        plans: Sequence[DigestPlan],
+        searches: dict[int, dict[str, tuple[str, npt.NDArray[np.float32]]]],
+    ) -> None:
+        """Each item a saved search picked gets the sentences that best support that search."""
+        if self._evidence is None:
+            return
+        rarity = self._evidence.rarity()  # once per run: it reads the whole lexical index
+        for plan in plans:
+            own = searches.get(plan.subscriber.id, {})
+            items = [item for t in plan.themes for item in t.items if item.reason in own]
+            for reason in {item.reason for item in items}:
+                text, vector = own[reason]
+                picked = [item for item in items if item.reason == reason]
+                found = self._evidence.evidence_for(
+                    text, [item.paper for item in picked], vector, rarity
+                )
+                for item in picked:
+                    item.evidence = found.get(item.paper.arxiv_id, [])
 
     def _add_for_you(self, plans: Sequence[DigestPlan], already: dict[int, set[str]]) -> None:
         """A "For you" theme for subscribers with an account, one batch per window."""
