@@ -99,6 +99,25 @@ class SearchFilters:
         return not (self.since or self.until or self.categories or self.authors or self.exclude_ids)
 
 
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """An abstract sentence that supports a query ("why it matched", rank/evidence.py): its
+    text, its [start, end) character offsets in the abstract, and its score."""
+
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class AlsoAs:
+    """Another record of the same work (a near-duplicate, services/near_duplicates.py)."""
+
+    arxiv_id: str
+    title: str
+
+
 @dataclass(slots=True)
 class Hit:
     """One ranked result: the paper id, the score a user sees, and how it was made."""
@@ -108,6 +127,8 @@ class Hit:
     paper: Paper | None = None
     components: dict[str, float] = field(default_factory=dict)
     reason: str | None = None
+    evidence: list[Evidence] = field(default_factory=list)  # best abstract sentences, in order
+    also_as: list[AlsoAs] = field(default_factory=list)  # the work's other records, collapsed
 
 
 @dataclass(frozen=True, slots=True)

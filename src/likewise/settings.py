@@ -116,6 +116,11 @@ class Settings:
         "resumed by the next run once this ends (it never sends a message twice).",
     )
     digest_time: str = _setting("", "HH:MM (UTC) at which `likewise serve` runs the daily digest.")
+    recommend_days: int = _setting(
+        7,
+        'Days of announcements (up to the newest) the "For you" feed ranks by default '
+        "(1 to 90; `likewise recommend --days` and the page's ?days= override it).",
+    )
 
     @property
     def resolved_database_url(self) -> str:

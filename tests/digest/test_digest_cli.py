@@ -84,3 +84,18 @@ def test_preview_dry_run_and_run(environment: Any, capsys: pytest.CaptureFixture
     assert "composed 1 digest(s)" in out and "LIKEWISE_SMTP_HOST is not set" in out
     assert main(["digest", "outbox", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["counts"]["pending"] == 1
+
+
+def test_preview_json_gives_each_search_item_its_supporting_sentence(
+    environment: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["subscribers", "add", "j@example.org", "--search", "contrastive retrieval encoders"])
+    capsys.readouterr()
+    assert main(["digest", "preview", "j@example.org", "--json"]) == 0
+    preview = json.loads(capsys.readouterr().out)
+    items = [item for theme in preview["themes"] for item in theme["items"]]
+    assert items and all(item["evidence"] for item in items)
+    first = next(item for item in items if item["arxiv_id"] == "2606.00003")
+    (sentence,) = first["evidence"]
+    assert sentence["text"].startswith("Contrastive pretraining makes retrieval encoders")
+    assert sentence["start"] == 0 and sentence["end"] == len(sentence["text"])

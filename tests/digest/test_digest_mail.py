@@ -333,3 +333,29 @@ def test_starttls_and_auth_are_used_and_a_wrong_password_is_permanent(
             mailer.send(raw)
     finally:
         controller.stop()
+
+
+def test_a_mailed_search_item_quotes_the_sentence_that_supports_the_search(
+    catalog: Any, inbox: tuple[Inbox, int]
+) -> None:
+    handler, port = inbox
+    library = _mailing_library(catalog, port)
+    library.digests.add_subscriber(
+        "reader@example.org", [("search", "contrastive retrieval encoders")]
+    )
+    assert library.digests.run_digests().sent == 1
+    (message,) = handler.messages
+    text, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert text is not None and html is not None
+    plain = text.get_content().replace("\r\n", "\n")
+    markup = html.get_content()
+    sentence = "Contrastive pretraining makes retrieval encoders better at dense passage retrieval."
+    # Quoted in the text part, marked (with inline styles mail clients keep) in the HTML part.
+    assert f"\n  > {sentence}\n" in plain
+    assert re.search(rf'<mark style="[^"]+">{re.escape(sentence)}</mark>', markup)
+    # Only items a saved search picked carry it: a followed author asks no question.
+    library.digests.add_subscriber("author@example.org", [("author", "Grace Hopper")])
+    plan, preview = library.digests.preview_digest("author@example.org")
+    assert plan is not None and plan.themes
+    assert all(not item.evidence for theme in plan.themes for item in theme.items)
+    assert "\n  > " not in preview

@@ -19,13 +19,14 @@ from likewise.services.embedding import MappedEmbedder
 from likewise.services.model_upgrade import UpgradeError
 from likewise.settings import Settings
 
-WORDS = (
+_VOCABULARY = (
     "graph neural network protein folding attention transformer retrieval dense sparse "
     "lexical ranking vision image segmentation speech audio robot control policy reward "
     "language translation parsing tagging entity relation knowledge reasoning logic proof "
     "theorem quantum circuit error code compiler kernel memory cache storage index query "
     "privacy security attack defense fairness bias causal inference bayesian sampling"
-).split()
+)
+WORDS = _VOCABULARY.split()
 OLD = FakeEmbedder().model_id
 NEW = FakeEmbedder(rotation_seed=1).model_id
 
@@ -121,7 +122,8 @@ def test_the_switch_at_the_end_serves_the_new_model_in_every_process(
     other = Library(settings, store, FakeEmbedder())
     assert other.embedding.get().model_id == NEW
     # A paper ingested after the switch is embedded with the new model.
-    store.upsert_papers([Paper(arxiv_id="2403.99999", title="late paper", abstract="x")], source="t")
+    late = Paper(arxiv_id="2403.99999", title="late paper", abstract="x")
+    store.upsert_papers([late], source="t")
     assert other.vectors.update_vectors() == 1
     assert catalog.model_upgrade.repository.fresh_vector_count(NEW) == 151
 

@@ -66,6 +66,7 @@ def world(catalog: Library) -> Iterator[World]:
         subscriber = catalog.digests.add_subscriber("owner@example.org", [("category", "cs.CL")])
         token = catalog.digests.subscriber_links(subscriber).manage.rsplit("/", 1)[1]
         values = {"arxiv_id": "2503.10100", "collection_id": str(collection_id), "token": token}
+        values["entry_id"] = "1"  # /library/entries/{entry_id}: none needed to exist
         yield World(app, owner, other, values)
 
 

@@ -230,11 +230,15 @@ def paper_as_json(paper: Paper) -> dict[str, Any]:
 def _show(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
         paper = library.catalog.show(arguments.arxiv_id)
+        also = library.near_duplicates.also_as([paper.arxiv_id]) if paper else {}
     if paper is None:
         fail(f"no paper {arguments.arxiv_id!r} in the catalog")
         return 2
+    others = also.get(paper.arxiv_id, [])
     if arguments.json:
-        print_json(paper_as_json(paper))
+        data = paper_as_json(paper)
+        data["also_as"] = [dataclasses.asdict(other) for other in others]
+        print_json(data)
         return 0
     known_version = paper.latest_version and not paper.is_local
     shown_version = f"v{paper.latest_version}" if known_version else ""
@@ -252,6 +256,8 @@ def _show(arguments: argparse.Namespace) -> int:
             print(f"  {label}: {value}")
     if paper.doi:
         print(f"  doi: {paper.doi}")
+    for other in others:  # the same work under another record (docs/near_duplicates.md)
+        print(f"  also as: {other.arxiv_id}  {other.title}")
     for version in paper.versions:
         when = f"{version.submitted:%Y-%m-%d %H:%M}" if version.submitted else "?"
         print(f"  v{version.number}: {when}" + (f" ({version.size})" if version.size else ""))

@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from likewise.cli.common import fail, open_library, print_json
+from likewise.digest.choose import DigestPlan
 from likewise.digest.interests import STRICTNESS, InterestError
 from likewise.digest.mailer import MailError
 from likewise.store.digests import Subscriber
@@ -72,6 +73,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     run.set_defaults(handler=run_digest)
     preview = steps.add_parser("preview", help="print what a subscriber would get now")
     preview.add_argument("email", metavar="EMAIL")
+    preview.add_argument(
+        "--json", action="store_true", help="the planned themes and items (with evidence)"
+    )
     preview.set_defaults(handler=run_preview)
     outbox = steps.add_parser("outbox", help="show the outbox: counts and permanent failures")
     outbox.add_argument("--json", action="store_true")
@@ -171,11 +175,43 @@ def run_digest(arguments: argparse.Namespace) -> int:
 def run_preview(arguments: argparse.Namespace) -> int:
     with open_library(arguments) as library:
         try:
-            _, text = library.digests.preview_digest(arguments.email)
+            plan, text = library.digests.preview_digest(arguments.email)
         except LookupError as error:
             fail(str(error.args[0]), code=1)
+    if arguments.json:
+        print_json(_plan_json(plan))
+        return 0
     print(text, end="")
     return 0
+
+
+def _plan_json(plan: DigestPlan | None) -> dict[str, Any]:
+    """The preview's themes; each item's `evidence` is what search hits carry in their JSON."""
+    if plan is None:
+        return {"window": None, "themes": []}
+    return {
+        "window": [plan.window_start.isoformat(), plan.window_end.isoformat()],
+        "themes": [
+            {
+                "title": theme.title,
+                "items": [
+                    {
+                        "arxiv_id": item.paper.arxiv_id,
+                        "title": item.paper.title,
+                        "reason": item.reason,
+                        "score": round(item.score, 4),
+                        "evidence": [
+                            {"text": e.text, "start": e.start, "end": e.end, "score": e.score}
+                            for e in item.evidence
+                        ],
+                        "also": [paper.arxiv_id for paper in item.also],
+                    }
+                    for item in theme.items
+                ],
+            }
+            for theme in plan.themes
+        ],
+    }
 
 
 def run_outbox(arguments: argparse.Namespace) -> int:

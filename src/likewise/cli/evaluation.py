@@ -10,7 +10,7 @@ from typing import Any
 
 from likewise.cli.common import fail, print_json, settings_from
 
-NAMED = ("scifact", "scifact-fit", "scifact-heldout", "csfcube")
+NAMED = ("scifact", "scifact-fit", "scifact-heldout", "csfcube", "recommend")
 DEFAULT_DATA = Path("../shared/data")
 
 
@@ -28,7 +28,8 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         description="Run configurations on a test collection in a throw-away catalog and print "
         "nDCG@10, Recall@100 and MAP (CSFCube: NDCG@20 and MAP over each query's pool). "
         "Collections: scifact (all 809 training claims), scifact-fit / scifact-heldout (the "
-        "60/40 split the calibration uses), csfcube, or --corpus/--queries/--qrels files.",
+        "60/40 split the calibration uses), csfcube, or --corpus/--queries/--qrels files. "
+        "`eval recommend`: the personal feed on arxiv-daily-cs (docs/recommend.md).",
     )
     parser.add_argument("collection", nargs="?", choices=NAMED, metavar="COLLECTION")
     parser.add_argument("--corpus", type=Path, help="JSON lines: doc_id (or id), title, abstract")
@@ -70,6 +71,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         help="--fit-calibration: cached vectors of the arXiv CS corpus (default: "
         "the cache bench/embed_corpus.py writes, arxiv-daily-cs.int8.npy)",
     )
+    from likewise.cli.evaluation_recommend import add_recommend_arguments
+
+    add_recommend_arguments(parser)
     parser.set_defaults(handler=run_eval)
 
 
@@ -78,6 +82,10 @@ def run_eval(arguments: argparse.Namespace) -> int:
     from likewise.evaluate.runs import EvaluationError
 
     try:
+        if arguments.collection == "recommend":
+            from likewise.cli.evaluation_recommend import run_recommend
+
+            return run_recommend(arguments, _embedder(arguments), _report)
         if arguments.fit_calibration is not None:
             return _fit(arguments)
         if arguments.collection == "csfcube":

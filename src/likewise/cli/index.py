@@ -22,6 +22,8 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
 
 
 def _embed(arguments: argparse.Namespace) -> int:
+    if arguments.sentences_only:
+        return _backfill(arguments)
     with open_library(arguments) as library:
         started = time.perf_counter()
         embedded = library.vectors.update_vectors(progress=not arguments.json)
@@ -40,6 +42,24 @@ def _embed(arguments: argparse.Namespace) -> int:
         )
     else:
         print(f"nothing to embed: all {indexed} vectors of {model_id} are up to date")
+    return 0
+
+
+def _backfill(arguments: argparse.Namespace) -> int:
+    with open_library(arguments) as library:
+        started = time.perf_counter()
+        filled = library.vectors.backfill_sentences(progress=not arguments.json)
+        seconds = time.perf_counter() - started
+        model_id = library.embedding.get().model_id
+    if arguments.json:
+        print_json({"model": model_id, "sentences_stored": filled, "seconds": seconds})
+    elif filled:
+        print(
+            f"stored the sentences of {filled} papers embedded before sentences were kept, "
+            f"in {seconds:.1f} s with {model_id}"
+        )
+    else:
+        print(f"nothing to fill in: every embedded paper of {model_id} has its sentences")
     return 0
 
 
@@ -81,6 +101,12 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "configured model or whose text changed, and update the vector index.",
     )
     embed.add_argument("--json", action="store_true", help="print one JSON object, no bar")
+    embed.add_argument(
+        "--sentences-only",
+        action="store_true",
+        help="only store the sentences of papers embedded before sentences were kept "
+        "(their vectors stay as they are)",
+    )
     embed.set_defaults(handler=_guarded(_embed))
     reindex = commands.add_parser(
         "reindex",

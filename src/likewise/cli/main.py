@@ -10,8 +10,11 @@ from likewise import __version__
 from likewise.cli import (
     catalog,
     digest,
+    duplicates,
     evaluation,
     index,
+    library_import,
+    recommend,
     search,
     similar,
     store,
@@ -29,7 +32,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"likewise {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for area in (catalog, index, upgrade, search, similar, topics, evaluation, web, digest, store):
+    for area in (
+        catalog,
+        library_import,
+        index,
+        upgrade,
+        search,
+        similar,
+        recommend,
+        topics,
+        duplicates,
+        evaluation,
+        web,
+        digest,
+        store,
+    ):
         area.register(commands)
     return parser
 

@@ -75,7 +75,19 @@ def run_search(arguments: argparse.Namespace) -> int:
     if arguments.json:
         for hit in result.hits:
             components = {name: round(v, 4) for name, v in hit.components.items()}
-            print_json({**hit_json(hit), "components": components})
+            evidence = [
+                {"text": e.text, "start": e.start, "end": e.end, "score": e.score}
+                for e in hit.evidence
+            ]
+            also_as = [{"arxiv_id": a.arxiv_id, "title": a.title} for a in hit.also_as]
+            print_json(
+                {
+                    **hit_json(hit),
+                    "components": components,
+                    "evidence": evidence,
+                    "also_as": also_as,
+                }
+            )
         for notice in (result.coverage_notice, result.notice):
             if notice:
                 print(notice, file=sys.stderr)

@@ -3,19 +3,20 @@
 Papers are grouped by the interest that picked them (a saved search, a liked paper, followed
 authors, trending, or the primary category for category-only interests); a paper whose vector
 is nearly identical to a better-ranked one in the same digest (cosine >= FOLD_SIMILARITY: the
-same work posted twice, a companion paper) is folded under it as "also" instead of repeated.
+same work posted twice, a companion paper), or a near-duplicate record of it (one group in
+services/near_duplicates.py), is folded under it as "also" instead of repeated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import numpy.typing as npt
 
-from likewise.models import Paper
+from likewise.models import Evidence, Paper
 from likewise.rank.batch_match import Pick
 from likewise.store.digests import Subscriber, SuggestionRecord
 
@@ -29,6 +30,7 @@ class DigestItem:
     reason: str
     score: float
     also: list[Paper] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)  # why it matched its search
 
 
 @dataclass(slots=True)
@@ -95,8 +97,10 @@ def choose(
     picks: Sequence[Pick],
     papers: Sequence[Paper],
     vectors: npt.NDArray[np.float32],
+    groups: Mapping[str, Sequence[str]] | None = None,
 ) -> DigestPlan:
-    """Group `picks` (best first; columns index `papers` and `vectors`) into themes."""
+    """Group `picks` (best first; columns index `papers` and `vectors`) into themes;
+    `groups` names each paper's near-duplicate records."""
     plan = DigestPlan(subscriber, window_start, window_end)
     if not picks:
         return plan
@@ -107,8 +111,13 @@ def choose(
     themes: dict[str, Theme] = {}
     for position, pick in enumerate(picks):
         paper = papers[pick.column]
+        twins = set((groups or {}).get(paper.arxiv_id, ()))
         host = next(
-            (item for earlier, item in kept if similarity[position, earlier] >= FOLD_SIMILARITY),
+            (
+                item
+                for earlier, item in kept
+                if similarity[position, earlier] >= FOLD_SIMILARITY or item.paper.arxiv_id in twins
+            ),
             None,
         )
         if host is not None:

@@ -26,3 +26,14 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> npt.NDArray[np.float32]:
         """One vector of shape (dimension,), norm 1."""
         ...
+
+
+class SentenceEmbedder(Embedder, Protocol):
+    """An embedder that also pools sentence vectors out of its one pass over each text."""
+
+    def embed_documents_with_sentences(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]:
+        """Document vectors as embed_documents gives them, and per text one unit vector per
+        character span (shape (len(spans[i]), dimension))."""
+        ...

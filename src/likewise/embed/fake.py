@@ -60,5 +60,19 @@ class FakeEmbedder:
             return np.zeros((0, self._dimension), dtype=np.float32)
         return np.stack([self._vector(text) for text in texts])
 
+    def embed_documents_with_sentences(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]:
+        """The documents' vectors and each span's own vector (no context: a bag of words)."""
+        if len(spans) != len(texts):
+            raise ValueError("spans needs one list of spans per text")
+        sentences = [
+            np.stack([self._vector(text[start:end]) for start, end in own])
+            if own
+            else np.zeros((0, self._dimension), dtype=np.float32)
+            for text, own in zip(texts, spans, strict=True)
+        ]
+        return self.embed_documents(texts), sentences
+
     def embed_query(self, text: str) -> npt.NDArray[np.float32]:
         return self._vector(text)

@@ -115,19 +115,59 @@ class OnnxMiniLMEmbedder:
             return result
         encodings = self._tokenizer.encode_batch(list(texts))
         token_ids = [encoding.ids for encoding in encodings]
-        # Longest first: the slowest batch runs while memory is fresh, and the progress
-        # rate a caller sees only improves.
-        order = sorted(range(len(token_ids)), key=lambda row: len(token_ids[row]), reverse=True)
-        for start in range(0, len(order), self._batch_size):
-            rows = order[start : start + self._batch_size]
+        for rows in self._batches(token_ids):
             result[rows] = self._embed_batch([token_ids[row] for row in rows])
         return result
+
+    def embed_documents_with_sentences(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]:
+        """Document vectors as embed_documents gives them, and per text one unit vector per
+        character span: the mean of the span's token outputs from the same forward pass, so
+        each sentence is read in its document's context at no extra model cost. A span cut
+        off by truncation is embedded as its own text."""
+        if len(spans) != len(texts):
+            raise ValueError("spans needs one list of spans per text")
+        documents = np.zeros((len(texts), _DIMENSION), dtype=np.float32)
+        sentences = [np.zeros((len(own), _DIMENSION), dtype=np.float32) for own in spans]
+        if not texts:
+            return documents, sentences
+        encodings = self._tokenizer.encode_batch(list(texts))
+        token_ids = [encoding.ids for encoding in encodings]
+        cut_off: list[tuple[int, int]] = []  # (text, span) with no token inside the window
+        for rows in self._batches(token_ids):
+            hidden, mask = self._hidden_states([token_ids[row] for row in rows])
+            documents[rows] = _mean_unit(hidden, mask)
+            for position, row in enumerate(rows):
+                weights = _span_weights(encodings[row], spans[row], hidden.shape[1])
+                covered = weights.sum(axis=1) > 0
+                if covered.any():
+                    pooled = weights[covered] @ hidden[position]
+                    sentences[row][covered] = _unit(pooled)
+                cut_off += [(row, int(index)) for index in np.flatnonzero(~covered)]
+        if cut_off:
+            alone = self.embed_documents(
+                [texts[row][slice(*spans[row][index])] for row, index in cut_off]
+            )
+            for (row, index), vector in zip(cut_off, alone, strict=True):
+                sentences[row][index] = vector
+        return documents, sentences
 
     def embed_query(self, text: str) -> npt.NDArray[np.float32]:
         vector: npt.NDArray[np.float32] = self.embed_documents([text])[0]
         return vector
 
-    def _embed_batch(self, batch: list[list[int]]) -> npt.NDArray[np.float32]:
+    def _batches(self, token_ids: Sequence[Sequence[int]]) -> list[list[int]]:
+        """Row numbers in batches. Longest first: the slowest batch runs while memory is
+        fresh, and the progress rate a caller sees only improves."""
+        order = sorted(range(len(token_ids)), key=lambda row: len(token_ids[row]), reverse=True)
+        size = self._batch_size
+        return [order[start : start + size] for start in range(0, len(order), size)]
+
+    def _hidden_states(
+        self, batch: list[list[int]]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        """Token outputs (batch, width, dimension) and the float attention mask (batch, width)."""
         width = max(len(ids) for ids in batch)
         input_ids = np.full((len(batch), width), _PAD_ID, dtype=np.int64)
         attention_mask = np.zeros((len(batch), width), dtype=np.int64)
@@ -138,13 +178,40 @@ class OnnxMiniLMEmbedder:
         if "token_type_ids" in self._input_names:
             feeds["token_type_ids"] = np.zeros_like(input_ids)
         outputs: list[npt.NDArray[np.float32]] = self._session.run(["last_hidden_state"], feeds)
-        hidden = outputs[0]
-        mask = attention_mask[:, :, None].astype(np.float32)
-        summed = (np.asarray(hidden, dtype=np.float32) * mask).sum(axis=1)
-        pooled = summed / np.maximum(mask.sum(axis=1), 1.0)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unit: npt.NDArray[np.float32] = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
-        return unit
+        return np.asarray(outputs[0], dtype=np.float32), attention_mask.astype(np.float32)
+
+    def _embed_batch(self, batch: list[list[int]]) -> npt.NDArray[np.float32]:
+        hidden, mask = self._hidden_states(batch)
+        return _mean_unit(hidden, mask)
+
+
+def _mean_unit(
+    hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float32]:
+    """Mean pooling over the attention mask, L2-normalised."""
+    summed = (hidden * mask[:, :, None]).sum(axis=1)
+    return _unit(summed / np.maximum(mask.sum(axis=1, keepdims=True), 1.0))
+
+
+def _unit(matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    unit: npt.NDArray[np.float32] = (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
+
+
+def _span_weights(encoding: Any, spans: Sequence[tuple[int, int]], width: int) -> Any:
+    """(len(spans), width) averaging weights: each span's non-special tokens whose characters
+    start inside it, equally weighted; a row of zeros where truncation left none."""
+    weights = np.zeros((len(spans), width), dtype=np.float32)
+    if not spans:
+        return weights
+    special = np.asarray(encoding.special_tokens_mask, dtype=bool)
+    starts = np.asarray([start for start, _ in encoding.offsets], dtype=np.int64)
+    bounds = np.asarray(spans, dtype=np.int64)
+    inside = (starts[None, :] >= bounds[:, :1]) & (starts[None, :] < bounds[:, 1:]) & ~special
+    weights[:, : inside.shape[1]] = inside
+    counts = weights.sum(axis=1, keepdims=True)
+    return weights / np.maximum(counts, 1.0)
 
 
 def _quantised_graph(source: Path, cache_dir: Path | None) -> Path:

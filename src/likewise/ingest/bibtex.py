@@ -23,6 +23,7 @@ from likewise.ingest.authors import bibtex_authors
 from likewise.ingest.base import Batch, IngestError, RecordError, source_name
 from likewise.ingest.categories import normalise_categories
 from likewise.ingest.ids import InvalidArxivIdError, find_arxiv_id, parse_arxiv_id
+from likewise.ingest.library_records import LibraryFileError, LibraryRecord, check_count
 from likewise.ingest.text import clean_title, collapse_whitespace, latex_to_unicode, normalise_title
 from likewise.models import Paper, RejectedRecord
 
@@ -70,7 +71,7 @@ def arxiv_id_of(entry: Entry) -> str | None:
             except InvalidArxivIdError:
                 if candidate is eprint and prefix == "arxiv":
                     raise RecordError(f"eprint is not an arXiv id: {candidate!r}") from None
-    for name in ("url", "journal", "howpublished", "note"):
+    for name in ("url", "doi", "journal", "howpublished", "note"):
         found = find_arxiv_id(_field(entry, name) or "")
         if found:
             return found.bare
@@ -137,14 +138,7 @@ class BibtexSource:
             text = self.path.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
             raise IngestError(f"{self.path}: not UTF-8 text ({error.reason})") from error
-        # bibtexparser also logs each failed block; the rejected records already say it.
-        parser_log = logging.getLogger("bibtexparser")
-        level = parser_log.level
-        parser_log.setLevel(logging.ERROR)
-        try:
-            return parse_string(text)
-        finally:
-            parser_log.setLevel(level)
+        return _parse_quietly(text)
 
     def _is_known(self, paper: Paper, named_arxiv_id: bool) -> bool:
         """Whether the entry is a paper the store already has (it is then not stored again)."""
@@ -185,6 +179,63 @@ class BibtexSource:
         batch.rejected.sort(key=lambda record: _line_of(record.location))
         batch.checkpoint = None
         yield batch
+
+
+def _parse_quietly(text: str) -> BibtexLibrary:
+    # bibtexparser also logs each failed block; the callers report them themselves.
+    parser_log = logging.getLogger("bibtexparser")
+    level = parser_log.level
+    parser_log.setLevel(logging.ERROR)
+    try:
+        return parse_string(text)
+    finally:
+        parser_log.setLevel(level)
+
+
+def library_records(text: str, name: str) -> list[LibraryRecord]:
+    """The entries of a user's .bib export as library records (ingest/library_records.py).
+
+    Stricter than loading a file into the catalog: a block that is not valid BibTeX refuses
+    the whole file, naming its line, since an import stores all of a library or nothing. A
+    repeated key or an entry without a title is kept as a skipped record with its reason.
+    """
+    library = _parse_quietly(text)
+    records: list[LibraryRecord] = []
+    for block in library.failed_blocks:
+        line = (block.start_line or 0) + 1
+        if isinstance(block, DuplicateBlockKeyBlock):
+            records.append(
+                LibraryRecord(f"line {line}", "", skip_reason=f"duplicate key {block.key!r}")
+            )
+            continue
+        error = getattr(block, "error", None)
+        reason = collapse_whitespace(getattr(error, "abort_reason", None) or str(error or ""))
+        raise LibraryFileError(f"{name}: line {line}: not valid BibTeX ({reason or 'unparseable'})")
+    for entry in library.entries:
+        where = f"line {(entry.start_line or 0) + 1}"
+        raw_title = _field_or_refuse(entry, "title", name, where)
+        if raw_title is None or not clean_title(raw_title):
+            records.append(
+                LibraryRecord(where, "", skip_reason=f"entry {entry.key!r} has no title")
+            )
+            continue
+        try:
+            paper, named_arxiv_id = paper_from_entry(entry)
+        except RecordError as error:
+            raise LibraryFileError(f"{name}: {where}: {error}") from None
+        arxiv_id = paper.arxiv_id if named_arxiv_id else None
+        records.append(
+            LibraryRecord(where, paper.title, paper.abstract, paper.authors, paper.doi, arxiv_id)
+        )
+    records.sort(key=lambda record: _line_of(record.location.replace(" ", ":")))
+    return check_count(records, name)
+
+
+def _field_or_refuse(entry: Entry, field: str, name: str, where: str) -> str | None:
+    try:
+        return _field(entry, field)
+    except RecordError as error:
+        raise LibraryFileError(f"{name}: {where}: {error}") from None
 
 
 def _line_of(location: str) -> int:

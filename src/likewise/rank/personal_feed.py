@@ -1,53 +1,158 @@
 """Scores a day's new papers for many readers at once from each reader's own papers.
 
 The shared interface of the personal feed ("For you"): services/ build one ReaderProfile per
-user (or per collection) and call score_readers once for the whole batch. This first model is
-zotero-arxiv-daily's: a recency-weighted mean cosine to the reader's library, minus the
-strongest cosine to a paper they marked "not interested".
+user (or per collection) and call score_readers once for the whole batch. The model (chosen on
+the fit readers of `likewise eval recommend`, docs/recommend.md) mixes four per-reader
+standardised scores: the dense mean (a contrastive tower, rank/personal_contrastive.py,
+untrained by default: the reader's recency-weighted mean vector), the dense nearest paper
+(rank/personal_nearest.py), and, when the texts are given, the same two over TF-IDF
+(rank/personal_lexical.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-Vectors = npt.NDArray[np.float32]
+from likewise.rank.personal_contrastive import TowerSettings, train_towers
+from likewise.rank.personal_nearest import block_nearest
+from likewise.rank.personal_profiles import (
+    ReaderProfile,
+    ReaderScores,
+    Vectors,
+    empty_vectors,
+)
+
+__all__ = ["FeedWeights", "ReaderProfile", "ReaderScores", "Vectors", "score_readers"]
+
+# At most this many background papers enter training: enough negatives for the softmax,
+# bounded cost for large days.
+BACKGROUND_SAMPLE = 1000
+# Training the towers lowered nDCG@10 on the fit readers at every setting tried (0.027-0.049
+# against 0.051 untrained, docs/recommend.md), so by default the tower stays at the reader's
+# recency-weighted mean and the lexical half carries the gain.
+UNTRAINED = TowerSettings(steps=0)
+NOT_INTERESTED_PENALTY = 2.0
 
 
-def _empty(dimension: int = 0) -> Vectors:
-    return np.zeros((0, dimension), dtype=np.float32)
+@dataclass(frozen=True, slots=True)
+class FeedWeights:
+    """Weights of the four standardised scores; without texts the two dense ones are used,
+    rescaled to sum 1. The defaults are the grid point (0, 0.25, 0.5, 1 each) with the best
+    nDCG@10 + Recall@50 on the fit readers (docs/recommend.md), rescaled to sum 1."""
+
+    dense_mean: float = 0.125
+    dense_nearest: float = 0.25
+    lexical_mean: float = 0.5
+    lexical_nearest: float = 0.125
 
 
-@dataclass(frozen=True)
-class ReaderProfile:
-    """What one reader (a user, or one of their collections) has told us.
-
-    positives: unit vectors of the reader's papers (saved, collected, upvoted, claimed,
-    imported); positive_weights: one weight each (recency; 1.0 when unknown);
-    negatives: unit vectors of papers marked "not interested" (may be empty).
-    """
-
-    key: str
-    positives: Vectors
-    positive_weights: npt.NDArray[np.float32]
-    negatives: Vectors = field(default_factory=_empty)
-
-    def __post_init__(self) -> None:
-        if self.positives.ndim != 2 or len(self.positive_weights) != len(self.positives):
-            raise ValueError(f"profile {self.key!r}: one weight per positive vector is needed")
+CHOSEN = FeedWeights()
+# The model before the nearest-paper halves were added (equal dense and lexical means).
+MEANS_ONLY = FeedWeights(0.5, 0.0, 0.5, 0.0)
 
 
-@dataclass(frozen=True)
-class ReaderScores:
-    """scores[u, c]: how much reader u should like candidate c (higher is better; comparable
-    within a row only). nearest_positive[u, c]: index into reader u's positives of the one
-    closest to candidate c (for the "why" line), -1 for a reader with no positives."""
+def _standardised(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Each row to mean 0, standard deviation 1, so the two halves mix on one scale."""
+    if scores.shape[1] == 0:
+        return scores
+    centred = scores - scores.mean(axis=1, keepdims=True)
+    spread = centred.std(axis=1, keepdims=True)
+    standard: npt.NDArray[np.float32] = (centred / np.maximum(spread, 1e-6)).astype(np.float32)
+    return standard
 
-    scores: npt.NDArray[np.float32]
-    nearest_positive: npt.NDArray[np.int64]
+
+def _sample(background: Vectors, seed: int) -> Vectors:
+    if len(background) <= BACKGROUND_SAMPLE:
+        return background
+    rows = np.random.default_rng(seed).choice(len(background), BACKGROUND_SAMPLE, replace=False)
+    return background[np.sort(rows)]
+
+
+def _dense_halves(
+    profiles: Sequence[ReaderProfile],
+    candidates: Vectors,
+    background: Vectors | None,
+    tower: TowerSettings,
+) -> tuple[Vectors, Vectors, npt.NDArray[np.int64]]:
+    """(mean, nearest, nearest index) over the vectors, the cosines of every reader's
+    positives from one matrix product."""
+    negatives = _sample(
+        empty_vectors(candidates.shape[1]) if background is None else background, tower.seed
+    )
+    weights = train_towers(profiles, negatives, candidates.shape[1], tower)
+    mean = (weights @ candidates.T).astype(np.float32)
+    sizes = [len(profile.positives) for profile in profiles]
+    if sum(sizes) == 0:
+        return mean, np.zeros_like(mean), np.full(mean.shape, -1, dtype=np.int64)
+    stacked = np.concatenate([p.positives for p in profiles if len(p.positives)])
+    nearest, index = block_nearest(sizes, (stacked @ candidates.T).astype(np.float32))
+    return mean, nearest, index
+
+
+@dataclass(frozen=True, slots=True)
+class FeedComponents:
+    """The four scores, each standardised per reader, (readers, candidates) each; the lexical
+    ones are None without texts, and has_texts marks the readers they are used for."""
+
+    dense_mean: Vectors
+    dense_nearest: Vectors
+    lexical_mean: Vectors | None
+    lexical_nearest: Vectors | None
+    has_texts: npt.NDArray[np.bool_]
+    nearest_index: npt.NDArray[np.int64]
+
+
+def component_scores(
+    profiles: Sequence[ReaderProfile],
+    candidates: Vectors,
+    *,
+    background: Vectors | None = None,
+    candidate_texts: Sequence[str] | None = None,
+    tower: TowerSettings = UNTRAINED,
+) -> FeedComponents:
+    """The four standardised scores of every reader (see score_readers for the arguments)."""
+    mean, nearest, index = _dense_halves(profiles, candidates, background, tower)
+    has_texts = np.array([bool(p.positive_texts) for p in profiles], dtype=bool)
+    lexical_mean: Vectors | None = None
+    lexical_nearest: Vectors | None = None
+    if candidate_texts is not None:
+        if len(candidate_texts) != len(candidates):
+            raise ValueError("one candidate text per candidate vector is needed")
+        from likewise.rank.personal_lexical import centroid_scores, lexical_features
+
+        features = lexical_features(profiles, candidate_texts)
+        if features is not None:
+            rows, positives = features
+            lexical_mean = _standardised(centroid_scores(profiles, rows, positives))
+            sizes = [len(profile.positive_texts) for profile in profiles]
+            cosines = (positives @ rows.T).toarray().astype(np.float32)
+            lexical_nearest = _standardised(block_nearest(sizes, cosines)[0])
+    return FeedComponents(
+        _standardised(mean), _standardised(nearest), lexical_mean, lexical_nearest, has_texts, index
+    )
+
+
+def mixed(components: FeedComponents, weights: FeedWeights) -> Vectors:
+    """The weighted mix (weights rescaled to sum 1); the dense scores alone for readers
+    without texts. No "not interested" penalty, no zeroing of empty readers."""
+    dense_weight = max(weights.dense_mean + weights.dense_nearest, 1e-9)
+    dense = weights.dense_mean * components.dense_mean
+    dense = dense + weights.dense_nearest * components.dense_nearest
+    lexical_weight = weights.lexical_mean + weights.lexical_nearest
+    if components.lexical_mean is None or components.lexical_nearest is None or lexical_weight <= 0:
+        result: Vectors = (dense / dense_weight).astype(np.float32)
+        return result
+    lexical = weights.lexical_mean * components.lexical_mean
+    lexical = lexical + weights.lexical_nearest * components.lexical_nearest
+    fused = (dense + lexical) / (dense_weight + lexical_weight)
+    chosen: Vectors = np.where(components.has_texts[:, None], fused, dense / dense_weight).astype(
+        np.float32
+    )
+    return chosen
 
 
 def score_readers(
@@ -55,24 +160,37 @@ def score_readers(
     candidates: Vectors,
     *,
     background: Vectors | None = None,
+    candidate_texts: Sequence[str] | None = None,
+    tower: TowerSettings = UNTRAINED,
+    weights: FeedWeights = CHOSEN,
 ) -> ReaderScores:
     """Scores every candidate for every reader in one batch.
 
-    background: unit vectors of unseen papers of the same days (sampled negatives); models that
-    learn from them use them, this mean-cosine model ignores them. A reader with no positives
-    gets a row of zeros.
+    background: unit vectors of unseen papers of the days the readers' papers came from, the
+    sampled negatives of the contrastive tower (not the candidates: the ones most like the
+    reader's papers would be pushed down); without it (and without "not interested" papers)
+    the tower stays at the weighted mean of the reader's papers. candidate_texts:
+    title + abstract of each candidate; with them, readers whose profiles carry
+    positive_texts are also scored lexically. A reader with no positives gets a row of zeros.
     """
-    del background
     users, count = len(profiles), len(candidates)
-    scores = np.zeros((users, count), dtype=np.float32)
-    nearest = np.full((users, count), -1, dtype=np.int64)
+    if users == 0 or count == 0:
+        return ReaderScores(
+            np.zeros((users, count), dtype=np.float32), np.full((users, count), -1, np.int64)
+        )
+    lexical = weights.lexical_mean + weights.lexical_nearest > 0
+    components = component_scores(
+        profiles,
+        candidates,
+        background=background,
+        candidate_texts=candidate_texts if lexical else None,
+        tower=tower,
+    )
+    final = mixed(components, weights)
     for row, profile in enumerate(profiles):
-        if len(profile.positives) == 0 or count == 0:
-            continue
-        cosines = profile.positives @ candidates.T
-        weights = profile.positive_weights / max(float(profile.positive_weights.sum()), 1e-9)
-        scores[row] = weights @ cosines
-        nearest[row] = cosines.argmax(axis=0)
-        if len(profile.negatives):
-            scores[row] -= np.maximum((profile.negatives @ candidates.T).max(axis=0), 0.0)
-    return ReaderScores(scores=scores, nearest_positive=nearest)
+        if len(profile.positives) == 0:
+            final[row] = 0.0
+        elif len(profile.negatives):
+            closest = np.maximum((profile.negatives @ candidates.T).max(axis=0), 0.0)
+            final[row] -= NOT_INTERESTED_PENALTY * closest
+    return ReaderScores(scores=final, nearest_positive=components.nearest_index)

@@ -52,6 +52,7 @@ class SearchResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     # What the ranking had to do without (papers not embedded yet), for readers to see.
     coverage_notice: str | None = None
+    query_vector: npt.NDArray[np.float32] | None = None  # for "why it matched" (rank/evidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +185,15 @@ def hybrid_search(
             components["lexical"] = lexical[key]
         hits.append(Hit(doc_id, float(shown[position]), papers.get(doc_id), components))
     return SearchResult(
-        text, plan.method, hits, keep, no_good, notice, adapter is not None, clock.timings
+        text,
+        plan.method,
+        hits,
+        keep,
+        no_good,
+        notice,
+        adapter is not None,
+        clock.timings,
+        query_vector=query_vector,
     )
 
 

@@ -32,6 +32,7 @@ from likewise.ingest.http import PoliteClient
 from likewise.ingest.ids import InvalidArxivIdError, parse_arxiv_id
 from likewise.models import IngestSummary, Paper
 from likewise.services.lexical import LexicalIndexService
+from likewise.services.near_duplicates import NearDuplicateService
 from likewise.settings import Settings
 from likewise.store.base import CatalogStatus, CatalogStore
 
@@ -94,11 +95,16 @@ class CatalogService:
     """Bring papers in and see what is there."""
 
     def __init__(
-        self, settings: Settings, store: CatalogStore, lexical: LexicalIndexService
+        self,
+        settings: Settings,
+        store: CatalogStore,
+        lexical: LexicalIndexService,
+        near_duplicates: NearDuplicateService | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._lexical = lexical
+        self._near_duplicates = near_duplicates  # None: records are not checked at ingest
         # Where this library's arXiv requests go instead of the network (tests: recorded files).
         self.transport: httpx.BaseTransport | None = None
 
@@ -121,6 +127,8 @@ class CatalogService:
             # Also after a failure: the batches committed before it are searchable too.
             if summary.inserted or summary.updated or self._lexical.lexical_index_pending():
                 self._index_stored_text(source.name)
+            if summary.inserted or summary.updated:
+                self.check_near_duplicates(source.name)
 
     def _ingest_batches(
         self,
@@ -153,6 +161,16 @@ class CatalogService:
             self._lexical.update_lexical_index()
         except Exception as error:  # stored all the same; `likewise reindex` catches up
             _log.warning("ingested %s; the lexical index is not updated: %s", source_name, error)
+
+    def check_near_duplicates(self, source_name: str) -> None:
+        """New and changed papers against the catalog for records of one work; a paper
+        left unchecked (a failure here) is checked by the next ingest or the backfill."""
+        if self._near_duplicates is None:
+            return
+        try:
+            self._near_duplicates.update()
+        except Exception as error:  # stored all the same; `likewise duplicates update` catches up
+            _log.warning("ingested %s; near-duplicates are not checked: %s", source_name, error)
 
     def _store_batch(
         self, source: Source, batch: Batch, summary: IngestSummary, notes: PendingNotes

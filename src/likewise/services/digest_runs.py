@@ -3,7 +3,11 @@
 The window's papers and every subscriber's interests become one batch of hybrid queries
 (rank/batch_match.py, HQI); each query carries its Cosine Adapter parameters from the search
 engine's calibration, so the strictness a subscriber picks is the same calibrated relevance
-cut-off that search applies. Composing and sending live in digest/runner.py.
+cut-off that search applies. Items picked by a saved search carry the abstract sentences that
+best support it (services/evidence.py, "why it matched"). Subscribers whose address an
+account has verified also get a "For you" section from the personal feed
+(services/recommend.py), over the same window.
+Composing and sending live in digest/runner.py.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from likewise.digest.choose import DigestPlan, choose
+from likewise.digest.choose import DigestItem, DigestPlan, Theme, choose
 from likewise.digest.interests import (
     AUTHOR,
     CATEGORY,
@@ -31,6 +35,9 @@ from likewise.models import AnnouncementKind, Paper
 from likewise.rank.batch_match import MatchRequest, WindowPapers, fallback_calibration, match_batch
 from likewise.rank.trending import rank_trending
 from likewise.services.embedding import EmbedderProvider
+from likewise.services.evidence import EvidenceService
+from likewise.services.near_duplicates import NearDuplicateService
+from likewise.services.recommend import RecommendService
 from likewise.services.search import SearchService
 from likewise.services.vectors import VectorService
 from likewise.settings import Settings
@@ -40,12 +47,15 @@ from likewise.store.digests import DigestRepository, Interest, Subscriber, utc_n
 
 _CALIBRATION_DEPTH = 10  # the adapter's score features look at a query's top 10 (rank/search)
 _COLLECTION_ITEMS = 20
+FOR_YOU = "For you"
+FOR_YOU_LIMIT = 5
 
 
 @dataclass(slots=True)
 class _Window:
     papers: list[Paper]
     matrix: WindowPapers
+    groups: dict[str, list[str]] = field(default_factory=dict)  # near-duplicates by id
 
 
 @dataclass(slots=True)
@@ -54,6 +64,8 @@ class _Queries:
     reasons: list[str] = field(default_factory=list)
     calibration: list[tuple[float, float]] = field(default_factory=list)
     ids: list[int] = field(default_factory=list)
+    # reason of a saved search -> (its text, its query vector), for the supporting sentences
+    searches: dict[str, tuple[str, npt.NDArray[np.float32]]] = field(default_factory=dict)
 
 
 class DigestPlanner:
@@ -68,8 +80,14 @@ class DigestPlanner:
         search: SearchService,
         digests: DigestRepository,
         accounts: AccountRepository,
+        recommend: RecommendService | None = None,
+        near_duplicates: NearDuplicateService | None = None,
+        evidence: EvidenceService | None = None,
     ) -> None:
         self._settings = settings
+        self._evidence = evidence  # None: items carry no supporting sentences
+        self._recommend = recommend
+        self._near_duplicates = near_duplicates  # None: records of one work are not folded
         self._store = store
         self._embedding = embedding
         self._vectors = vectors
@@ -78,29 +96,8 @@ class DigestPlanner:
         self._accounts = accounts
 
     # -- vectors and calibration ---------------------------------------------------------------
-    def _paper_vectors(self, papers: Sequence[Paper]) -> npt.NDArray[np.float32]:
-        """Stored vectors of these papers (from the index); missing ones are embedded now."""
-        embedder = self._embedding.get()
-        matrix = np.zeros((len(papers), embedder.dimension), dtype=np.float32)
-        if not papers:
-            return matrix
-        keys = self._store.paper_keys([paper.arxiv_id for paper in papers])
-        index = self._vectors.vector_index()
-        missing: list[int] = []
-        for row, paper in enumerate(papers):
-            key = keys.get(paper.arxiv_id)
-            vector = index.vector(key) if key is not None else None
-            if vector is None:
-                missing.append(row)
-            else:
-                matrix[row] = vector
-        if missing:
-            texts = [papers[row].embedding_text() for row in missing]
-            matrix[missing] = embedder.embed_documents(texts)
-        return matrix
-
     def _paper_vector_of(self, paper: Paper) -> npt.NDArray[np.float32]:
-        vector: npt.NDArray[np.float32] = self._paper_vectors([paper])[0]
+        vector: npt.NDArray[np.float32] = self._vectors.vectors_for([paper])[0]
         return vector
 
     def _query_calibration(
@@ -156,7 +153,7 @@ class DigestPlanner:
         position = {score.arxiv_id: rank for rank, score in enumerate(ranked)}
         matrix = WindowPapers(
             ids=[paper.arxiv_id for paper in papers],
-            vectors=self._paper_vectors(papers),
+            vectors=self._vectors.vectors_for(papers),
             categories=[frozenset(paper.categories) for paper in papers],
             authors=[frozenset(name.casefold() for name in paper.authors) for paper in papers],
             announced=[first_day[paper.arxiv_id] for paper in papers],
@@ -164,7 +161,30 @@ class DigestPlanner:
                 [position.get(paper.arxiv_id, -1) for paper in papers], dtype=np.int64
             ),
         )
-        return _Window(papers, matrix)
+        groups: dict[str, list[str]] = {}
+        if self._near_duplicates is not None:
+            found_groups = self._near_duplicates.also_as(matrix.ids)
+            groups = {key: [o.arxiv_id for o in others] for key, others in found_groups.items()}
+        return _Window(papers, matrix, groups)
+
+    def _sent_under_another_record(
+        self, subscribers: Sequence[Subscriber], window: _Window
+    ) -> dict[int, set[str]]:
+        """Per subscriber, the window's papers whose work an earlier digest already sent
+        under another record (a re-submission of a paper they were sent last month)."""
+        twins = sorted({other for others in window.groups.values() for other in others})
+        if not twins:
+            return {}
+        sent = self._digests.suggested_among([s.id for s in subscribers], twins)
+        return {
+            subscriber_id: {
+                arxiv_id
+                for arxiv_id, others in window.groups.items()
+                if any(other in records for other in others)
+            }
+            for subscriber_id, records in sent.items()
+            if records
+        }
 
     # -- interests -> queries ----------------------------------------------------------------
     def _liked_papers(self, subscribers: Sequence[Subscriber]) -> dict[str, Paper]:
@@ -200,6 +220,7 @@ class DigestPlanner:
                     interest, partial(self._embedding.query().embed_query, text)
                 )
                 add(vector, search_reason(text), calibration, f"search:{text}")
+                queries.searches[search_reason(text)] = (text, vector)
             elif interest.kind == LIKE and interest.value in liked:
                 paper = liked[interest.value]
                 vector, calibration = self._cached_query(
@@ -210,7 +231,7 @@ class DigestPlanner:
                 ids = self._collection_likes(subscriber, interest)
                 papers = self._store.get_papers(ids)
                 members = [papers[arxiv_id] for arxiv_id in ids if arxiv_id in papers]
-                for paper, vector in zip(members, self._paper_vectors(members), strict=True):
+                for paper, vector in zip(members, self._vectors.vectors_for(members), strict=True):
                     add(
                         vector,
                         like_reason(paper.title, "saved"),
@@ -226,8 +247,10 @@ class DigestPlanner:
         liked: dict[str, Paper],
         exclude: set[str],
         identities: dict[str, int],
+        searches: dict[int, dict[str, tuple[str, npt.NDArray[np.float32]]]],
     ) -> MatchRequest:
         queries = self._queries(subscriber, liked, identities)
+        searches[subscriber.id] = queries.searches
         dimension = self._embedding.get().dimension
         own_likes = {i.value for i in subscriber.interests if i.kind == LIKE}
         trending = [int(i.value) for i in subscriber.interests if i.kind == TRENDING]
@@ -283,16 +306,24 @@ class DigestPlanner:
         earliest = min(start for start, _ in windows.values())
         window = self._window([day for day in days if day >= earliest], now)
         already = self._digests.suggested_among([s.id for s in due], window.matrix.ids)
+        for subscriber_id, twins in self._sent_under_another_record(due, window).items():
+            already.setdefault(subscriber_id, set()).update(twins)
         liked = self._liked_papers(due)
         identities: dict[str, int] = {}
+        searches: dict[int, dict[str, tuple[str, npt.NDArray[np.float32]]]] = {}
         requests = [
             self._request(
-                subscriber, windows[subscriber.id][0], liked, already[subscriber.id], identities
+                subscriber,
+                windows[subscriber.id][0],
+                liked,
+                already[subscriber.id],
+                identities,
+                searches,
             )
             for subscriber in due
         ]
         selections = match_batch(requests, window.matrix)
-        return [
+        plans = [
             choose(
                 subscriber,
                 windows[subscriber.id][0],
@@ -300,6 +331,58 @@ class DigestPlanner:
                 selection.picks,
                 window.papers,
                 window.matrix.vectors,
+                window.groups,
             )
             for subscriber, selection in zip(due, selections, strict=True)
         ]
+        self._add_evidence(plans, searches)
+        self._add_for_you(plans, already)
+        return plans
+
+    def _add_evidence(
+        self,
+        plans: Sequence[DigestPlan],
+        searches: dict[int, dict[str, tuple[str, npt.NDArray[np.float32]]]],
+    ) -> None:
+        """Each item a saved search picked gets the sentences that best support that search."""
+        if self._evidence is None:
+            return
+        rarity = self._evidence.rarity()  # once per run: it reads the whole lexical index
+        for plan in plans:
+            own = searches.get(plan.subscriber.id, {})
+            items = [item for t in plan.themes for item in t.items if item.reason in own]
+            for reason in {item.reason for item in items}:
+                text, vector = own[reason]
+                picked = [item for item in items if item.reason == reason]
+                found = self._evidence.evidence_for(
+                    text, [item.paper for item in picked], vector, rarity
+                )
+                for item in picked:
+                    item.evidence = found.get(item.paper.arxiv_id, [])
+
+    def _add_for_you(self, plans: Sequence[DigestPlan], already: dict[int, set[str]]) -> None:
+        """A "For you" theme for subscribers with an account, one batch per window."""
+        if self._recommend is None:
+            return
+        by_window: dict[tuple[date, date], list[DigestPlan]] = {}
+        for plan in plans:
+            by_window.setdefault((plan.window_start, plan.window_end), []).append(plan)
+        for (start, end), group in by_window.items():
+            exclude = {
+                plan.subscriber.id: set(already.get(plan.subscriber.id, set()))
+                | {record.arxiv_id for record in plan.records()}
+                for plan in group
+            }
+            feeds = self._recommend.for_subscribers(
+                [(plan.subscriber.id, plan.subscriber.email) for plan in group],
+                start,
+                end,
+                exclude,
+                FOR_YOU_LIMIT,
+            )
+            for plan in group:
+                feed = feeds.get(plan.subscriber.id)
+                if feed is None or not feed.recommendations:
+                    continue
+                items = [DigestItem(r.paper, r.reason, r.score) for r in feed.recommendations]
+                plan.themes.append(Theme(FOR_YOU, items))

@@ -11,7 +11,9 @@ from likewise.models import SearchFilters
 from likewise.rank.cosine_adapter import RelevanceCalibration, bundled_calibration
 from likewise.rank.search import MIN_DEPTH, SearchPlan, SearchResult, hybrid_search
 from likewise.services.embedding import EmbedderProvider
+from likewise.services.evidence import EvidenceService
 from likewise.services.lexical import LexicalIndexService
+from likewise.services.near_duplicates import NearDuplicateService
 from likewise.services.vectors import VectorService
 from likewise.settings import Settings
 from likewise.store.base import CatalogStore
@@ -57,8 +59,12 @@ class SearchService:
         embedding: EmbedderProvider,
         vectors: VectorService,
         lexical: LexicalIndexService,
+        evidence: EvidenceService | None = None,
+        near_duplicates: NearDuplicateService | None = None,
     ) -> None:
         self._settings = settings
+        self._near_duplicates = near_duplicates  # None: every record is a hit of its own
+        self._evidence = evidence  # None: hits carry no supporting sentences
         self._store = store
         self._embedding = embedding
         self._vectors = vectors
@@ -81,7 +87,8 @@ class SearchService:
 
         `fusion` is rrf, convex, bm25 or dense (default: the `fusion` setting). Hit scores are
         calibrated relevance probabilities; hits under the `relevance_threshold` setting are
-        left out, and `no_good_matches` is set when none is left. Raises QueryError with a
+        left out, and `no_good_matches` is set when none is left. Each hit carries the
+        abstract sentences that best support the query (`evidence`). Raises QueryError with a
         clear message for empty, over-long or control-character queries.
         """
         method = fusion or self._settings.fusion
@@ -115,6 +122,17 @@ class SearchService:
             calibration=self.relevance_calibration(),
             lexical_index=self._lexical.lexical_index,
         )
+        if self._near_duplicates is not None and result.hits:
+            # One hit per work on the page, at its best-ranked record, the others as also_as.
+            hits, also = self._near_duplicates.collapse(result.hits, lambda hit: hit.arxiv_id)
+            for hit in hits:
+                hit.also_as = also.get(hit.arxiv_id, [])
+            result = dataclasses.replace(result, hits=hits)
+        if self._evidence is not None and result.hits:
+            started = time.perf_counter()
+            hits = self._evidence.with_evidence(result.query, result.hits, result.query_vector)
+            timings = {**result.timings, "evidence": time.perf_counter() - started}
+            result = dataclasses.replace(result, hits=hits, timings=timings)
         return dataclasses.replace(result, coverage_notice=coverage) if coverage else result
 
     def embedding_gap(self) -> EmbeddingGap:

@@ -118,7 +118,15 @@ class SimilarService:
             )
             if len(hits) == limit:
                 break
-        return _with_reasons(paper, hits, CatalogRarity.of_index(self._lexical.lexical_index()))
+        return with_reasons(paper, hits, CatalogRarity.of_index(self._lexical.lexical_index()))
+
+    @property
+    def store(self) -> CatalogStore:
+        return self._store
+
+    def paper_for(self, arxiv_id: str) -> Paper:
+        """The stored paper an id names (any id form), or UnknownPaperError."""
+        return self._paper_for(arxiv_id)
 
     # -- internals ----------------------------------------------------------------------------
     def _lexical_neighbours(
@@ -148,7 +156,7 @@ class SimilarService:
             hits.append(Hit(arxiv_id, float(score), candidate, {"lexical": float(score)}))
             if len(hits) == limit:
                 break
-        return _with_reasons(paper, hits, CatalogRarity.of_index(self._lexical.lexical_index()))
+        return with_reasons(paper, hits, CatalogRarity.of_index(self._lexical.lexical_index()))
 
     def _paper_for(self, arxiv_id: str) -> Paper:
         text = arxiv_id.strip()
@@ -202,7 +210,7 @@ class SimilarService:
         return table
 
 
-def _with_reasons(paper: Paper, hits: list[Hit], rarity: CatalogRarity | None) -> list[Hit]:
+def with_reasons(paper: Paper, hits: list[Hit], rarity: CatalogRarity | None) -> list[Hit]:
     """`hits`, each given its one-line reason (key phrases weighted by catalog rarity)."""
     explainer = Explainer(paper, rarity)
     for hit in hits:

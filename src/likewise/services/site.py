@@ -17,6 +17,7 @@ from likewise.rank.trending import DEFAULT_WINDOW_DAYS, rank_trending
 from likewise.services.arxiv_fetch import fetch_from_arxiv
 from likewise.services.catalog import CatalogService
 from likewise.services.errors import NotFoundError, SiteError
+from likewise.services.near_duplicates import NearDuplicateService, collapse_groups
 from likewise.services.site_pages import (
     PER_PAGE,
     SPANS,
@@ -51,8 +52,10 @@ class SiteService:
         catalog: CatalogService,
         vectors: VectorService,
         topics: TopicService,
+        near_duplicates: NearDuplicateService | None = None,
     ) -> None:
         self._settings = settings
+        self._near_duplicates = near_duplicates  # None: every record is shown on its own
         self._store = store
         self._accounts = accounts
         self._catalog = catalog
@@ -72,11 +75,21 @@ class SiteService:
         return self._accounts.hidden_ids(user_id) if user_id is not None else frozenset()
 
     def cards_for(
-        self, arxiv_ids: list[str], user_id: int | None, extra: dict[str, Card] | None = None
+        self,
+        arxiv_ids: list[str],
+        user_id: int | None,
+        extra: dict[str, Card] | None = None,
+        *,
+        collapse: bool = True,
     ) -> list[Card]:
-        """Cards in the given order for the stored papers among the ids."""
+        """Cards in the given order for the stored papers among the ids; records of one work
+        (near-duplicates) become one card, at the best-placed record, that lists the others
+        as "also as" (unless not `collapse`: then every record keeps its card and its links)."""
         papers = self._store.get_papers(arxiv_ids)
         present = [arxiv_id for arxiv_id in arxiv_ids if arxiv_id in papers]
+        groups = self._near_duplicates.also_as(present) if self._near_duplicates else {}
+        if collapse:
+            present, _ = collapse_groups(present, str, groups)
         votes = self._accounts.vote_counts(present)
         voted = self._accounts.voted_by(user_id, present) if user_id is not None else set()
         topics = self._topics.topics_for(present)
@@ -87,6 +100,7 @@ class SiteService:
             card.votes = votes.get(arxiv_id, 0)
             card.voted = arxiv_id in voted
             card.topics = topics.get(arxiv_id, [])
+            card.also_as = groups.get(arxiv_id, [])
             cards.append(card)
         return cards
 
@@ -211,6 +225,9 @@ class SiteService:
         new_count = sum(kind == AnnouncementKind.NEW for kind in kinds.values())
         ids = list({item.arxiv_id for item in listed})
         ordered = order_daily(listed, self._accounts.vote_counts(ids), self.hidden_for(user_id))
+        if self._near_duplicates is not None:  # one card per work, before paging
+            works = set(self._near_duplicates.collapse([i.arxiv_id for i in ordered], str)[0])
+            ordered = [item for item in ordered if item.arxiv_id in works]
         page = max(1, page)
         chosen = ordered[(page - 1) * per_page : page * per_page]
         extra = {
@@ -333,8 +350,10 @@ class SiteService:
     def paper_page(self, arxiv_id: str, user_id: int | None = None) -> PaperPage:
         paper = self.require_paper(arxiv_id)
         votes = self._accounts.vote_counts([arxiv_id]).get(arxiv_id, 0)
+        also = self._near_duplicates.also_as([arxiv_id]) if self._near_duplicates else {}
+        also_as = also.get(arxiv_id, [])
         if user_id is None:
-            return PaperPage(paper, votes, False, False)
+            return PaperPage(paper, votes, False, False, also_as=also_as)
         holding = self._accounts.collections_holding(user_id, arxiv_id)
         return PaperPage(
             paper,
@@ -342,6 +361,7 @@ class SiteService:
             bool(self._accounts.voted_by(user_id, [arxiv_id])),
             arxiv_id in self._accounts.hidden_ids(user_id),
             collections=[(c, c.id in holding) for c in self._accounts.collections_of(user_id)],
+            also_as=also_as,
         )
 
     def collection_page(
@@ -351,9 +371,9 @@ class SiteService:
         ids = self._accounts.collection_items(collection.id)
         page = max(1, page)
         chosen = ids[(page - 1) * per_page : page * per_page]
-        return collection, Listing(
-            self.cards_for(chosen, user_id), len(ids), page, page_count(len(ids), per_page)
-        )
+        # A reader's own collection shows every record they saved, linked to its twins.
+        cards = self.cards_for(chosen, user_id, collapse=False)
+        return collection, Listing(cards, len(ids), page, page_count(len(ids), per_page))
 
     # -- submitting --------------------------------------------------------------------------
     def submit_paper(self, arxiv_id_or_url: str) -> tuple[str, bool]:
@@ -374,6 +394,7 @@ class SiteService:
         if not found:
             raise NotFoundError(f"arXiv has no paper {arxiv_id!r}")
         self._store.upsert_papers(found, source="arxiv-api")
+        self._catalog.check_near_duplicates("arxiv-api")
         self.forget_cached_lists()
         try:
             self._vectors.update_vectors()

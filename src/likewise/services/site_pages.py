@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from likewise.models import Paper
+from likewise.models import AlsoAs, Evidence, Paper
 from likewise.rank.topics import Topic
 from likewise.store.accounts import Collection
 
@@ -32,6 +32,8 @@ class Card:
     score: float | None = None
     reason: str | None = None
     topics: list[Topic] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)  # search: sentences that matched
+    also_as: list[AlsoAs] = field(default_factory=list)  # the work's other records, folded in
 
 
 @dataclass(slots=True)
@@ -60,6 +62,7 @@ class PaperPage:
     hidden: bool
     announced_days: list[date] = field(default_factory=list)
     collections: list[tuple[Collection, bool]] = field(default_factory=list)
+    also_as: list[AlsoAs] = field(default_factory=list)  # the same work's other records
 
 
 def span_bounds(day: date, span: str) -> tuple[date, date]:

@@ -8,10 +8,8 @@ table on PostgreSQL, services/pgvectors.py).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,12 +29,15 @@ from likewise.index.persisted import (
     write_stamp,
 )
 from likewise.index.usearch_index import UsearchIndex, reduction_path
+from likewise.models import Paper
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.pgvectors import (
     finish_pgvector_index,
     open_pgvector_index,
     pgvector_available,
 )
+from likewise.services.progress import ProgressBar
+from likewise.services.sentences import SentenceService
 from likewise.settings import Settings
 from likewise.store.base import CatalogStore
 
@@ -58,11 +59,17 @@ class VectorService:
     only owner of this process's loaded index."""
 
     def __init__(
-        self, settings: Settings, store: CatalogStore, embedding: EmbedderProvider
+        self,
+        settings: Settings,
+        store: CatalogStore,
+        embedding: EmbedderProvider,
+        sentences: SentenceService | None = None,
     ) -> None:
+        """With `sentences`, embedding a paper also stores its sentences (same pass)."""
         self._settings = settings
         self._store = store
         self._embedding = embedding
+        self._sentences = sentences
         self._local: _Loaded | None = None
         self._shared: tuple[str, VectorIndex] | None = None  # (model id, pgvector's index)
         self._pgvector: bool | None = None  # whether pgvector's table exists, once asked
@@ -74,7 +81,7 @@ class VectorService:
         model_id = embedder.model_id
         index = self.vector_index()
         done: set[str] = set()
-        reporter = _Reporter(progress, max(self._store.count_papers() - len(index), 0))
+        reporter = ProgressBar(progress, max(self._store.count_papers() - len(index), 0))
         try:
             while True:
                 # Papers handled in this run are skipped: one that a concurrent ingest
@@ -86,7 +93,10 @@ class VectorService:
                 ]
                 if not batch:
                     break
-                vectors = embedder.embed_documents([paper.embedding_text() for paper in batch])
+                if self._sentences is not None:
+                    vectors = self._sentences.embed_papers(embedder, batch)
+                else:
+                    vectors = embedder.embed_documents([p.embedding_text() for p in batch])
                 self._store.put_vectors(
                     model_id,
                     [
@@ -111,6 +121,33 @@ class VectorService:
                 else:
                     _finish_shared(index, self._settings.ann_threshold)
         return len(done)
+
+    def backfill_sentences(self, progress: bool = False) -> int:
+        """Store sentences for papers whose current vector predates stored sentences (one
+        embedding pass each; the vectors are left as they are); returns how many. Each batch
+        is committed on its own, so an interrupted run loses one batch and a rerun resumes."""
+        if self._sentences is None:
+            return 0
+        embedder = self._embedding.get()
+        done: set[str] = set()
+        stored = 0
+        pending = len(self._sentences.missing(limit=self._store.count_papers() + 1))
+        reporter = ProgressBar(progress, pending, label="sentences")
+        try:
+            while True:
+                # Papers handled in this run are skipped, as in update_vectors.
+                wanted = [i for i in self._sentences.missing(EMBED_CHUNK) if i not in done]
+                if not wanted:
+                    break
+                found = self._store.get_papers(wanted)
+                papers = [found[i] for i in wanted if i in found]  # not deleted meanwhile
+                self._sentences.embed_papers(embedder, papers)
+                done.update(wanted)
+                stored += len(papers)
+                reporter.advance(len(wanted))
+        finally:
+            reporter.close()
+        return stored
 
     def store_vectors(
         self,
@@ -169,6 +206,29 @@ class VectorService:
         if key is None:
             return None
         return self.vector_index().vector(key)
+
+    def vectors_for(self, papers: Sequence[Paper]) -> npt.NDArray[np.float32]:
+        """One row per paper: its stored vector under the current model, or (for papers not
+        embedded yet) one embedded now and not stored."""
+        embedder = self._embedding.get()
+        matrix = np.zeros((len(papers), embedder.dimension), dtype=np.float32)
+        if not papers:
+            return matrix
+        keys = self._store.paper_keys([paper.arxiv_id for paper in papers])
+        index = self.vector_index()
+        missing: list[int] = []
+        for row, paper in enumerate(papers):
+            key = keys.get(paper.arxiv_id)
+            vector = index.vector(key) if key is not None else None
+            if vector is None:
+                missing.append(row)
+            else:
+                matrix[row] = vector
+        if missing:
+            matrix[missing] = embedder.embed_documents(
+                [papers[r].embedding_text() for r in missing]
+            )
+        return matrix
 
     # -- internals ----------------------------------------------------------------------------
     def _uses_pgvector(self) -> bool:
@@ -322,51 +382,3 @@ def _bring_up_to_date(
 
 def _kind_of(index: LocalIndex) -> str:
     return index.kind if isinstance(index, UsearchIndex) else "exact"
-
-
-class _Reporter:
-    """A rich progress bar with rate and ETA on stderr, or nothing."""
-
-    def __init__(self, enabled: bool, estimate: int) -> None:
-        self._progress: Any = None
-        self._task: Any = None
-        self._total = estimate
-        self._done = 0
-        if not enabled:
-            return
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        self._progress = Progress(
-            TextColumn("embedding"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=Console(file=sys.stderr),
-        )
-        self._progress.start()
-        self._task = self._progress.add_task("embedding", total=max(estimate, 1), rate="")
-
-    def advance(self, count: int) -> None:
-        self._done += count
-        # The estimate counts new papers only; changed ones stretch the total as they come.
-        self._total = max(self._total, self._done)
-        if self._progress is None:
-            return
-        self._progress.update(self._task, completed=self._done, total=self._total)
-        speed = self._progress.tasks[0].speed
-        self._progress.update(self._task, rate=f"{speed:.1f} papers/s" if speed else "")
-
-    def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()

@@ -1,4 +1,4 @@
-"""The account tables as SQLAlchemy Core metadata; migrations 0002 and 0005 create them.
+"""The account tables as SQLAlchemy Core metadata; migrations 0002, 0005 and 0006 create them.
 
 Votes, collection items and "not interested" rows are keyed by (owner, arXiv id), so the
 database itself keeps one of each per account and paper whatever the number of writers.
@@ -87,6 +87,15 @@ not_interested = Table(
     metadata,
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("arxiv_id", String(64), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# One random secret per account that signs its private "For you" feed link (rotating revokes).
+personal_feed_keys = Table(
+    "personal_feed_keys",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

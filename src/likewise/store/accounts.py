@@ -123,6 +123,31 @@ class AccountRepository:
             ).first()
         return (self._user_from(row), str(row.password_hash)) if row else None
 
+    def users_with_email(self, email: str) -> list[User]:
+        """The accounts whose address is `email` (case-insensitive), oldest first."""
+        wanted = email.strip().casefold()
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(users).where(func.lower(users.c.email) == wanted).order_by(users.c.id)
+            ).all()
+        return [self._user_from(row) for row in rows]
+
+    def find_by_email(self, email: str) -> User | None:
+        """The account with this address (case-insensitive): the one that verified it most
+        recently, else the oldest that gave it (addresses are not unique until verified)."""
+        address = email.strip().lower()
+        if not address:
+            return None
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(users).where(func.lower(users.c.email) == address).order_by(users.c.id)
+            ).all()
+        verified = [row for row in rows if row.email_verified_at is not None]
+        if verified:
+            newest = max(verified, key=lambda row: (_utc(row.email_verified_at), row.id))
+            return self._user_from(newest)
+        return self._user_from(rows[0]) if rows else None
+
     def set_password_hash(self, user_id: int, password_hash: str) -> None:
         with self.engine.begin() as connection:
             connection.execute(

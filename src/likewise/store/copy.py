@@ -7,24 +7,28 @@ order-independent checksum (the sum of per-row SHA-256 digests) computed on both
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pgvector.sqlalchemy  # noqa: F401  (teaches reflection PostgreSQL's `vector` type)
 from sqlalchemy import MetaData, Table, func, select, text
-from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import DateTime, String
 
 from likewise.index.pgvector_index import PgvectorIndex
-from likewise.store.base import CatalogStore, StoreError
+from likewise.store.base import CatalogStore
+from likewise.store.copy_checksum import (
+    CHECKSUM_BITS,
+    CopyError,
+    as_utc,
+    row_digest,
+    table_digest,
+    verify_copy,
+)
 from likewise.store.factory import normalise_url, open_store
 
 # Bookkeeping that each database keeps for itself, and SQLite's full-text shadow tables
@@ -38,7 +42,6 @@ _NOT_COPIED = {
 }
 # A SQLite target rebuilds these from the papers (store/sqlite.py: refresh_search_index).
 _DERIVED_ON_SQLITE = ("paper_authors",)
-_CHECKSUM_BITS = 128
 BATCH_SIZE = 2_000
 VECTOR_BATCH_SIZE = 50_000
 
@@ -62,10 +65,6 @@ class CopyReport:
     @property
     def total_rows(self) -> int:
         return sum(table.rows for table in self.tables)
-
-
-class CopyError(StoreError):
-    """The copy could not be made or did not verify; the target was left unchanged."""
 
 
 def copy_catalog(
@@ -216,8 +215,8 @@ def _holds_copy(
     tables = []
     for name in order:
         columns = _copied_columns(source_tables[name], target_tables[name])
-        rows, checksum = _table_digest(reading, source_tables[name], columns)
-        if (rows, checksum) != _table_digest(writing, target_tables[name], columns):
+        rows, checksum = table_digest(reading, source_tables[name], columns)
+        if (rows, checksum) != table_digest(writing, target_tables[name], columns):
             return False
         tables.append(TableReport(name, rows, f"{checksum:032x}"))
     report.tables, report.already_copied = tables, True
@@ -226,14 +225,6 @@ def _holds_copy(
 
 def _count(connection: Connection, table: Table) -> int:
     return int(connection.execute(select(func.count()).select_from(table)).scalar_one())
-
-
-def _table_digest(connection: Connection, table: Table, columns: list[str]) -> tuple[int, int]:
-    rows = digest_sum = 0
-    for row in connection.execute(select(*(table.columns[name] for name in columns))).mappings():
-        rows += 1
-        digest_sum += _row_digest(row, columns)
-    return rows, digest_sum % (1 << _CHECKSUM_BITS)
 
 
 def _copied_columns(source: Table, target: Table) -> list[str]:
@@ -272,20 +263,20 @@ def _copy_table(
     for batch in _batches(reading, source, columns, batch_size):
         for row in batch:
             for name in utc_columns:
-                row[name] = _as_utc(row[name])
+                row[name] = as_utc(row[name])
             for name in text_columns:
                 value = row[name]
                 # Ingest drops NUL bytes (PostgreSQL refuses them); so does the copy, for
                 # catalogs written by a version that stored them.
                 if isinstance(value, str) and "\x00" in value:
                     row[name] = value.replace("\x00", "")
-            digest_sum += _row_digest(row, columns)
+            digest_sum += row_digest(row, columns)
         writing.execute(target.insert(), batch)
         copied += len(batch)
         if progress is not None:
             progress(target.name, copied, total)
-    checksum = digest_sum % (1 << _CHECKSUM_BITS)
-    _verify(writing, target, columns, copied, checksum)
+    checksum = digest_sum % (1 << CHECKSUM_BITS)
+    verify_copy(writing, target, columns, copied, checksum)
     return TableReport(target.name, copied, f"{checksum:032x}")
 
 
@@ -304,58 +295,6 @@ def _batches(
     result = connection.execution_options(yield_per=batch_size).execute(statement)
     for partition in result.mappings().partitions(batch_size):
         yield [dict(row) for row in partition]
-
-
-def _verify(
-    connection: Connection, target: Table, columns: list[str], rows: int, checksum: int
-) -> None:
-    """Read the table back from the target and compare with what was read from the source."""
-    found_rows = 0
-    digest_sum = 0
-    statement = select(*(target.columns[name] for name in columns))
-    for row in connection.execute(statement).mappings():
-        found_rows += 1
-        digest_sum += _row_digest(row, columns)
-    found = digest_sum % (1 << _CHECKSUM_BITS)
-    if found_rows != rows:
-        raise CopyError(f"table {target.name}: copied {rows} rows but the target has {found_rows}")
-    if found != checksum:
-        raise CopyError(
-            f"table {target.name}: checksum differs after the copy "
-            f"(source {checksum:032x}, target {found:032x})"
-        )
-
-
-def _row_digest(row: Mapping[str, Any] | RowMapping, columns: list[str]) -> int:
-    canonical = "\x1f".join(_canonical(row[name]) for name in columns)
-    return int.from_bytes(hashlib.sha256(canonical.encode("utf-8")).digest()[:16], "big")
-
-
-def _as_utc(value: Any) -> Any:
-    # SQLite keeps timestamps as naive UTC text; PostgreSQL's timestamptz needs the zone.
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _canonical(value: Any) -> str:
-    """One spelling per value, whichever database and driver produced it."""
-    if value is None:
-        return "\x00"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
-        return moment.isoformat()
-    if isinstance(value, date | time):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray | memoryview):
-        return "b:" + bytes(value).hex()
-    if isinstance(value, float | Decimal):
-        return repr(float(value))
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True)
-    return str(value)
 
 
 def _advance_sequences(connection: Connection, tables: list[Table]) -> None:

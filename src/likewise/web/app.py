@@ -25,7 +25,15 @@ from likewise import __version__
 from likewise.library import Library
 from likewise.secret_key import load_secret_key
 from likewise.settings import Settings
-from likewise.web import feeds, subscriptions, views_accounts, views_lists, views_papers
+from likewise.web import (
+    feeds,
+    subscriptions,
+    views_accounts,
+    views_library,
+    views_lists,
+    views_papers,
+    views_recommend,
+)
 from likewise.web.openapi_doc import documented_openapi
 from likewise.web.security import (
     GuardMiddleware,
@@ -210,7 +218,9 @@ def create_app(settings: Settings, library: Library | None = None) -> FastAPI:
 
     app.include_router(views_lists.router)
     app.include_router(views_accounts.router)
+    app.include_router(views_library.router)
     app.include_router(feeds.router)
+    app.include_router(views_recommend.router)
     app.include_router(subscriptions.router)
     app.include_router(views_papers.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

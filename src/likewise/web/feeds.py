@@ -61,8 +61,15 @@ def _empty_feed_stamp(request: Request) -> datetime:
 
 
 def atom_feed(
-    request: Request, title: str, self_path: str, page_path: str, cards: list[Card]
+    request: Request,
+    title: str,
+    self_path: str,
+    page_path: str,
+    cards: list[Card],
+    *,
+    why: bool = False,
 ) -> Response:
+    """The feed of the cards; `why`: each summary starts with the card's reason."""
     base = site_base(request)
     feed = Element("feed", xmlns=ATOM)
     SubElement(feed, "title").text = title
@@ -91,6 +98,8 @@ def atom_feed(
         summary = paper.abstract
         if card.votes:
             summary = f"[{card.votes} upvotes] {summary}"
+        if why and card.reason:
+            summary = f"Why: {card.reason}.\n\n{summary}"
         SubElement(entry, "summary").text = summary
     body = tostring(feed, encoding="unicode", xml_declaration=False)
     return Response(

@@ -20,11 +20,16 @@ from fastapi import HTTPException, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from likewise.ingest.library_records import MAX_LIBRARY_BYTES
+
 SESSION_COOKIE = "likewise_session"
 SESSION_MAX_AGE = 30 * 24 * 3600
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 MAX_BODY_BYTES = 64 * 1024
+# A library file (BibTeX to zotero.sqlite) is uploaded whole; only these paths take one.
+UPLOAD_PATHS = frozenset({"/library/import", "/api/library/import"})
+MAX_UPLOAD_BYTES = MAX_LIBRARY_BYTES + 64 * 1024  # the file, plus the form around it
 MAX_QUERY_BYTES = 4096
 _UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Defence in depth behind escaping: only our own scripts and styles, no framing.
@@ -108,11 +113,13 @@ class GuardMiddleware:
         secure_cookie: bool = False,
         max_body: int = MAX_BODY_BYTES,
         max_query: int = MAX_QUERY_BYTES,
+        max_upload: int = MAX_UPLOAD_BYTES,
     ) -> None:
         self.app = app
         self.codec = codec
         self.secure_cookie = secure_cookie
         self.max_body = max_body
+        self.max_upload = max_upload
         self.max_query = max_query
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,9 +129,10 @@ class GuardMiddleware:
         if len(scope.get("query_string", b"")) > self.max_query:
             await _plain(send, 414, f"query string over {self.max_query} bytes")
             return
+        limit = self.max_upload if scope.get("path") in UPLOAD_PATHS else self.max_body
         for key, value in scope.get("headers", []):
-            if key == b"content-length" and (not value.isdigit() or int(value) > self.max_body):
-                await _plain(send, 413, f"request body over {self.max_body} bytes")
+            if key == b"content-length" and (not value.isdigit() or int(value) > limit):
+                await _plain(send, 413, f"request body over {limit} bytes")
                 return
         existing = self.codec.loads(_cookie_value(scope, SESSION_COOKIE))
         session = existing or Session(secrets.token_urlsafe(24), changed=True)
@@ -136,8 +144,8 @@ class GuardMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise HTTPException(413, f"request body over {self.max_body} bytes")
+                if received > limit:
+                    raise HTTPException(413, f"request body over {limit} bytes")
             return message
 
         async def send_with_cookie(message: Message) -> None:

@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 
 from likewise.models import Paper
 from likewise.store.accounts import User
+from likewise.web.evidence_marks import marked_excerpt
 from likewise.web.security import CSRF_FIELD, session_of
 from likewise.web.texmath import render_tex, strip_tex
 
@@ -75,6 +76,7 @@ def _environment() -> Environment:
     environment.filters["tex"] = render_tex
     environment.filters["plain"] = strip_tex
     environment.filters["excerpt"] = _excerpt
+    environment.filters["marked_excerpt"] = marked_excerpt
     environment.filters["code_spans"] = _code_spans
     environment.filters["path"] = lambda value: quote(str(value), safe="/:")
     environment.filters["percent"] = lambda value: f"{100 * float(value):.0f}%"

@@ -20,6 +20,7 @@ from likewise.web.templating import (
     to_json,
 )
 from likewise.web.twins import twin
+from likewise.web.views_recommend import collection_recommendations
 
 router = APIRouter()
 Next = Annotated[str, Form(max_length=2000)]
@@ -218,7 +219,8 @@ def collection(
     collection_id: Annotated[int, Path(ge=1, le=2**31)],
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> dict[str, Any]:
-    """Papers saved in one of the account's collections (others' are not found)."""
+    """Papers saved in one of the account's collections (others' are not found), and under
+    `recommended` new papers like them (the collection's own "For you")."""
     user_id = _user_id_or_401(request)
     try:
         found, listing = library_of(request).site.collection_page(user_id, collection_id, page)
@@ -227,6 +229,7 @@ def collection(
     return {
         "collection": found,
         "listing": listing,
+        "recommended": collection_recommendations(request, user_id, found),
         "title": found.name,
         "_heading": found.name,
         "_note": f"{listing.total} saved papers.",

@@ -144,7 +144,9 @@ def search(
     page: SearchPage = 1,
 ) -> dict[str, Any]:
     """Hybrid search; scores are calibrated relevance probabilities, and nothing under the
-    cut-off is shown ("no good matches")."""
+    cut-off is shown ("no good matches"). Each card's `evidence` lists the one or two abstract
+    sentences that best support the query ("why it matched"): text, start and end offsets
+    in the abstract, score."""
     if since and until and since > until:
         raise HTTPException(400, "'since' must not be after 'until'")
     query = q.strip()
@@ -182,6 +184,7 @@ def search(
             hit.paper or Paper(hit.arxiv_id, ""),
             score=hit.score if result.calibrated else None,
             reason=hit.reason,
+            evidence=hit.evidence,
         )
         for hit in result.hits
     }

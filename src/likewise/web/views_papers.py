@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from likewise.models import Paper
+from likewise.rank.facets import FACETS, UnknownFacetError
 from likewise.services.errors import ArxivUnreachableError, NotFoundError, SiteError
+from likewise.services.facet_similar import MatchedSentences, check_facet
 from likewise.services.similar import neighbours_notice
 from likewise.store.accounts import User
 from likewise.web.security import safe_next
@@ -26,6 +28,11 @@ from likewise.web.twins import twin
 router = APIRouter()
 ArxivId = Annotated[str, Path(max_length=80, description="bare arXiv id, e.g. 2503.11677")]
 Next = Annotated[str, Form(max_length=2000)]
+Facet = Annotated[
+    str | None,
+    Query(max_length=40, description="similar by facet: background, method or result"),
+]
+OVERALL = "overall"
 SIMILAR_SHOWN = 10
 _log = logging.getLogger(__name__)
 
@@ -69,6 +76,8 @@ class SimilarPaper:
     paper: Paper
     similarity: float | None
     reason: str | None
+    matches: list[MatchedSentences] = field(default_factory=list)  # by facet only
+    facet_score: float | None = None  # by facet: how well the sentences of the facet match
 
 
 def _similar(
@@ -89,6 +98,44 @@ def _similar(
         if hit.arxiv_id not in hidden and hit.paper is not None
     ]
     return shown[:SIMILAR_SHOWN], notice
+
+
+def _similar_by_facet(
+    request: Request, arxiv_id: str, facet: str, hidden: frozenset[str]
+) -> tuple[list[SimilarPaper], str | None, list[str]]:
+    """Similar papers in one facet with the sentences that matched, the note a reader must
+    see (no stored sentences, no sentence of the facet) and this paper's sentences that took
+    part; failures leave it empty."""
+    library = library_of(request)
+    try:
+        found = library.facet_similar.similar_by_facet(
+            arxiv_id, facet, limit=SIMILAR_SHOWN + len(hidden)
+        )
+    except (AttributeError, LookupError, ValueError, RuntimeError, OSError) as error:
+        _log.warning("similar papers by %s for %s unavailable: %s", facet, arxiv_id, error)
+        return [], None, []
+    shown = [
+        SimilarPaper(
+            entry.hit.paper,
+            entry.hit.components.get("cosine"),
+            entry.hit.reason,
+            entry.matches,
+            entry.hit.components.get("facet"),
+        )
+        for entry in found.hits
+        if entry.hit.arxiv_id not in hidden and entry.hit.paper is not None
+    ]
+    return shown[:SIMILAR_SHOWN], found.note, found.query_sentences
+
+
+def _chosen_facet(facet: str | None) -> str:
+    """The tab asked for: "overall" when none, or HTTP 400 naming an unknown facet."""
+    if facet is None or facet in ("", OVERALL):
+        return OVERALL
+    try:
+        return check_facet(facet)
+    except UnknownFacetError as error:
+        raise HTTPException(400, str(error)) from error
 
 
 def bibtex_entry(paper: Paper) -> str:
@@ -152,8 +199,10 @@ def bibtex(request: Request, arxiv_id: ArxivId) -> Response:
     "paper.html",
     summary="Paper page",
 )
-def paper(request: Request, arxiv_id: ArxivId) -> dict[str, Any]:
-    """Title, authors, abstract, categories, versions, links, votes and similar papers."""
+def paper(request: Request, arxiv_id: ArxivId, facet: Facet = None) -> dict[str, Any]:
+    """Title, authors, abstract, categories, versions, links, votes and similar papers
+    (overall, or by background / method / result with `facet`)."""
+    chosen = _chosen_facet(facet)
     library = library_of(request)
     user = current_user(request)
     try:
@@ -161,15 +210,25 @@ def paper(request: Request, arxiv_id: ArxivId) -> dict[str, Any]:
     except NotFoundError as error:
         raise _not_found(error) from error
     hidden = library.site.hidden_for(user.id) if user else frozenset()
-    similar, similar_notice = _similar(request, arxiv_id, hidden)
-    ranking = "cosine-dbnorm" if library.settings.hubness_correction else "cosine"
-    if any(entry.similarity is None for entry in similar):
-        ranking = "title-words"  # nothing embedded yet: neighbours by BM25 of the title
+    if chosen == OVERALL:
+        similar, similar_notice = _similar(request, arxiv_id, hidden)
+        facet_sentences: list[str] = []
+        ranking = "cosine-dbnorm" if library.settings.hubness_correction else "cosine"
+        if any(entry.similarity is None for entry in similar):
+            ranking = "title-words"  # nothing embedded yet: neighbours by BM25 of the title
+    else:
+        similar, similar_notice, facet_sentences = _similar_by_facet(
+            request, arxiv_id, chosen, hidden
+        )
+        ranking = "facet-sentences"
     return {
         "page": page,
         "similar": similar,
+        "similar_facet": chosen,
+        "similar_facets": [OVERALL, *FACETS],
         "similar_ranking": ranking,
         "similar_notice": similar_notice,
+        "similar_facet_sentences": facet_sentences,
         "bibtex": bibtex_entry(page.paper),
         "title": page.paper.title,
     }

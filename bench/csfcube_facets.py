@@ -1,0 +1,206 @@
+"""Similar by facet with PREDICTED sentence labels on CSFCube's dev half (24 query-facet pairs):
+NDCG@20 (ranx, linear gain) against the shipped-label facet blend and plain cosine, same run.
+
+Rows, each a ratio against plain cosine:
+- shipped labels: bench/csfcube.py's "facet" (CSFCube's sentences embedded one by one, its
+  hand labels on the query), the reference 0.605;
+- predicted labels, same vectors: the same, but the query's labels come from the shipped
+  classifier (rank/sentence_classifier.py, never trained on CSFCube's 50 query papers) or the
+  similarity labeller, both reading span-pooled vectors as the product does;
+- product path: what `likewise similar ID --facet F` computes (rank/facet_similar.py): the
+  product splitter on the abstract, document and sentence vectors from one pass over
+  title + ". " + abstract, classifier labels, then the aggregation x weight grid. The
+  aggregation and weight are chosen on the "fit" half of the dev queries (query papers in
+  sorted order, every other one) and reported on the other half and on all 24.
+
+    nice -n 10 python bench/csfcube_facets.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
+from likewise.evaluate.collections import Document, load_csfcube
+from likewise.evaluate.runs import embed_texts_cached
+from likewise.ingest.sentences import split_sentences
+from likewise.rank.facet_similar import AGGREGATIONS, facet_query, score_by_facet
+from likewise.rank.sentence_classifier import load_classifier
+from likewise.rank.sentence_labels import description_texts, label_by_similarity, label_vectors
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+CSFCUBE = SHARED / "csfcube"
+EVAL_CACHE = Path.home() / ".cache" / "likewise" / "eval"
+CACHE = Path.home() / ".cache" / "likewise-bench"
+FACETS = ("background", "method", "result")
+WEIGHTS = (0.3, 0.5, 0.7)
+Run = dict[str, dict[str, float]]
+Vectors = npt.NDArray[np.float32]
+
+
+def ndcg(qrels: dict[str, dict[str, int]], run: Run, queries: list[str]) -> float:
+    from ranx import Qrels, evaluate
+    from ranx import Run as RanxRun
+
+    chosen = {query: qrels[query] for query in queries}
+    return float(evaluate(Qrels(chosen), RanxRun({q: run[q] for q in queries}), "ndcg@20"))
+
+
+def one_pass(
+    embedder: OnnxMiniLMEmbedder, documents: list[Document], own_sentences: bool
+) -> tuple[Vectors, list[Vectors], list[list[str]]]:
+    """Document vectors and span-pooled sentence vectors of title + ". " + abstract, with the
+    sentence texts: CSFCube's own sentences, or the product splitter's (cached)."""
+    texts, spans, sentences = [], [], []
+    for document in documents:
+        prefix = f"{document.title}. "
+        if own_sentences:
+            text = prefix + " ".join(document.sentences)
+            own, position = [], len(prefix)
+            for sentence in document.sentences:
+                start = text.index(sentence, position)
+                own.append((start, start + len(sentence)))
+                position = start + len(sentence)
+        else:
+            text = document.text
+            shift = len(text) - len(document.abstract)
+            own = [(a + shift, b + shift) for a, b in split_sentences(document.abstract)]
+        texts.append(text)
+        spans.append(own)
+        sentences.append([text[a:b] for a, b in own])
+    digest = hashlib.sha256(embedder.model_id.encode())
+    for text, own in zip(texts, spans, strict=True):
+        digest.update(hashlib.sha256(f"{text}\0{own}".encode()).digest())
+    path = CACHE / f"csfcube-pass-{digest.hexdigest()[:20]}.npz"
+    if not path.is_file():
+        whole, pooled = embedder.embed_documents_with_sentences(texts, spans)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, Any] = {f"p{row}": v for row, v in enumerate(pooled)}
+        np.savez(path, whole=whole, **arrays)
+    held = np.load(path)
+    return held["whole"], [held[f"p{row}"] for row in range(len(texts))], sentences
+
+
+def main() -> int:
+    collection = load_csfcube(CSFCUBE)
+    queries = sorted(collection.queries)
+    qrels = collection.qrels
+    papers = sorted({paper for paper, _, _ in collection.queries.values()})
+    fit_papers = set(papers[::2])
+    fit = [q for q in queries if collection.queries[q][0] in fit_papers]
+    check = [q for q in queries if q not in fit]
+    pooled_ids = sorted(
+        {p for paper, _, pool in collection.queries.values() for p in (paper, *pool)}
+    )
+    print(
+        f"CSFCube dev half: {len(queries)} query-facet pairs ({len(fit)} fit / {len(check)} "
+        f"check, split by query paper), {len(pooled_ids)} papers in their pools"
+    )
+    documents = list(collection.documents.values())
+    row_of = {document.doc_id: row for row, document in enumerate(documents)}
+    ids = (SHARED / "embeddings-all-minilm-l6-v2" / "csfcube.ids.txt").read_text().split()
+    shipped = np.load(SHARED / "embeddings-all-minilm-l6-v2" / "csfcube.f16.npy")
+    whole = {pid: shipped[row].astype(np.float32) for row, pid in enumerate(ids)}
+    embedder = OnnxMiniLMEmbedder()
+    all_sentences = [sentence for document in documents for sentence in document.sentences]
+    alone_matrix = embed_texts_cached(all_sentences, embedder, EVAL_CACHE, "csfcube-sentences")
+    offsets = np.cumsum([0, *(len(document.sentences) for document in documents)])
+    alone = {
+        d.doc_id: alone_matrix[offsets[row] : offsets[row + 1]] for row, d in enumerate(documents)
+    }
+    classifier = load_classifier()
+    if classifier.model_id != embedder.model_id:
+        raise SystemExit(f"the shipped classifier was fitted for {classifier.model_id}")
+    query_documents = [documents[row_of[paper]] for paper in papers]
+    _, query_spans, _ = one_pass(embedder, query_documents, own_sentences=True)
+    pairs = description_texts()
+    descriptions = label_vectors(pairs, embedder.embed_documents([text for _, text in pairs]))
+    label_sets = {
+        "shipped labels": {p: list(collection.documents[p].sentence_facets) for p in papers},
+        "predicted labels (classifier)": {
+            p: classifier.predict(v) for p, v in zip(papers, query_spans, strict=True)
+        },
+        "predicted labels (similarity)": {
+            p: label_by_similarity(v, descriptions)
+            for p, v in zip(papers, query_spans, strict=True)
+        },
+    }
+    runs: dict[str, Run] = {}
+
+    def facet_run(
+        vectors: dict[str, Vectors],
+        sentences: dict[str, Vectors],
+        labels: dict[str, list[str]],
+        aggregation: str,
+        weight: float,
+    ) -> Run:
+        run: Run = {}
+        for query, (paper, facet, pool) in collection.queries.items():
+            chosen = facet_query(sentences[paper], labels[paper], facet)
+            cosines = np.array([vectors[c] @ vectors[paper] for c in pool])
+            scored = score_by_facet(
+                chosen,
+                cosines,
+                [sentences[c] for c in pool],
+                weight=weight,
+                aggregation=aggregation,
+            )
+            run[query] = {c: s.score for c, s in zip(pool, scored, strict=True)}
+        return run
+
+    runs["cosine"] = facet_run(whole, alone, label_sets["shipped labels"], "max", 0.0)
+    for name, labels in label_sets.items():
+        runs[f"{name}, max, 0.5"] = facet_run(whole, alone, labels, "max", 0.5)
+
+    product_docs = [documents[row_of[pid]] for pid in pooled_ids]
+    product_whole, product_sentences, _ = one_pass(embedder, product_docs, own_sentences=False)
+    p_whole = dict(zip(pooled_ids, product_whole, strict=True))
+    p_sentences = dict(zip(pooled_ids, product_sentences, strict=True))
+    p_labels = {p: classifier.predict(p_sentences[p]) for p in papers}
+    runs["product path: cosine"] = facet_run(p_whole, p_sentences, p_labels, "max", 0.0)
+    grid = {}
+    for aggregation, weight in itertools.product(AGGREGATIONS, WEIGHTS):
+        name = f"product path: {aggregation}, {weight}"
+        runs[name] = grid[name] = facet_run(p_whole, p_sentences, p_labels, aggregation, weight)
+    chosen_name = max(grid, key=lambda name: ndcg(qrels, grid[name], fit))
+
+    baseline = ndcg(qrels, runs["cosine"], queries)
+    print(f"{'run':<44}{'all 24':>8}{'vs cosine':>11}{'fit':>7}{'check':>7}", end="")
+    print("".join(f"{facet:>12}" for facet in FACETS))
+    for name, run in runs.items():
+        overall = ndcg(qrels, run, queries)
+        per_facet = [
+            ndcg(qrels, run, [q for q in queries if q.endswith(facet)]) for facet in FACETS
+        ]
+        mark = " <- chosen on fit" if name == chosen_name else ""
+        print(
+            f"{name:<44}{overall:>8.3f}{overall / baseline:>10.3f}x"
+            f"{ndcg(qrels, run, fit):>7.3f}{ndcg(qrels, run, check):>7.3f}"
+            + "".join(f"{value:>12.3f}" for value in per_facet)
+            + mark
+        )
+    agreement = np.mean(
+        [
+            a == b
+            for p in papers
+            for a, b in zip(
+                label_sets["predicted labels (classifier)"][p],
+                collection.documents[p].sentence_facets,
+                strict=True,
+            )
+        ]
+    )
+    print(f"classifier agrees with CSFCube's labels on {agreement:.3f} of the query sentences")
+    print(json.dumps({"chosen": chosen_name}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

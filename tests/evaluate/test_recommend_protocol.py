@@ -1,0 +1,72 @@
+"""The personal-feed evaluation: hand-computed metrics and the authorship protocol."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from likewise.evaluate.recommend import ndcg_at, reader_metrics, recall_at
+from likewise.evaluate.recommend_data import FeedPaper, Protocol, Reader, build_task
+
+
+def _paper(pid: str, day: str, *authors: str) -> FeedPaper:
+    return FeedPaper(pid, f"title {pid}", f"abstract {pid}", authors, day)
+
+
+def test_ndcg_at_ten_counts_each_hit_by_its_rank_against_the_ideal_order() -> None:
+    ranking = [5, 1, 7, 2]
+    expected = (1 / math.log2(3) + 1 / math.log2(5)) / (1 + 1 / math.log2(3))
+    assert ndcg_at(ranking, frozenset({1, 2}), 10) == pytest.approx(expected)
+    assert ndcg_at(ranking, frozenset({5}), 10) == pytest.approx(1.0)
+    assert ndcg_at(ranking, frozenset({9}), 10) == 0.0
+
+
+def test_recall_at_fifty_is_the_share_of_relevant_papers_in_the_top() -> None:
+    ranking = list(range(60))
+    assert recall_at(ranking, frozenset({3, 55, 70}), 50) == pytest.approx(1 / 3)
+    assert recall_at(ranking, frozenset(), 50) == 0.0
+
+
+def test_reader_metrics_rank_by_score_and_keep_candidate_order_on_ties() -> None:
+    readers = [Reader("a", (0,), frozenset({2})), Reader("b", (0,), frozenset({0}))]
+    scores = np.array([[0.1, 0.5, 0.9], [0.3, 0.3, 0.3]], dtype=np.float32)
+    result = reader_metrics(scores, readers)
+    assert result["ndcg@10"] == {"a": 1.0, "b": 1.0}
+    assert result["recall@50"] == {"a": 1.0, "b": 1.0}
+    worse = reader_metrics(scores[::-1].copy(), readers)
+    assert worse["ndcg@10"]["a"] == pytest.approx(1 / math.log2(4))
+
+
+def _corpus() -> list[FeedPaper]:
+    papers = [_paper(f"old{i}", f"2026-01-{i + 1:02d}", "Ada", "Bob") for i in range(8)]
+    papers += [_paper(f"few{i}", "2026-01-20", "Cy") for i in range(3)]
+    papers += [
+        _paper("new-ada", "2026-02-02", "Ada"),
+        _paper("new-bob", "2026-02-03", "Bob", "Dee"),
+        _paper("new-dee", "2026-02-04", "Dee"),
+        _paper("late", "2026-02-20", "Ada"),
+    ]
+    return papers
+
+
+def test_a_reader_is_an_author_with_enough_papers_and_relevance_includes_coauthors() -> None:
+    protocol = Protocol(cutoff="2026-02-01", window_days=7, profile_size=5, readers=10, seed=1)
+    task = build_task(_corpus(), protocol)
+    readers = {r.author: r for r in (*task.fit, *task.held_out)}
+    assert set(readers) == {"Ada", "Bob"}
+    window = [task.papers[row].id for row in task.candidates]
+    assert window == ["new-ada", "new-bob", "new-dee"]
+    ada = readers["Ada"]
+    assert [task.papers[row].id for row in ada.profile] == [f"old{i}" for i in (7, 6, 5, 4, 3)]
+    assert {window[c] for c in ada.relevant} == {"new-ada", "new-bob"}
+    assert {p.id for p in task.background} == {"old0", "old1", "old2", "few0", "few1", "few2"}
+
+
+def test_the_split_of_readers_is_fixed_by_the_seed() -> None:
+    protocol = Protocol(cutoff="2026-02-01", profile_size=5, readers=10, seed=3)
+    first = build_task(_corpus(), protocol)
+    second = build_task(_corpus(), protocol)
+    assert [r.author for r in first.fit] == [r.author for r in second.fit]
+    assert len(first.fit) == len(first.held_out) == 1

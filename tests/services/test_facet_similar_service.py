@@ -1,0 +1,100 @@
+"""Similar by facet over a catalog (services/facet_similar.py), on SQLite and PostgreSQL: the
+facet's sentences decide the order, each hit names the sentences that matched, and papers
+without stored sentences get a note instead of an error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from likewise.library import Library
+from likewise.models import Paper
+from likewise.rank.facets import UnknownFacetError
+from likewise.store.base import UnknownPaperError
+from likewise.store.sentences import SentenceRepository, SentenceRow
+
+QUERY = "2502.00001"
+SAME_METHOD = "2502.00002"
+SAME_BACKGROUND = "2502.00003"
+METHOD = "We train message passing networks on residue contact graphs."
+BACKGROUND = "Protein folding remains a central open problem in biology."
+ABSTRACTS = {
+    QUERY: f"{BACKGROUND} {METHOD} Accuracy rises on two benchmarks.",
+    SAME_METHOD: f"Traffic forecasting helps cities plan roads. {METHOD} Errors fall by half.",
+    SAME_BACKGROUND: f"{BACKGROUND} Random forests read amino acid sequences. Speed doubles.",
+    "2502.00004": "Speech recognition for tonal languages. Transducers stream audio. "
+    "Words improve.",
+}
+# Labels set by hand (the fake embedder's similarity labels are arbitrary): one per sentence.
+LABELS = ["background", "method", "result"]
+
+
+@pytest.fixture
+def catalog(library: Library) -> Library:
+    papers = [
+        Paper(arxiv_id=arxiv_id, title=f"Paper {arxiv_id[-1]}", abstract=text, categories=["cs.LG"])
+        for arxiv_id, text in ABSTRACTS.items()
+    ]
+    papers.append(Paper(arxiv_id="2502.00009", title="A title alone", abstract=""))
+    library.store.upsert_papers(papers, source="test")
+    library.vectors.update_vectors()
+    rows = SentenceRepository(library.store.engine)
+    model_id = library.embedding.get().model_id
+    stored = rows.get(model_id, list(ABSTRACTS))
+    relabelled = [
+        SentenceRow(arxiv_id, found.row.content_hash, found.row.spans, LABELS, found.row.vectors)
+        for arxiv_id, found in stored.items()
+    ]
+    rows.put(model_id, relabelled)
+    return library
+
+
+def _ids(found: Any) -> list[str]:
+    return [entry.hit.arxiv_id for entry in found.hits]
+
+
+def test_the_method_facet_puts_the_paper_sharing_the_method_sentence_first(
+    catalog: Library,
+) -> None:
+    found = catalog.facet_similar.similar_by_facet(QUERY, "method")
+    assert found.facet == "method" and found.note is None
+    assert found.query_sentences == [METHOD]
+    assert _ids(found)[0] == SAME_METHOD and QUERY not in _ids(found)
+    best = found.hits[0]
+    assert best.matches[0].query == METHOD and best.matches[0].candidate == METHOD
+    assert best.matches[0].similarity == pytest.approx(1.0, abs=1e-3)
+    assert best.hit.components["facet"] == pytest.approx(1.0, abs=1e-3)
+    scores = [entry.hit.score for entry in found.hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_the_background_facet_puts_the_paper_sharing_the_background_first(
+    catalog: Library,
+) -> None:
+    found = catalog.facet_similar.similar_by_facet(QUERY, "background", limit=2)
+    assert _ids(found)[0] == SAME_BACKGROUND and len(found.hits) == 2
+    assert found.hits[0].matches[0].candidate == BACKGROUND
+
+
+def test_a_paper_without_stored_sentences_gets_a_note_not_an_error(catalog: Library) -> None:
+    found = catalog.facet_similar.similar_by_facet("2502.00009", "result")
+    assert found.hits == [] and found.note is not None
+    assert "sentences are not stored" in found.note
+
+
+def test_an_unknown_facet_and_an_unknown_paper_are_refused_by_name(catalog: Library) -> None:
+    with pytest.raises(UnknownFacetError, match="'novelty'"):
+        catalog.facet_similar.similar_by_facet(QUERY, "novelty")
+    with pytest.raises(UnknownPaperError, match=r"2502\.99999"):
+        catalog.facet_similar.similar_by_facet("2502.99999", "method")
+
+
+def test_a_candidate_without_stored_sentences_keeps_its_cosine_and_names_no_sentence(
+    catalog: Library,
+) -> None:
+    found = catalog.facet_similar.similar_by_facet(QUERY, "method", limit=10)
+    title_only = next(entry for entry in found.hits if entry.hit.arxiv_id == "2502.00009")
+    assert title_only.matches == [] and "facet" not in title_only.hit.components
+    assert title_only.hit.score == pytest.approx(title_only.hit.components["cosine"])
+    assert all(entry.matches for entry in found.hits if entry is not title_only)
