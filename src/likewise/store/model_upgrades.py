@@ -1,7 +1,7 @@
 """Durable state of embedding-model upgrades: the fitted map, which model serves, who is
 re-embedding (a lease), and counts and deletion of a model's stored vectors.
 
-One `model_upgrades` row per upgrade (migration 0006). A partial unique index lets at most
+One `model_upgrades` row per upgrade (migration 0010). A partial unique index lets at most
 one be `running`; the newest `switched` row names the catalog's serving model.
 """
 

@@ -1,7 +1,7 @@
 """Embedding-model upgrades: the fitted map, the state, the re-embedding lease.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0010
+Revises: 0009
 
 One row per `likewise upgrade-model` (store/model_upgrades.py); at most one is `running`
 (a partial unique index on both backends).
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
