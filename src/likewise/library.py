@@ -55,7 +55,7 @@ class Library:
         self.sentences = SentenceService(SentenceRepository(store.engine), self.embedding)
         self.vectors = VectorService(settings, store, self.embedding, self.sentences)
         self.model_upgrade = ModelUpgradeService(
-            settings, store, self.embedding, self.vectors, upgrade_rows
+            settings, store, self.embedding, self.vectors, upgrade_rows, self.sentences
         )
         self.vector_import = VectorImportService(store, self.embedding, self.vectors)
         self.near_duplicates = NearDuplicateService(store, NearDuplicateRepository(store.engine))

@@ -125,6 +125,9 @@ def test_the_switch_at_the_end_serves_the_new_model_in_every_process(
     assert len(catalog.vectors.vector_index()) == 150 and _index_dimension(catalog) == 64
     assert catalog.model_upgrade.status().vector_counts == {OLD: 150, NEW: 150}
     assert _dense_ids(catalog, "protein folding")  # searches the new index, unmapped
+    # Sentences were stored under the new model too: evidence and facets keep working.
+    assert catalog.sentences.missing() == []
+    assert catalog.sentences.sentences_of(["2403.00000"])["2403.00000"].texts
     # Another process, whose environment still names the old model, serves the new one.
     other = Library(settings, store, FakeEmbedder())
     assert other.embedding.get().model_id == NEW

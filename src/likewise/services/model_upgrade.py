@@ -16,13 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 
 from likewise.embed.base import Embedder
 from likewise.embed.factory import EMBEDDER_NAMES
 from likewise.index.orthogonal_map import fit_orthogonal_map, mean_alignment
 from likewise.index.persisted import index_paths
 from likewise.index.usearch_index import reduction_path
+from likewise.models import Paper
 from likewise.services.embedding import EmbedderProvider
+from likewise.services.sentences import SentenceService
 from likewise.services.vectors import EMBED_CHUNK, VectorService
 from likewise.settings import Settings
 from likewise.store.base import CatalogStore
@@ -72,8 +75,10 @@ class ModelUpgradeService:
         embedding: EmbedderProvider,
         vectors: VectorService,
         repository: ModelUpgradeRepository,
+        sentences: SentenceService | None = None,
     ) -> None:
         self._settings = settings
+        self._sentences = sentences
         self._store = store
         self._embedding = embedding
         self._vectors = vectors
@@ -122,7 +127,7 @@ class ModelUpgradeService:
             for row in rows
             if ids.get(int(keys[row])) in papers
         ]
-        new_vectors = new.embed_documents([paper.embedding_text() for _, paper in chosen])
+        new_vectors = self._embed(new, [paper for _, paper in chosen])
         # The sample's new vectors are the first part of the re-embedding: keep them.
         self._store.put_vectors(
             new.model_id,
@@ -176,7 +181,7 @@ class ModelUpgradeService:
                 ]
                 if not batch:
                     break
-                matrix = new.embed_documents([paper.embedding_text() for paper in batch])
+                matrix = self._embed(new, batch)
                 self._store.put_vectors(
                     upgrade.new_model_id,
                     [
@@ -247,6 +252,13 @@ class ModelUpgradeService:
         return deleted
 
     # -- internals ----------------------------------------------------------------------------
+    def _embed(self, new: Embedder, papers: list[Paper]) -> npt.NDArray[np.float32]:
+        """The papers' vectors of the new model, storing their sentences under it on the way
+        (as `likewise embed` does), so evidence and facets work from the switch on."""
+        if self._sentences is not None:
+            return self._sentences.embed_papers(new, papers)
+        return new.embed_documents([paper.embedding_text() for paper in papers])
+
     def _switch(self, upgrade: ModelUpgrade, new: Embedder) -> None:
         """Build the new model's index before the switch, so no reader waits for it."""
         self._vectors.build_index(upgrade.new_model_id, new.dimension)
