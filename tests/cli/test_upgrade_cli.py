@@ -51,6 +51,23 @@ def test_upgrade_model_runs_to_the_switch_and_status_reports_it(
     assert json.loads(capsys.readouterr().out)["deleted"] == 40
 
 
+def test_running_the_same_upgrade_again_resumes_it_without_refitting_the_map(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Library.open(load_settings()) as library:
+        started = library.model_upgrade.start("fake-rotated", sample=10)
+
+    assert main(["upgrade-model", "fake-rotated"]) == 0
+    shown = capsys.readouterr().out
+    assert "resuming the upgrade fake -> fake-rotated: 10 of 40 papers embedded" in shown
+    assert "switched to fake-rotated" in shown
+    with Library.open(load_settings()) as library:
+        history = library.model_upgrade.repository.history()
+    assert [(row.id, row.sample_size, row.state) for row in history] == [
+        (started.id, 10, "switched")
+    ]
+
+
 def test_bad_upgrade_requests_are_one_clear_line(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

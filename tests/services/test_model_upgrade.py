@@ -110,6 +110,7 @@ def test_an_interrupted_reembedding_resumes_where_it_stopped(
     switched = catalog.model_upgrade.run(lambda done, total: seen.append((done, total)))
 
     assert switched.state == "switched"
+    assert seen[0] == (0, 80)  # the bar knows its length before the first chunk
     assert seen[-1] == (80, 80)  # only the 80 papers still missing were embedded
     assert repository.fresh_vector_count(NEW) == 150
 

@@ -133,8 +133,18 @@ def _upgrade(arguments: argparse.Namespace) -> int:
 
 def _run_upgrade(library: Library, arguments: argparse.Namespace) -> int:
     service = library.model_upgrade
+    held = service.repository.running()
     upgrade = service.start(arguments.new, sample=arguments.sample)
-    if not arguments.json:
+    if arguments.json:
+        pass
+    elif held is not None and held.id == upgrade.id:
+        status = service.status()
+        print(
+            f"resuming the upgrade {upgrade.old_embedder} -> {upgrade.new_embedder}: "
+            f"{status.embedded} of {status.total} papers embedded; searches use the new model "
+            "through the map until the switch"
+        )
+    else:
         print(
             f"upgrading {upgrade.old_embedder} -> {upgrade.new_embedder}: map fit on "
             f"{upgrade.sample_size} papers (held-out alignment {upgrade.alignment:.3f}); "

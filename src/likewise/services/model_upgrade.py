@@ -171,6 +171,8 @@ class ModelUpgradeService:
         new = self._embedding.named(upgrade.new_embedder)
         left = self._store.count_papers() - self.repository.fresh_vector_count(upgrade.new_model_id)
         done: set[str] = set()
+        if progress is not None:
+            progress(0, left)
         try:
             while True:
                 # Papers handled in this run are skipped: one changed again meanwhile waits.
