@@ -117,6 +117,7 @@ def test_model_id_names_model_precision_pooling_and_length(
     assert embedder.model_id == "all-MiniLM-L6-v2-qint8-onnx-256-mean"
     short = OnnxMiniLMEmbedder(max_length=128, cache_dir=embedder_home / "models")
     assert short.model_id == "all-MiniLM-L6-v2-qint8-onnx-128-mean"
+    assert (embedder.max_length, short.max_length) == (256, 128)
     shipped = OnnxMiniLMEmbedder(precision="shipped")
     assert shipped.model_id == "all-MiniLM-L6-v2-shipped-onnx-256-mean"
 

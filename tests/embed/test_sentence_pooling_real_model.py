@@ -63,3 +63,20 @@ def test_pooled_sentences_are_unit_and_nearer_their_own_paper(
         cosines = vectors @ documents.T  # (sentences, papers)
         others = np.delete(cosines, paper, axis=1)
         assert (cosines[:, paper] > others.max(axis=1)).all()
+
+
+@pytest.mark.slow
+def test_sentences_beyond_a_short_window_are_embedded_on_their_own(embedder_home: Path) -> None:
+    # A 16-token window holds the title and part of the first sentence only: the later
+    # sentences have no token output to pool, so each gets its own text's vector instead.
+    short = OnnxMiniLMEmbedder(
+        batch_size=4, threads=1, max_length=16, cache_dir=embedder_home / "models"
+    )
+    texts, spans = _inputs()
+    _, sentences = short.embed_documents_with_sentences(texts[:1], spans[:1])
+    later = [texts[0][start:end] for start, end in spans[0][1:]]
+    assert sentences[0].shape == (3, short.dimension)
+    assert np.allclose(sentences[0][1:], short.embed_documents(later), atol=1e-5)
+    assert not np.allclose(
+        sentences[0][0], short.embed_documents([texts[0][slice(*spans[0][0])]])[0], atol=1e-3
+    )

@@ -106,6 +106,11 @@ class OnnxMiniLMEmbedder:
         return f"all-MiniLM-L6-v2-{self._precision}-onnx-{self._max_length}-mean"
 
     @property
+    def max_length(self) -> int:
+        """Tokens read per text (special tokens included); the rest is cut off."""
+        return self._max_length
+
+    @property
     def dimension(self) -> int:
         return _DIMENSION
 

@@ -25,6 +25,7 @@ from likewise.services.site_pages import (
     ExpiringMemo,
     Listing,
     PaperPage,
+    announced_on_days,
     page_count,
     span_bounds,
 )
@@ -200,16 +201,7 @@ class SiteService:
             day = earlier[-1] if earlier else days[0]
             start = end = day
         shown = [d for d in days if start <= d <= end]
-        listed: list[Listed] = []
-        kinds: dict[tuple[str, date], str] = {}
-        for shown_day in shown:
-            for announcement in self._store.announced_on(shown_day):
-                if announcement.kind == AnnouncementKind.REPLACEMENT:
-                    continue
-                if not cross_lists and announcement.kind == AnnouncementKind.CROSS_LIST:
-                    continue
-                kinds[(announcement.arxiv_id, shown_day)] = str(announcement.kind)
-                listed.append(Listed(announcement.arxiv_id, shown_day))
+        listed, kinds = announced_on_days(self._store, shown, cross_lists=cross_lists)
         if category:
             listed = self._in_category(listed, category)
         if topic:

@@ -1,18 +1,21 @@
 """What the site's lists and pages are made of (cards, listings, a paper's page), the spans of
-the daily list, and the short-lived memo that the site service keeps of costly lists."""
+the daily list and what was announced in them, and the short-lived memo that the site service
+keeps of costly lists."""
 
 from __future__ import annotations
 
 import calendar
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from likewise.models import AlsoAs, Evidence, Paper
+from likewise.models import AlsoAs, AnnouncementKind, Evidence, Paper
+from likewise.rank.daily import Listed
 from likewise.rank.topics import Topic
 from likewise.store.accounts import Collection
+from likewise.store.base import CatalogStore
 
 SPANS = ("day", "week", "month")
 PER_PAGE = 30
@@ -104,3 +107,21 @@ class ExpiringMemo:
 
     def clear(self) -> None:
         self._held.clear()
+
+
+def announced_on_days(
+    store: CatalogStore, days: Sequence[date], *, cross_lists: bool = True
+) -> tuple[list[Listed], dict[tuple[str, date], str]]:
+    """The papers announced on the days (new and cross-listed ones; replacements are not news),
+    and each (id, day)'s announcement kind; cross-lists left out unless `cross_lists`."""
+    listed: list[Listed] = []
+    kinds: dict[tuple[str, date], str] = {}
+    for day in days:
+        for announcement in store.announced_on(day):
+            if announcement.kind == AnnouncementKind.REPLACEMENT:
+                continue
+            if not cross_lists and announcement.kind == AnnouncementKind.CROSS_LIST:
+                continue
+            kinds[(announcement.arxiv_id, day)] = str(announcement.kind)
+            listed.append(Listed(announcement.arxiv_id, day))
+    return listed, kinds
