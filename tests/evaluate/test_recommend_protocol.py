@@ -91,7 +91,9 @@ def _many_authors() -> list[FeedPaper]:
 
 
 def test_every_author_keeps_the_sampled_readers_split_and_adds_the_others() -> None:
-    sampled = build_task(_many_authors(), Protocol(cutoff="2026-02-01", readers=4, seed=5))
+    sampled = build_task(
+        _many_authors(), Protocol(cutoff="2026-02-01", readers=4, seed=5, every_author=False)
+    )
     every = build_task(
         _many_authors(), Protocol(cutoff="2026-02-01", readers=4, seed=5, every_author=True)
     )

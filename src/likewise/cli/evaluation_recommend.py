@@ -50,7 +50,8 @@ def add_recommend_arguments(parser: argparse.ArgumentParser) -> None:
         "--every-author",
         action=argparse.BooleanOptionalAction,
         default=defaults.every_author,
-        help="also every other eligible author beyond the --readers sample, split by the seed",
+        help="every eligible author, not only the --readers sample (which keeps its split; the "
+        "others are split by the seed); --no-every-author: the sample alone (faster)",
     )
     group.add_argument("--min-df", type=int, default=5, help="arxiv-sanity-lite's TF-IDF min_df")
     group.add_argument("--split", choices=(*SPLITS, "both"), default="both")

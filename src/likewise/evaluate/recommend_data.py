@@ -69,10 +69,10 @@ class Protocol:
     background: int = 8000
     seed: int = 12
     fit_share: float = 0.5
-    # Every eligible author, not only the sample: the sampled readers keep their split (so a
-    # choice made on the sample's fit readers never sees a held-out one) and the others are
-    # split fit / held-out by the same seed.
-    every_author: bool = False
+    # Every eligible author (the issue's protocol), not only the sample: the sampled readers
+    # keep their split (so what was chosen on the sample's fit readers never saw a held-out
+    # one) and the others are split fit / held-out by the same seed.
+    every_author: bool = True
 
 
 def read_papers(path: Path) -> Iterator[FeedPaper]:
@@ -166,7 +166,9 @@ def cached_vectors(
     set or an interrupted run re-embeds nothing already done."""
     stem = cache_dir / f"vectors-{hashlib.sha256(embedder.model_id.encode()).hexdigest()[:20]}"
     known = _read_cache(stem, embedder.dimension)
-    missing = sorted({p.id: p for p in papers if p.id not in known}.values(), key=lambda p: len(p.text))
+    missing = sorted(
+        {p.id: p for p in papers if p.id not in known}.values(), key=lambda p: len(p.text)
+    )
     # Shortest texts first, so each batch pads little.
     for start in range(0, len(missing), CHECKPOINT):
         chunk = missing[start : start + CHECKPOINT]
