@@ -81,25 +81,3 @@ def svm_scores(
         scores[reader] = model.decision_function(features[rows])
     return scores
 
-
-def window_svm_scores(
-    sizes: Sequence[int], candidates: Any, positives: Any, *, c: float = SVM_C
-) -> npt.NDArray[np.float32]:
-    """The same per-reader SVM, trained where the product has the texts at hand: the reader's
-    own rows (positives, stacked reader by reader with sizes[u] rows each) against the
-    window's candidate rows, ranked by decision value; zeros for a reader with no rows."""
-    from scipy import sparse
-    from sklearn.svm import LinearSVC
-
-    scores = np.zeros((len(sizes), candidates.shape[0]), dtype=np.float32)
-    start = 0
-    for reader, size in enumerate(sizes):
-        if size:
-            own = positives[start : start + size]
-            training = sparse.vstack([own, candidates]).tocsr()
-            labels = np.r_[np.ones(size, dtype=np.int64), np.zeros(candidates.shape[0], np.int64)]
-            model = LinearSVC(class_weight="balanced", C=c, max_iter=10_000, tol=1e-6)
-            model.fit(training, labels)
-            scores[reader] = model.decision_function(candidates)
-        start += size
-    return scores
