@@ -17,6 +17,7 @@ from likewise.services.evidence import EvidenceService
 from likewise.services.facet_similar import FacetSimilarService
 from likewise.services.lexical import LexicalIndexService
 from likewise.services.library_import import LibraryImportService
+from likewise.services.model_upgrade import ModelUpgradeService
 from likewise.services.near_duplicates import NearDuplicateService
 from likewise.services.outbox import OutboxService
 from likewise.services.recommend import RecommendService
@@ -34,6 +35,7 @@ from likewise.store.account_security import AccountSecurityRepository
 from likewise.store.accounts import AccountRepository
 from likewise.store.base import CatalogStore
 from likewise.store.library_entries import LibraryEntryRepository
+from likewise.store.model_upgrades import ModelUpgradeRepository
 from likewise.store.near_duplicates import NearDuplicateRepository
 from likewise.store.reader_signals import ReaderSignalRepository
 from likewise.store.sentences import SentenceRepository
@@ -47,10 +49,14 @@ class Library:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.embedding = EmbedderProvider(settings, embedder)
+        upgrade_rows = ModelUpgradeRepository(store.engine)
+        self.embedding = EmbedderProvider(settings, embedder, upgrade_rows)
         self.lexical = LexicalIndexService(settings.home, store)
         self.sentences = SentenceService(SentenceRepository(store.engine), self.embedding)
         self.vectors = VectorService(settings, store, self.embedding, self.sentences)
+        self.model_upgrade = ModelUpgradeService(
+            settings, store, self.embedding, self.vectors, upgrade_rows, self.sentences
+        )
         self.vector_import = VectorImportService(store, self.embedding, self.vectors)
         self.near_duplicates = NearDuplicateService(store, NearDuplicateRepository(store.engine))
         self.catalog = CatalogService(settings, store, self.lexical, self.near_duplicates)

@@ -49,7 +49,9 @@ class Settings:
     request_retries: int = _setting(4, "Retries with exponential back-off for arXiv requests.")
     request_timeout: float = _setting(30.0, "Seconds before an arXiv request times out.")
     embedder: str = _setting(
-        "minilm-int8", "Embedding model: minilm-int8 (bundled ONNX) or fake (tests only)."
+        "minilm-int8",
+        "Embedding model of a new catalog: minilm-int8 (bundled ONNX), static-64 (a static "
+        "model, fast and weaker) or fake (tests only); `likewise upgrade-model` changes it later.",
     )
     embed_batch_size: int = _setting(32, "Texts per embedding batch (sorted by length).")
     embed_threads: int = _setting(0, "ONNX Runtime intra-op threads; 0 uses every core.")

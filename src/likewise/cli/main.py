@@ -19,6 +19,7 @@ from likewise.cli import (
     similar,
     store,
     topics,
+    upgrade,
     web,
 )
 from likewise.cli.common import reader_gone
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         catalog,
         library_import,
         index,
+        upgrade,
         search,
         similar,
         recommend,

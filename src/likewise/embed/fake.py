@@ -1,6 +1,8 @@
 """A deterministic, fast embedder for unit tests: hashed word features, L2-normalised.
 
 Texts that share words get similar vectors, so ranking tests behave sensibly without a model.
+With a rotation seed, every vector is turned by one fixed random rotation: a "second model"
+whose space is an exact rotation of the first (model-upgrade tests).
 """
 
 from __future__ import annotations
@@ -18,11 +20,19 @@ _WORD = re.compile(r"[a-z0-9]+")
 class FakeEmbedder:
     """Feature-hashing bag of words; never use outside tests."""
 
-    def __init__(self, dimension: int = 64) -> None:
+    def __init__(self, dimension: int = 64, rotation_seed: int | None = None) -> None:
         self._dimension = dimension
+        self._rotation_seed = rotation_seed
+        self._rotation: npt.NDArray[np.float32] | None = None
+        if rotation_seed is not None:
+            # Q of a QR decomposition of a Gaussian matrix: a random orthogonal matrix.
+            gaussian = np.random.default_rng(rotation_seed).standard_normal((dimension,) * 2)
+            self._rotation = np.linalg.qr(gaussian)[0].astype(np.float32)
 
     @property
     def model_id(self) -> str:
+        if self._rotation_seed is not None:
+            return f"fake-hash-{self._dimension}-rotated-{self._rotation_seed}"
         return f"fake-hash-{self._dimension}"
 
     @property
@@ -39,8 +49,11 @@ class FakeEmbedder:
         norm = float(np.linalg.norm(vector))
         if norm == 0.0:
             vector[0] = 1.0
-            return vector
-        return vector / norm
+        else:
+            vector /= norm
+        if self._rotation is not None:
+            vector = vector @ self._rotation
+        return vector
 
     def embed_documents(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         if not texts:

@@ -217,7 +217,7 @@ class DigestPlanner:
             if interest.kind == SEARCH and interest.value.strip():
                 text = interest.value
                 vector, calibration = self._cached_query(
-                    interest, partial(self._embedding.get().embed_query, text)
+                    interest, partial(self._embedding.query().embed_query, text)
                 )
                 add(vector, search_reason(text), calibration, f"search:{text}")
                 queries.searches[search_reason(text)] = (text, vector)

@@ -46,6 +46,7 @@ class _CountedGap:
 @dataclass(frozen=True, slots=True)
 class _Calibration:
     value: RelevanceCalibration | None  # None: no calibration for this embedder
+    model_id: str | None  # the model it was loaded for; None: set by hand, kept
 
 
 class SearchService:
@@ -116,7 +117,8 @@ class SearchService:
             plan,
             store=self._store,
             index=self._vectors.vector_index(),
-            embedder=self._embedding.get(),
+            # During a model upgrade: the new model's query vector, mapped into the index's space.
+            embedder=self._embedding.query(),
             calibration=self.relevance_calibration(),
             lexical_index=self._lexical.lexical_index,
         )
@@ -152,10 +154,13 @@ class SearchService:
 
     def relevance_calibration(self) -> RelevanceCalibration | None:
         """The fitted cut-off and fusion weight for this library's embedder (None if none)."""
-        if self._calibration is None:
-            self._calibration = _Calibration(bundled_calibration(self._embedding.get().model_id))
-        return self._calibration.value
+        model_id = self._embedding.get().model_id
+        held = self._calibration
+        if held is None or held.model_id not in (None, model_id):  # a model upgrade switched
+            held = _Calibration(bundled_calibration(model_id), model_id)
+            self._calibration = held
+        return held.value
 
     def use_relevance_calibration(self, calibration: RelevanceCalibration | None) -> None:
         """Replace the bundled calibration (evaluation splits, tests, a locally fit file)."""
-        self._calibration = _Calibration(calibration)
+        self._calibration = _Calibration(calibration, None)

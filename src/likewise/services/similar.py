@@ -82,8 +82,9 @@ class SimilarService:
             # No other paper is embedded yet: neighbours by shared words until then.
             return self._lexical_neighbours(paper, limit, depth, filters, allowed)
         if vector is None:
-            # Not embedded yet (an ingest that has not run `update_vectors`): embed it now.
-            vector = self._embedding.get().embed_documents([paper.embedding_text()])[0]
+            # Not embedded yet (an ingest that has not run `update_vectors`): embed it now, as a
+            # query (during a model upgrade, by the new model through the map).
+            vector = self._embedding.query().embed_documents([paper.embedding_text()])[0]
         # One extra: the paper itself is usually its own nearest neighbour.
         keys, cosines = index.search(vector, depth + 1, allowed)
         if len(keys) == 0:

@@ -188,6 +188,18 @@ class VectorService:
         keys, matrix = self._store.load_vectors(model_id)
         return len(self._build(model_id, keys, matrix))
 
+    def build_index(self, model_id: str, dimension: int) -> int:
+        """Build and publish the index of any model from its stored vectors (a model upgrade
+        builds the new model's before switching to it); returns its size."""
+        if self._uses_pgvector():
+            index = open_pgvector_index(
+                self._store, model_id, dimension, self._settings.ann_threshold, rebuild=False
+            )
+            return len(index)
+        keys, matrix = self._store.load_vectors(model_id)
+        built = self._new_index(matrix.shape[1] if len(keys) else dimension, keys, matrix)
+        return len(self._publish(model_id, built))
+
     def paper_vector(self, arxiv_id: str) -> npt.NDArray[np.float32] | None:
         """The stored vector of a paper under the current model, if it has one."""
         key = self._store.paper_keys([arxiv_id]).get(arxiv_id)
