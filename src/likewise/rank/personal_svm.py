@@ -80,4 +80,3 @@ def svm_scores(
         model.fit(training, labels)
         scores[reader] = model.decision_function(features[rows])
     return scores
-
