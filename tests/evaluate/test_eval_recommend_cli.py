@@ -60,7 +60,7 @@ def test_eval_recommend_reports_both_splits_and_ranks_topical_papers_first(
         assert set(split) == {"zotero-arxiv-daily", "arxiv-sanity-lite", "likewise"}
         # Each reader's one relevant paper shares their topic's words: it comes first.
         assert split["likewise"]["ndcg@10"] == pytest.approx(1.0)
-    assert list((tmp_path / "cache" / "likewise" / "recommend").glob("vectors-*.npy"))
+    assert list((tmp_path / "cache" / "likewise" / "recommend").glob("vectors-*.npz"))
 
 
 def test_eval_recommend_grid_lists_weights_chosen_on_the_fit_readers_best_first(

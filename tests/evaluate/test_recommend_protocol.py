@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from likewise.evaluate.recommend import ndcg_at, reader_metrics, recall_at
-from likewise.evaluate.recommend_data import FeedPaper, Protocol, Reader, build_task
+from likewise.evaluate.recommend_data import (
+    FeedPaper,
+    Protocol,
+    Reader,
+    build_task,
+    cached_vectors,
+)
 
 
 def _paper(pid: str, day: str, *authors: str) -> FeedPaper:
@@ -70,3 +79,65 @@ def test_the_split_of_readers_is_fixed_by_the_seed() -> None:
     second = build_task(_corpus(), protocol)
     assert [r.author for r in first.fit] == [r.author for r in second.fit]
     assert len(first.fit) == len(first.held_out) == 1
+
+
+def _many_authors() -> list[FeedPaper]:
+    """Twelve authors with eight papers each before the cut-off and one after."""
+    papers = []
+    for a in range(12):
+        papers += [_paper(f"a{a}-{i}", f"2026-01-{i + 1:02d}", f"Author {a}") for i in range(8)]
+        papers.append(_paper(f"a{a}-new", "2026-02-02", f"Author {a}"))
+    return papers
+
+
+def test_every_author_keeps_the_sampled_readers_split_and_adds_the_others() -> None:
+    sampled = build_task(
+        _many_authors(), Protocol(cutoff="2026-02-01", readers=4, seed=5, every_author=False)
+    )
+    every = build_task(
+        _many_authors(), Protocol(cutoff="2026-02-01", readers=4, seed=5, every_author=True)
+    )
+    fit, held_out = {r.author for r in every.fit}, {r.author for r in every.held_out}
+    assert {r.author for r in sampled.fit} <= fit
+    assert {r.author for r in sampled.held_out} <= held_out
+    assert len(fit | held_out) == 12 and not fit & held_out
+    assert len(fit) == len(held_out) == 6
+
+
+class _CountingEmbedder:
+    """A fake embedder that records which texts it was asked for."""
+
+    model_id = "counting-test-model"
+    dimension = 3
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def embed_documents(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.asked.extend(texts)
+        rows = [[len(text), 1.0, float(text.count("a"))] for text in texts]
+        matrix = np.asarray(rows, dtype=np.float32)
+        unit: npt.NDArray[np.float32] = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+        return unit
+
+
+def test_cached_vectors_embed_only_papers_not_cached_before(tmp_path: Path) -> None:
+    papers = _corpus()
+    embedder = _CountingEmbedder()
+    first = cached_vectors(papers[:5], embedder, tmp_path)
+    assert len(embedder.asked) == 5
+    both = cached_vectors(papers[3:8], embedder, tmp_path)
+    assert len(embedder.asked) == 8  # only papers 5, 6 and 7 were new
+    np.testing.assert_allclose(both[:2], first[3:5])
+    np.testing.assert_allclose(both, embedder.embed_documents([p.text for p in papers[3:8]]))
+
+
+def test_a_cache_whose_rows_and_ids_disagree_is_rebuilt(tmp_path: Path) -> None:
+    papers = _corpus()[:4]
+    embedder = _CountingEmbedder()
+    cached_vectors(papers, embedder, tmp_path)
+    (cache,) = tmp_path.glob("*.npz")
+    np.savez(cache, ids=np.array(["x"]), vectors=np.zeros((2, 3), dtype=np.float32))
+    again = cached_vectors(papers, embedder, tmp_path)
+    assert len(embedder.asked) == 8
+    assert np.all(np.isfinite(again)) and again.shape == (4, 3)

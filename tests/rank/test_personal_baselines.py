@@ -27,20 +27,33 @@ def test_the_recency_score_is_the_weighted_mean_cosine_to_the_library() -> None:
     assert result.nearest_positive[0].tolist() == [1, 0]
 
 
+SVM_TEXTS = [
+    "graph neural networks for molecules",
+    "graph neural networks message passing",
+    "speech recognition with transformers",
+    "image segmentation with diffusion",
+    "speech synthesis vocoder",
+    "graph neural networks molecules property",
+    "diffusion speech image",
+]
+
+
 def test_the_svm_ranks_the_candidate_sharing_the_readers_words_first() -> None:
     pytest.importorskip("sklearn")
     from likewise.rank.personal_svm import svm_scores, tfidf_matrix
 
-    texts = [
-        "graph neural networks for molecules",
-        "graph neural networks message passing",
-        "speech recognition with transformers",
-        "image segmentation with diffusion",
-        "speech synthesis vocoder",
-        "graph neural networks molecules property",
-        "diffusion speech image",
-    ]
-    features = tfidf_matrix(texts, min_df=1, max_df=1.0)
+    features = tfidf_matrix(SVM_TEXTS, min_df=1, max_df=1.0)
     scores = svm_scores(features, [[0, 1], []], [5, 6])
     assert scores[0, 0] > scores[0, 1]
     assert scores[1].tolist() == [0.0, 0.0]
+
+
+def test_the_svm_over_a_catalog_trains_on_those_rows_and_the_readers_own() -> None:
+    pytest.importorskip("sklearn")
+    from likewise.rank.personal_svm import svm_scores, tfidf_matrix
+
+    features = tfidf_matrix(SVM_TEXTS, min_df=1, max_df=1.0)
+    restricted = svm_scores(features, [[0, 1]], [5, 6], catalog=[2, 3, 5, 6])
+    by_hand = svm_scores(features[[0, 1, 2, 3, 5, 6]], [[0, 1]], [4, 5])
+    np.testing.assert_allclose(restricted, by_hand, rtol=1e-5)
+    assert not np.allclose(restricted, svm_scores(features, [[0, 1]], [5, 6]))

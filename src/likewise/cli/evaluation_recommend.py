@@ -46,6 +46,13 @@ def add_recommend_arguments(parser: argparse.ArgumentParser) -> None:
         help="earlier papers added to the TF-IDF catalog (not embedded)",
     )
     group.add_argument("--seed", type=int, default=defaults.seed, help="sampling + split seed")
+    group.add_argument(
+        "--every-author",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.every_author,
+        help="every eligible author, not only the --readers sample (which keeps its split; the "
+        "others are split by the seed); --no-every-author: the sample alone (faster)",
+    )
     group.add_argument("--min-df", type=int, default=5, help="arxiv-sanity-lite's TF-IDF min_df")
     group.add_argument("--split", choices=(*SPLITS, "both"), default="both")
     group.add_argument(
@@ -81,6 +88,7 @@ def run_recommend(arguments: argparse.Namespace, embedder: Any, report: Report) 
         readers=arguments.readers,
         background=arguments.background,
         seed=arguments.seed,
+        every_author=arguments.every_author,
     )
     task = build_task(read_papers(papers), protocol)
     if not task.fit or not task.held_out or not task.candidates:

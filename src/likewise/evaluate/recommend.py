@@ -91,7 +91,13 @@ def _zotero(inputs: FeedInputs, readers: Sequence[Reader]) -> npt.NDArray[np.flo
 def _sanity(inputs: FeedInputs, readers: Sequence[Reader]) -> npt.NDArray[np.float32]:
     from likewise.rank.personal_svm import svm_scores
 
-    return svm_scores(inputs.tfidf, [r.profile for r in readers], inputs.task.candidates)
+    task = inputs.task
+    # The catalog it separates the reader's papers from: the window and the background, the
+    # same for every reader (training over the other readers' libraries too would make the
+    # every-author protocol's 35,000 rows cost ~10 s a reader for nothing the method needs).
+    background = range(len(task.papers), len(task.papers) + len(task.background))
+    catalog = [*task.candidates, *background]
+    return svm_scores(inputs.tfidf, [r.profile for r in readers], task.candidates, catalog=catalog)
 
 
 def _towers(settings: TowerSettings, weights: FeedWeights) -> Model:

@@ -69,6 +69,10 @@ class Protocol:
     background: int = 8000
     seed: int = 12
     fit_share: float = 0.5
+    # Every eligible author (the issue's protocol), not only the sample: the sampled readers
+    # keep their split (so what was chosen on the sample's fit readers never saw a held-out
+    # one) and the others are split fit / held-out by the same seed.
+    every_author: bool = True
 
 
 def read_papers(path: Path) -> Iterator[FeedPaper]:
@@ -117,7 +121,11 @@ def build_task(papers: Iterable[FeedPaper], protocol: Protocol) -> FeedTask:
         relevant = frozenset().union(*(window_rows.get(name, set()) for name in circle))
         if relevant:
             eligible.append((author, relevant))
-    chosen = random.Random(protocol.seed).sample(eligible, min(protocol.readers, len(eligible)))
+    generator = random.Random(protocol.seed)
+    chosen = generator.sample(eligible, min(protocol.readers, len(eligible)))
+    sampled = {author for author, _ in chosen}
+    others = [item for item in eligible if item[0] not in sampled] if protocol.every_author else []
+    generator.shuffle(others)
     row_of: dict[str, int] = {}
     embedded: list[FeedPaper] = []
 
@@ -127,44 +135,72 @@ def build_task(papers: Iterable[FeedPaper], protocol: Protocol) -> FeedTask:
             embedded.append(paper)
         return row_of[paper.id]
 
-    readers: list[Reader] = []
-    for author, relevant in chosen:
+    def reader(author: str, relevant: frozenset[int]) -> Reader:
         newest = libraries[author][::-1][: protocol.profile_size]
-        readers.append(Reader(author, tuple(embedded_row(p) for p in newest), relevant))
+        return Reader(author, tuple(embedded_row(p) for p in newest), relevant)
+
+    readers = [reader(author, relevant) for author, relevant in chosen]
+    extra = [reader(author, relevant) for author, relevant in others]
     candidates = tuple(embedded_row(paper) for paper in window)
     in_task = set(row_of)
     rest = [paper for paper in before if paper.id not in in_task]
     background = tuple(rest[-protocol.background :]) if protocol.background > 0 else ()
     cut = round(len(readers) * protocol.fit_share)
+    extra_cut = round(len(extra) * protocol.fit_share)
     return FeedTask(
         cutoff=protocol.cutoff,
         window_days=protocol.window_days,
         papers=tuple(embedded),
         candidates=candidates,
         background=background,
-        fit=tuple(readers[:cut]),
-        held_out=tuple(readers[cut:]),
+        fit=tuple(readers[:cut] + extra[:extra_cut]),
+        held_out=tuple(readers[cut:] + extra[extra_cut:]),
     )
 
 
 def cached_vectors(
     papers: Sequence[FeedPaper], embedder: Embedder, cache_dir: Path
 ) -> npt.NDArray[np.float32]:
-    """Unit vectors of the papers, cached under a hash of the model and the paper ids."""
-    digest = hashlib.sha256(embedder.model_id.encode())
-    for paper in papers:
-        digest.update(paper.id.encode() + b"\n")
-    path = cache_dir / f"vectors-{digest.hexdigest()[:20]}.npy"
-    if path.is_file():
-        cached: npt.NDArray[np.float32] = np.load(path).astype(np.float32)
-        if cached.shape == (len(papers), embedder.dimension):
-            return cached
-    # Shortest texts first, so each batch pads little; rows go back to their places.
-    order = sorted(range(len(papers)), key=lambda r: len(papers[r].text))
-    matrix = np.zeros((len(papers), embedder.dimension), dtype=np.float32)
-    for start in range(0, len(order), 128):
-        rows = order[start : start + 128]
-        matrix[rows] = embedder.embed_documents([papers[r].text for r in rows])
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    np.save(path, matrix)
-    return matrix
+    """Unit vectors of the papers, one cache per model keyed by paper id: only papers not yet
+    cached are embedded, and the cache is saved every CHECKPOINT of them, so a larger reader
+    set or an interrupted run re-embeds nothing already done."""
+    stem = cache_dir / f"vectors-{hashlib.sha256(embedder.model_id.encode()).hexdigest()[:20]}"
+    known = _read_cache(stem, embedder.dimension)
+    missing = sorted(
+        {p.id: p for p in papers if p.id not in known}.values(), key=lambda p: len(p.text)
+    )
+    # Shortest texts first, so each batch pads little.
+    for start in range(0, len(missing), CHECKPOINT):
+        chunk = missing[start : start + CHECKPOINT]
+        for offset in range(0, len(chunk), 128):
+            batch = chunk[offset : offset + 128]
+            vectors = embedder.embed_documents([paper.text for paper in batch])
+            known.update((paper.id, vector) for paper, vector in zip(batch, vectors, strict=True))
+        _write_cache(stem, known)
+    if not papers:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.stack([known[paper.id] for paper in papers]).astype(np.float32)
+
+
+CHECKPOINT = 2048
+
+
+def _read_cache(stem: Path, dimension: int) -> dict[str, npt.NDArray[np.float32]]:
+    path = stem.with_suffix(".npz")
+    if not path.is_file():
+        return {}
+    with np.load(path) as cache:
+        ids, matrix = [str(i) for i in cache["ids"]], cache["vectors"].astype(np.float32)
+    if matrix.shape != (len(ids), dimension):
+        return {}  # a cache of another shape is rebuilt, never trusted
+    return dict(zip(ids, matrix, strict=True))
+
+
+def _write_cache(stem: Path, known: dict[str, npt.NDArray[np.float32]]) -> None:
+    """Ids and vectors in one file, written to a temporary name and renamed: a cut run
+    leaves the previous cache, never one whose rows and ids disagree."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    ids = list(known)
+    temporary = stem.with_suffix(".tmp.npz")
+    np.savez(temporary, ids=np.array(ids), vectors=np.stack([known[i] for i in ids]))
+    temporary.replace(stem.with_suffix(".npz"))

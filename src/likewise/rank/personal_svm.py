@@ -47,22 +47,36 @@ def tfidf_matrix(
 
 
 def svm_scores(
-    features: Any, positives: Sequence[Sequence[int]], candidates: Sequence[int]
+    features: Any,
+    positives: Sequence[Sequence[int]],
+    candidates: Sequence[int],
+    *,
+    catalog: Sequence[int] | None = None,
 ) -> npt.NDArray[np.float32]:
-    """scores[u, c]: reader u's SVM decision value for catalog row candidates[c]; the SVM of
-    reader u is trained on every catalog row, positives[u] labelled 1, the rest 0 (candidates
-    included, as arxiv-sanity-lite trains over its whole database). A reader with no
+    """scores[u, c]: reader u's SVM decision value for feature row candidates[c]; the SVM of
+    reader u is trained on the catalog's rows (every row when catalog is None) and the
+    reader's own, positives[u] labelled 1, the rest 0 (candidates included when they are in
+    the catalog, as arxiv-sanity-lite trains over its whole database). A reader with no
     positives gets zeros. One SVM a reader: there is no batch form."""
     from sklearn.svm import LinearSVC
 
     scores = np.zeros((len(positives), len(candidates)), dtype=np.float32)
     rows = np.asarray(candidates, dtype=np.int64)
+    shared = None if catalog is None else np.asarray(sorted(set(catalog)), dtype=np.int64)
     for reader, own in enumerate(positives):
         if not own:
             continue
-        labels = np.zeros(features.shape[0], dtype=np.int64)
-        labels[list(own)] = 1
+        if shared is None:
+            training, labels = features, np.zeros(features.shape[0], dtype=np.int64)
+            labels[list(own)] = 1
+        else:
+            own_rows = np.asarray(sorted(set(own)), dtype=np.int64)
+            others = shared[~np.isin(shared, own_rows)]
+            training = features[np.concatenate([own_rows, others])]
+            labels = np.concatenate(
+                [np.ones(len(own_rows), dtype=np.int64), np.zeros(len(others), dtype=np.int64)]
+            )
         model = LinearSVC(class_weight="balanced", C=SVM_C, max_iter=10_000, tol=1e-6)
-        model.fit(features, labels)
+        model.fit(training, labels)
         scores[reader] = model.decision_function(features[rows])
     return scores
