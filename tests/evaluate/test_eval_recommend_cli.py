@@ -42,16 +42,21 @@ def _write_slice(path: Path) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
 
-def test_eval_recommend_reports_both_splits_and_ranks_topical_papers_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _eval_arguments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A fake-embedder home and cache in tmp_path, the slice written; the command's start."""
     pytest.importorskip("sklearn")
     monkeypatch.setenv("LIKEWISE_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("LIKEWISE_EMBEDDER", "fake")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     papers = tmp_path / "papers.jsonl"
     _write_slice(papers)
-    arguments = ["eval", "recommend", "--papers", str(papers), "--cutoff", "2026-02-01"]
+    return ["eval", "recommend", "--papers", str(papers), "--cutoff", "2026-02-01"]
+
+
+def test_eval_recommend_reports_both_splits_and_ranks_topical_papers_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = _eval_arguments(tmp_path, monkeypatch)
     arguments += ["--readers", "8", "--min-df", "1", "--json"]
     assert main(arguments) == 0
     report = json.loads(capsys.readouterr().out)
@@ -66,13 +71,7 @@ def test_eval_recommend_reports_both_splits_and_ranks_topical_papers_first(
 def test_eval_recommend_grid_lists_weights_chosen_on_the_fit_readers_best_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("sklearn")
-    monkeypatch.setenv("LIKEWISE_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("LIKEWISE_EMBEDDER", "fake")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    papers = tmp_path / "papers.jsonl"
-    _write_slice(papers)
-    arguments = ["eval", "recommend", "--papers", str(papers), "--cutoff", "2026-02-01"]
+    arguments = _eval_arguments(tmp_path, monkeypatch)
     assert main([*arguments, "--readers", "8", "--min-df", "1", "--grid"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("dense mean, dense nearest")
