@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from calibration_helpers import steep_calibration
 from likewise.cli.main import main
 from likewise.library import Library
 from likewise.models import Paper
@@ -113,3 +114,25 @@ def test_bad_options_are_refused_clearly(
         main(["search", "graph", *arguments])
     assert exit_info.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_below_cutoff_lists_the_closest_papers_after_no_good_matches(
+    catalog_home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The real pipeline with a cut-off above every fused score (the fake embedder has none).
+    monkeypatch.setattr(
+        "likewise.services.search.bundled_calibration",
+        lambda model_id: steep_calibration(model_id, 2.0),
+    )
+    assert main(["search", "graph neural networks"]) == 0
+    assert "No good matches" in capsys.readouterr().out
+    assert main(["search", "graph neural networks", "--below-cutoff", "--json"]) == 0
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert lines and lines[0]["id"] == "2403.00001"
+    assert all(line["below_cutoff"] and line["score"] < 0.5 for line in lines)
+    assert "no good matches" in captured.err
+    assert main(["search", "graph neural networks", "--below-cutoff"]) == 0
+    table = capsys.readouterr().out
+    assert "No good matches" in table and "closest papers, each under the cut-off" in table
+    assert "Graph neural networks" in table

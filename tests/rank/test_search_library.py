@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import pytest
 
+from calibration_helpers import steep_calibration
 from likewise.models import Paper, SearchFilters
-from likewise.rank.cosine_adapter import CosineAdapter, RelevanceCalibration
 from likewise.rank.query import QueryError
 
 TITLES = {
@@ -31,23 +29,6 @@ def filled(library: Any) -> Any:
     return library
 
 
-def _calibration(model_id: str, boundary: float) -> RelevanceCalibration:
-    """p = sigmoid(25 (s - boundary)) for the rrf and dense scores of every query."""
-    zeros = np.zeros(2)
-    adapter = CosineAdapter(
-        model_id,
-        "dense",
-        "scores",
-        zeros,
-        np.ones(2),
-        zeros,
-        math.log(25.0),
-        zeros,
-        -25.0 * boundary,
-    )
-    return RelevanceCalibration(model_id, 0.5, {"dense": adapter, "rrf": adapter})
-
-
 def test_library_search_finds_papers_by_meaning_and_words(filled: Any) -> None:
     result = filled.search.search("graph neural networks", limit=2)
     assert {hit.arxiv_id for hit in result.hits} == {"2402.00001", "2402.00003"}
@@ -67,7 +48,9 @@ def test_library_search_uses_the_fusion_setting_unless_told_otherwise(filled: An
 
 
 def test_library_search_applies_the_calibrated_cut_off(filled: Any) -> None:
-    filled.search.use_relevance_calibration(_calibration(filled.embedding.get().model_id, 0.35))
+    filled.search.use_relevance_calibration(
+        steep_calibration(filled.embedding.get().model_id, 0.35)
+    )
     good = filled.search.search("graph neural networks traffic", fusion="dense")
     assert good.calibrated and good.hits and not good.no_good_matches
     assert all(hit.score >= filled.settings.relevance_threshold for hit in good.hits)

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from web_helpers import api_headers, post_form, recorded_arxiv, sign_up
 
+from calibration_helpers import steep_calibration
 from likewise.library import Library
 from likewise.models import Paper
 from likewise.rank.search import SearchResult
@@ -151,3 +152,38 @@ def test_the_no_match_page_says_it_once_in_plain_words(
     assert "0 results" not in text
     filtered = client.get("/search", params={"q": "graph", "category": "math.XX"}).text
     assert " ".join(filtered.split()).lower().count("no good matches") == 1
+
+
+def test_no_good_matches_offers_the_closest_papers_each_under_the_cut_off(
+    client: TestClient, catalog: Library
+) -> None:
+    # A cut-off above every fused score: the real search finds candidates but passes none.
+    catalog.search.use_relevance_calibration(
+        steep_calibration(catalog.embedding.get().model_id, 2.0)
+    )
+    html = client.get("/search", params={"q": "contrastive dense retrieval"}).text
+    assert "No good matches" in html and 'class="card"' not in html
+    assert 'href="/search?q=contrastive+dense+retrieval&amp;below=true"' in html
+    closest = client.get(
+        "/api/search", params={"q": "contrastive dense retrieval", "below": "true"}
+    ).json()
+    assert closest["no_good_matches"] is True and closest["below_cutoff"] is True
+    cards = closest["listing"]["cards"]
+    assert 0 < len(cards) <= 10 and result_ids(closest)[0] in {"2503.10100", "2503.10106"}
+    assert all(card["score"] < closest["threshold"] for card in cards)
+    shown = client.get("/search", params={"q": "contrastive dense retrieval", "below": "true"})
+    assert "closest papers, each under the 50% cut-off" in shown.text
+    assert "Show the closest papers anyway" not in shown.text
+
+
+def test_the_closest_papers_are_not_offered_when_some_pass_the_cut_off(
+    client: TestClient, catalog: Library
+) -> None:
+    catalog.search.use_relevance_calibration(
+        steep_calibration(catalog.embedding.get().model_id, -1.0)
+    )
+    data = client.get(
+        "/api/search", params={"q": "contrastive dense retrieval", "below": "true"}
+    ).json()
+    assert data["no_good_matches"] is False and data["below_cutoff"] is False
+    assert result_ids(data) and all(card["score"] >= 0.5 for card in data["listing"]["cards"])

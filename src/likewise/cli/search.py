@@ -47,6 +47,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "--author", action="append", default=[], help="author name; repeat for any of several"
     )
     parser.add_argument("--fusion", choices=METHODS, help="override the fusion setting")
+    parser.add_argument(
+        "--below-cutoff",
+        action="store_true",
+        help="when nothing passes the relevance cut-off, list the closest papers anyway",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object per hit")
     parser.set_defaults(handler=run_search)
 
@@ -69,31 +74,60 @@ def run_search(arguments: argparse.Namespace) -> int:
                 filters=filters,
                 fusion=arguments.fusion,
             )
+            if arguments.below_cutoff and result.no_good_matches:
+                closest = library.search.search(
+                    arguments.query,
+                    limit=arguments.limit,
+                    filters=filters,
+                    fusion=arguments.fusion,
+                    apply_cutoff=False,
+                )
+                print_closest(result, closest, arguments.json)
+                return 0
         except QueryError as error:
             fail(str(error))
             return 2  # unreachable: fail() exits
     if arguments.json:
         for hit in result.hits:
-            components = {name: round(v, 4) for name, v in hit.components.items()}
-            evidence = [
-                {"text": e.text, "start": e.start, "end": e.end, "score": e.score}
-                for e in hit.evidence
-            ]
-            also_as = [{"arxiv_id": a.arxiv_id, "title": a.title} for a in hit.also_as]
-            print_json(
-                {
-                    **hit_json(hit),
-                    "components": components,
-                    "evidence": evidence,
-                    "also_as": also_as,
-                }
-            )
+            print_json(hit_record(hit))
         for notice in (result.coverage_notice, result.notice):
             if notice:
                 print(notice, file=sys.stderr)
         return 0
     print_table(result)
     return 0
+
+
+def hit_record(hit: Hit) -> dict[str, Any]:
+    """One hit as --json prints it: the paper, its score, components, evidence, other records."""
+    components = {name: round(v, 4) for name, v in hit.components.items()}
+    evidence = [
+        {"text": e.text, "start": e.start, "end": e.end, "score": e.score} for e in hit.evidence
+    ]
+    also_as = [{"arxiv_id": a.arxiv_id, "title": a.title} for a in hit.also_as]
+    return {**hit_json(hit), "components": components, "evidence": evidence, "also_as": also_as}
+
+
+def print_closest(result: SearchResult, closest: SearchResult, as_json: bool) -> None:
+    """The closest papers after "no good matches": said first, every one under the cut-off."""
+    from rich.console import Console
+
+    if as_json:
+        for hit in closest.hits:
+            print_json({**hit_record(hit), "below_cutoff": True})
+        if result.notice:
+            print(result.notice, file=sys.stderr)
+        return
+    console = Console()
+    why = (result.notice or "").removeprefix("no good matches: ")
+    console.print(f"No good matches for “{result.query}”" + (f": {why}." if why else "."))
+    print_hit_table(
+        console,
+        f"the {len(closest.hits)} closest papers, each under the cut-off",
+        closest.hits,
+        ["date", "categories"],
+        _date_and_categories,
+    )
 
 
 def print_table(result: SearchResult) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -18,6 +19,7 @@ from likewise.web.twins import twin
 router = APIRouter()
 PageNumber = Annotated[int, Query(ge=1, le=10_000, description="1-based page number")]
 MAX_SEARCH_RESULTS = 300
+CLOSEST = 10  # papers listed under "no good matches" when asked for
 SearchPage = Annotated[
     int, Query(ge=1, le=MAX_SEARCH_RESULTS // PER_PAGE, description="1-based page number")
 ]
@@ -142,11 +144,15 @@ def search(
     category: Annotated[str, Query(max_length=40, description="e.g. cs.CL")] = "",
     author: Annotated[str, Query(max_length=200)] = "",
     page: SearchPage = 1,
+    below: Annotated[
+        bool, Query(description="when nothing passes the cut-off: the closest papers anyway")
+    ] = False,
 ) -> dict[str, Any]:
     """Hybrid search; scores are calibrated relevance probabilities, and nothing under the
-    cut-off is shown ("no good matches"). Each card's `evidence` lists the one or two abstract
-    sentences that best support the query ("why it matched"): text, start and end offsets
-    in the abstract, score."""
+    cut-off is shown ("no good matches"; `below=true` then lists the closest papers anyway,
+    flagged `below_cutoff`). Each card's `evidence` lists the one or two abstract sentences
+    that best support the query ("why it matched"): text, start and end offsets in the
+    abstract, score."""
     if since and until and since > until:
         raise HTTPException(400, "'since' must not be after 'until'")
     query = q.strip()
@@ -156,6 +162,7 @@ def search(
         "title": f"Search: {query}" if query else "Search",
         "listing": Listing([], 0, page, 1),
         "no_good_matches": False,
+        "below_cutoff": False,
         "notice": None,
         "coverage_notice": None,
     }
@@ -176,6 +183,14 @@ def search(
         result = library.search.search(
             query, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, filters=filters
         )
+        no_good_matches = result.no_good_matches
+        if below and no_good_matches:
+            # Asked for after "no good matches": the best candidates, every one under the cut-off.
+            closest = library.search.search(
+                query, limit=CLOSEST, filters=filters, apply_cutoff=False
+            )
+            result = dataclasses.replace(closest, total=len(closest.hits), notice=result.notice)
+            context["below_cutoff"] = True
     except ValueError as error:  # QueryError and other refusals of the text
         raise HTTPException(400, str(error)) from error
     # Only a calibrated score is a probability worth showing as "N% relevant".
@@ -191,7 +206,8 @@ def search(
     cards = library.site.cards_for([hit.arxiv_id for hit in result.hits], user_id, extra)
     total = min(result.total, MAX_SEARCH_RESULTS)
     context["listing"] = Listing(cards, total, page, max(1, -(-total // PER_PAGE)))
-    context["no_good_matches"] = result.no_good_matches
+    context["no_good_matches"] = no_good_matches
+    context["threshold"] = library.settings.relevance_threshold
     context["notice"] = result.notice
     context["coverage_notice"] = result.coverage_notice
     context["ranking"] = result.method
