@@ -12,6 +12,9 @@ Families (every configuration is printed; "chosen on fit" marks the best fit row
 - facet vectors: score = (1 - w) * cosine + w * cos(q_f, c_f), where p_f is a paper's
   mean of its span-pooled sentence vectors weighted by the classifier's probability of facet f
   (both sides);
+- stage 2, added after reading the first table: whole-abstract TF-IDF (no facet filter, a
+  control), facet-weighted candidate TF-IDF, probability-weighted query TF-IDF, and facet
+  vectors with TF-IDF;
 - per facet: the lexical family's (form, norm, w, v) chosen per facet on that facet's fit
   queries.
 
@@ -24,7 +27,6 @@ import itertools
 import json
 import math
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -161,10 +163,10 @@ def main() -> int:
 
     components: dict[str, dict[str, Array]] = {}
     for query, (paper, facet, pool) in collection.queries.items():
-        chosen = facet_query(p_sentences[paper], classifier.predict(p_sentences[paper]), facet)
+        selected = facet_query(p_sentences[paper], classifier.predict(p_sentences[paper]), facet)
         cosines = np.array([float(p_whole[c] @ p_whole[paper]) for c in pool])
-        dense = score_by_facet(chosen, cosines, [p_sentences[c] for c in pool], weight=1.0)
-        facet_text = " ".join(p_texts[paper][i] for i in chosen.positions)
+        dense = score_by_facet(selected, cosines, [p_sentences[c] for c in pool], weight=1.0)
+        facet_text = " ".join(p_texts[paper][i] for i in selected.positions)
         query_tfidf = lexical.tfidf(facet_text)
         columns = [i for i, label in enumerate(classifier.labels) if label in FACET_LABELS[facet]]
         query_vector = facet_vector(p_sentences[paper], probabilities[paper], columns)
@@ -191,56 +193,39 @@ def main() -> int:
             ),
         }
 
-    def run_of(score: Callable[[dict[str, Array]], Array]) -> Run:
+    def run_of(parts: dict[str, float], norm: str | None = None) -> Run:
+        """Each query's pool scored by the weighted sum of its (normalised) components."""
         run: Run = {}
         for query, (_, _, pool) in collection.queries.items():
-            values = score(components[query])
+            values = np.zeros(len(pool))
+            for part, weight in parts.items():
+                found = components[query][part]
+                values = values + weight * (found if norm is None else normalised(found, norm))
             run[query] = {c: float(v) for c, v in zip(pool, values, strict=True)}
         return run
 
     families: dict[str, dict[str, Run]] = {"reference": {}, "lexical": {}, "vectors": {}}
     reference = families["reference"]
-    reference["product path: cosine"] = run_of(lambda c: c["cosine"])
-    reference["product path: max, 0.3 (today)"] = run_of(
-        lambda c: 0.7 * c["cosine"] + 0.3 * c["dense"]
-    )
+    reference["product path: cosine"] = run_of({"cosine": 1.0})
+    reference["product path: max, 0.3 (today)"] = run_of({"cosine": 0.7, "dense": 0.3})
     for norm, w in itertools.product(NORMS, DENSE_WEIGHTS[1:]):
-        reference[f"{norm}: dense {w}, no lexical"] = run_of(
-            lambda c, n=norm, w=w: (
-                (1 - w) * normalised(c["cosine"], n) + w * normalised(c["dense"], n)
-            )
-        )
+        reference[f"{norm}: dense {w}, no lexical"] = run_of({"cosine": 1 - w, "dense": w}, norm)
     for form, norm, w, v in itertools.product(LEXICAL_FORMS, NORMS, DENSE_WEIGHTS, LEXICAL_WEIGHTS):
-        name = f"{form}, {norm}, w {w}, v {v}"
-        families["lexical"][name] = run_of(
-            lambda c, f=form, n=norm, w=w, v=v: (
-                (1 - w - v) * normalised(c["cosine"], n)
-                + w * normalised(c["dense"], n)
-                + v * normalised(c[f], n)
-            )
+        families["lexical"][f"{form}, {norm}, w {w}, v {v}"] = run_of(
+            {"cosine": 1 - w - v, "dense": w, form: v}, norm
         )
     for w in VECTOR_WEIGHTS:
-        families["vectors"][f"facet vectors, w {w}"] = run_of(
-            lambda c, w=w: (1 - w) * c["cosine"] + w * c["vectors"]
-        )
+        families["vectors"][f"facet vectors, w {w}"] = run_of({"cosine": 1 - w, "vectors": w})
     # Stage 2, added after reading the first grid's table: a control without the facet filter,
     # facet-weighted lexical vectors, and facet vectors with TF-IDF.
     stage = families["stage 2"] = {}
     for form, w, v in itertools.product(STAGE_FORMS, DENSE_WEIGHTS, (0.1, 0.2)):
         stage[f"{form}, minmax, w {w}, v {v}"] = run_of(
-            lambda c, f=form, w=w, v=v: (
-                (1 - w - v) * normalised(c["cosine"], "minmax")
-                + w * normalised(c["dense"], "minmax")
-                + v * normalised(c[f], "minmax")
-            )
+            {"cosine": 1 - w - v, "dense": w, form: v}, "minmax"
         )
     for w, v in itertools.product((0.3, 0.5), (0.1, 0.2)):
         stage[f"facet vectors {w} + tfidf {v}, minmax"] = run_of(
-            lambda c, w=w, v=v: (
-                (1 - w - v) * normalised(c["cosine"], "minmax")
-                + w * normalised(c["vectors"], "minmax")
-                + v * normalised(c["tfidf"], "minmax")
-            )
+            {"cosine": 1 - w - v, "vectors": w, "tfidf": v}, "minmax"
         )
     per_facet: Run = {}
     per_facet_choice = {}
