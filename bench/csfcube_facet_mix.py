@@ -165,7 +165,14 @@ def main() -> int:
     for query, (paper, facet, pool) in collection.queries.items():
         selected = facet_query(p_sentences[paper], classifier.predict(p_sentences[paper]), facet)
         cosines = np.array([float(p_whole[c] @ p_whole[paper]) for c in pool])
-        dense = score_by_facet(selected, cosines, [p_sentences[c] for c in pool], weight=1.0)
+        dense = score_by_facet(
+            selected,
+            cosines,
+            [p_sentences[c] for c in pool],
+            weight=1.0,
+            lexical_weight=0.0,
+            normalisation="none",
+        )
         facet_text = " ".join(p_texts[paper][i] for i in selected.positions)
         query_tfidf = lexical.tfidf(facet_text)
         columns = [i for i, label in enumerate(classifier.labels) if label in FACET_LABELS[facet]]
