@@ -7,11 +7,13 @@ Rows, each a ratio against plain cosine:
 - predicted labels, same vectors: the same, but the query's labels come from the shipped
   classifier (rank/sentence_classifier.py, never trained on CSFCube's 50 query papers) or the
   similarity labeller, both reading span-pooled vectors as the product does;
-- product path: what `likewise similar ID --facet F` computes (rank/facet_similar.py): the
-  product splitter on the abstract, document and sentence vectors from one pass over
-  title + ". " + abstract, classifier labels, then the aggregation x weight grid. The
-  aggregation and weight are chosen on the "fit" half of the dev queries (query papers in
-  sorted order, every other one) and reported on the other half and on all 24.
+- product path: what `likewise similar ID --facet F` computes (rank/facet_similar.py's
+  score_by_facet): the product splitter on the abstract, document and sentence vectors from one
+  pass over title + ". " + abstract, classifier labels, the facet max-sim and the whole-paper
+  TF-IDF cosine (idf from CatalogRarity over CSFCube's 4,205 papers), each min-max normalised
+  over the pool, over a w x v grid; plus the previous default (raw blend, no lexical part).
+  The row is chosen on the "fit" half of the dev queries (query papers in sorted order, every
+  other one) and reported on the other half and on all 24.
 
     nice -n 10 python bench/csfcube_facets.py
 """
@@ -30,8 +32,19 @@ import numpy.typing as npt
 from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
 from likewise.evaluate.collections import Document, load_csfcube
 from likewise.evaluate.runs import embed_texts_cached
+from likewise.index.tokens import shared_tokeniser, term_counts
 from likewise.ingest.sentences import split_sentences
-from likewise.rank.facet_similar import AGGREGATIONS, facet_query, score_by_facet
+from likewise.rank.facet_similar import (
+    DEFAULT_AGGREGATION,
+    DEFAULT_FACET_WEIGHT,
+    DEFAULT_LEXICAL_WEIGHT,
+    DEFAULT_NORMALISATION,
+    facet_query,
+    score_by_facet,
+    tfidf_cosine,
+    tfidf_vector,
+)
+from likewise.rank.key_phrases import CatalogRarity
 from likewise.rank.sentence_classifier import load_classifier
 from likewise.rank.sentence_labels import description_texts, label_by_similarity, label_vectors
 
@@ -40,7 +53,8 @@ CSFCUBE = SHARED / "csfcube"
 EVAL_CACHE = Path.home() / ".cache" / "likewise" / "eval"
 CACHE = Path.home() / ".cache" / "likewise-bench"
 FACETS = ("background", "method", "result")
-WEIGHTS = (0.3, 0.5, 0.7)
+FACET_WEIGHTS = (0.0, 0.3)
+LEXICAL_WEIGHTS = (0.1, 0.2)
 Run = dict[str, dict[str, float]]
 Vectors = npt.NDArray[np.float32]
 
@@ -51,6 +65,16 @@ def ndcg(qrels: dict[str, dict[str, int]], run: Run, queries: list[str]) -> floa
 
     chosen = {query: qrels[query] for query in queries}
     return float(evaluate(Qrels(chosen), RanxRun({q: run[q] for q in queries}), "ndcg@20"))
+
+
+def catalog_rarity(documents: list[Document]) -> CatalogRarity:
+    """CatalogRarity over the collection's title + abstract, as the product's lexical index
+    counts document frequencies."""
+    frequency: dict[str, int] = {}
+    for counted in term_counts(shared_tokeniser(), (f"{d.title} {d.abstract}" for d in documents)):
+        for term in counted:
+            frequency[term] = frequency.get(term, 0) + 1
+    return CatalogRarity(lambda term: frequency.get(term, 0), len(documents))
 
 
 def one_pass(
@@ -134,23 +158,44 @@ def main() -> int:
     }
     runs: dict[str, Run] = {}
 
+    rarity = catalog_rarity(documents)
+    pooled = set(pooled_ids)
+    tfidf = {
+        d.doc_id: tfidf_vector(f"{d.title} {d.abstract}", rarity.weight)
+        for d in documents
+        if d.doc_id in pooled
+    }
+
     def facet_run(
         vectors: dict[str, Vectors],
         sentences: dict[str, Vectors],
         labels: dict[str, list[str]],
         aggregation: str,
         weight: float,
+        lexical_weight: float = 0.0,
+        normalisation: str = "none",
     ) -> Run:
         run: Run = {}
         for query, (paper, facet, pool) in collection.queries.items():
             chosen = facet_query(sentences[paper], labels[paper], facet)
             cosines = np.array([vectors[c] @ vectors[paper] for c in pool])
+            lexical = np.array(
+                [
+                    tfidf_cosine(tfidf[paper], tfidf[c])
+                    if collection.documents[c].abstract.strip()
+                    else 0.0
+                    for c in pool
+                ]
+            )
             scored = score_by_facet(
                 chosen,
                 cosines,
                 [sentences[c] for c in pool],
+                lexical,
                 weight=weight,
+                lexical_weight=lexical_weight,
                 aggregation=aggregation,
+                normalisation=normalisation,
             )
             run[query] = {c: s.score for c, s in zip(pool, scored, strict=True)}
         return run
@@ -165,10 +210,23 @@ def main() -> int:
     p_sentences = dict(zip(pooled_ids, product_sentences, strict=True))
     p_labels = {p: classifier.predict(p_sentences[p]) for p in papers}
     runs["product path: cosine"] = facet_run(p_whole, p_sentences, p_labels, "max", 0.0)
+    runs["product path: previous default (max, 0.3, raw)"] = facet_run(
+        p_whole, p_sentences, p_labels, "max", 0.3
+    )
     grid = {}
-    for aggregation, weight in itertools.product(AGGREGATIONS, WEIGHTS):
-        name = f"product path: {aggregation}, {weight}"
-        runs[name] = grid[name] = facet_run(p_whole, p_sentences, p_labels, aggregation, weight)
+    default = (DEFAULT_FACET_WEIGHT, DEFAULT_LEXICAL_WEIGHT)
+    for weight, lexical_weight in itertools.product(FACET_WEIGHTS, LEXICAL_WEIGHTS):
+        name = f"product path: {DEFAULT_AGGREGATION}, w {weight}, v {lexical_weight}"
+        name += " (default)" if (weight, lexical_weight) == default else ""
+        runs[name] = grid[name] = facet_run(
+            p_whole,
+            p_sentences,
+            p_labels,
+            DEFAULT_AGGREGATION,
+            weight,
+            lexical_weight,
+            DEFAULT_NORMALISATION,
+        )
     chosen_name = max(grid, key=lambda name: ndcg(qrels, grid[name], fit))
 
     baseline = ndcg(qrels, runs["cosine"], queries)

@@ -47,6 +47,7 @@ def test_facet_json_lines_name_the_facet_and_the_sentences_that_matched(
     assert [line["id"] for line in lines] == ["2404.00002", "2404.00003"]
     for line in lines:
         assert line["facet"] == "method" and line["matched"]
+        assert line["facet_score"] is not None and 0.0 <= line["lexical_score"] <= 1.0 + 1e-9
         for match in line["matched"]:
             assert match["query_sentence"] in ABSTRACTS["2404.00001"]
             assert match["sentence"] in ABSTRACTS[line["id"]]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,8 @@ from likewise.rank.facets import UnknownFacetError
 # Query sentences: q0 = (1, 0), q1 = (0.6, 0.8), q2 = (0, 1).
 QUERY = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]], dtype=np.float32)
 LABELS = ["objective", "background", "method"]
+# The raw blend (1 - w) * cosine + w * facet, without normalisation or lexical part.
+RAW: dict[str, Any] = {"lexical_weight": 0.0, "normalisation": "none"}
 
 
 def test_objective_sentences_count_as_background_and_method_keeps_its_own() -> None:
@@ -34,10 +38,10 @@ def test_max_takes_the_best_pair_and_mean_averages_each_sentences_best_match() -
     candidate = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
     cosine = np.array([0.4])
     # q0's best is c0 (1.0); q1's best is c1 (0.8, against 0.6 for c0).
-    best = score_by_facet(query, cosine, [candidate], aggregation="max", weight=0.5)[0]
+    best = score_by_facet(query, cosine, [candidate], aggregation="max", weight=0.5, **RAW)[0]
     assert best.facet_score == pytest.approx(1.0)
     assert best.score == pytest.approx(0.5 * 0.4 + 0.5 * 1.0)  # 0.7
-    mean = score_by_facet(query, cosine, [candidate], aggregation="mean", weight=0.3)[0]
+    mean = score_by_facet(query, cosine, [candidate], aggregation="mean", weight=0.3, **RAW)[0]
     assert mean.facet_score == pytest.approx(0.9)
     assert mean.score == pytest.approx(0.7 * 0.4 + 0.3 * 0.9)  # 0.55
     assert best.matches == (
@@ -51,7 +55,7 @@ def test_the_method_sentence_reorders_candidates_the_cosine_ranked_otherwise() -
     near_topic = np.array([[1.0, 0.0], [0.6, 0.8]], dtype=np.float32)  # best match 0.8
     same_method = np.array([[0.0, 1.0]], dtype=np.float32)  # best match 1.0
     scores = score_by_facet(
-        query, np.array([0.5, 0.2, 0.9]), [near_topic, same_method, None], weight=0.5
+        query, np.array([0.5, 0.2, 0.9]), [near_topic, same_method, None], weight=0.5, **RAW
     )
     assert [s.score for s in scores] == pytest.approx([0.65, 0.6, 0.9])
     assert scores[0].matches[0] == SentenceMatch(2, 1, pytest.approx(0.8))  # type: ignore[arg-type]

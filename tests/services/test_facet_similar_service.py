@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from likewise.library import Library
 from likewise.models import Paper
+from likewise.rank.facet_similar import blend
 from likewise.rank.facets import UnknownFacetError
 from likewise.store.base import UnknownPaperError
 from likewise.store.sentences import SentenceRepository, SentenceRow
@@ -39,6 +41,7 @@ def catalog(library: Library) -> Library:
     papers.append(Paper(arxiv_id="2502.00009", title="A title alone", abstract=""))
     library.store.upsert_papers(papers, source="test")
     library.vectors.update_vectors()
+    library.lexical.update_lexical_index()  # the idf of the lexical part
     rows = SentenceRepository(library.store.engine)
     model_id = library.embedding.get().model_id
     stored = rows.get(model_id, list(ABSTRACTS))
@@ -90,11 +93,24 @@ def test_an_unknown_facet_and_an_unknown_paper_are_refused_by_name(catalog: Libr
         catalog.facet_similar.similar_by_facet("2502.99999", "method")
 
 
-def test_a_candidate_without_stored_sentences_keeps_its_cosine_and_names_no_sentence(
+def test_a_candidate_without_stored_sentences_lends_its_cosine_and_names_no_sentence(
     catalog: Library,
 ) -> None:
     found = catalog.facet_similar.similar_by_facet(QUERY, "method", limit=10)
     title_only = next(entry for entry in found.hits if entry.hit.arxiv_id == "2502.00009")
     assert title_only.matches == [] and "facet" not in title_only.hit.components
-    assert title_only.hit.score == pytest.approx(title_only.hit.components["cosine"])
+    assert title_only.hit.components["lexical"] == 0.0  # no abstract, no lexical part
     assert all(entry.matches for entry in found.hits if entry is not title_only)
+
+
+def test_each_score_is_the_normalised_blend_of_the_cosine_facet_and_lexical_parts(
+    catalog: Library,
+) -> None:
+    found = catalog.facet_similar.similar_by_facet(QUERY, "method", limit=10)
+    parts = [entry.hit.components for entry in found.hits]  # every candidate of the catalog
+    cosines = np.array([part["cosine"] for part in parts])
+    facet = np.array([part.get("facet", part["cosine"]) for part in parts])
+    lexical = np.array([part["lexical"] for part in parts])
+    assert all(0.0 <= value <= 1.0 + 1e-9 for value in lexical) and lexical.max() > 0
+    expected = blend(cosines, facet, lexical)
+    assert [entry.hit.score for entry in found.hits] == pytest.approx(expected.tolist())

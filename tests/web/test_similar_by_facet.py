@@ -53,6 +53,7 @@ def test_the_json_twin_carries_the_facet_and_each_hits_matched_sentences(
         assert {m["query"] for m in entry["matches"]} <= set(
             twin["similar_facet_sentences"]
         ) and entry["facet_score"] is not None
+        assert 0.0 <= entry["lexical_score"] <= 1.0 + 1e-9
         for match in entry["matches"]:
             assert match["query"] in own
             assert match["candidate"] in entry["paper"]["abstract"]

@@ -97,6 +97,8 @@ def run_similar_by_facet(arguments: argparse.Namespace) -> int:
                 {
                     **hit_json(entry.hit),
                     "facet": found.facet,
+                    "facet_score": entry.hit.components.get("facet"),
+                    "lexical_score": entry.hit.components.get("lexical"),
                     "reason": entry.hit.reason,
                     "matched": matched,
                 }

@@ -1,15 +1,23 @@
 """Facet similar service: papers similar to a catalog paper in its background, method or
 result, over the whole catalog (candidates from the vector index, re-scored by sentence
-matching in rank/facet_similar.py), each hit with the sentence pairs that matched."""
+matching and whole-paper TF-IDF in rank/facet_similar.py), each hit with its matched sentences."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
-from likewise.models import Hit, SearchFilters, normalise_title
-from likewise.rank.facet_similar import FacetQuery, facet_query, score_by_facet
+from likewise.index.inverted import InvertedIndex
+from likewise.models import Hit, Paper, SearchFilters, normalise_title
+from likewise.rank.facet_similar import (
+    FacetQuery,
+    facet_query,
+    score_by_facet,
+    tfidf_cosine,
+    tfidf_vector,
+)
 from likewise.rank.facets import FACETS, UnknownFacetError
 from likewise.rank.key_phrases import CatalogRarity
 from likewise.services.embedding import EmbedderProvider
@@ -41,8 +49,8 @@ class MatchedSentences:
 
 @dataclass(slots=True)
 class FacetHit:
-    """A similar paper for one facet: the ranked hit (components "cosine" and, when the paper
-    has stored sentences, "facet") and its best sentence matches, best first."""
+    """A similar paper for one facet: the ranked hit (components "cosine", "lexical" and, when
+    the paper has stored sentences, "facet") and its best sentence matches, best first."""
 
     hit: Hit
     matches: list[MatchedSentences] = field(default_factory=list)
@@ -109,20 +117,21 @@ class FacetSimilarService:
                 f"No sentence of this abstract reads as {facet}, so every sentence is matched "
                 "(the ranking is close to similar overall)."
             )
-        hits = self._rescored(paper.arxiv_id, paper.title, query, own.texts, limit, filters)
-        rarity = CatalogRarity.of_index(self._lexical.lexical_index())
-        with_reasons(paper, [found.hit for found in hits], rarity)
+        index = self._lexical.lexical_index()
+        hits = self._rescored(paper, query, own.texts, limit, filters, index)
+        with_reasons(paper, [found.hit for found in hits], CatalogRarity.of_index(index))
         return FacetNeighbours(facet, hits, [own.texts[i] for i in query.positions], note)
 
     def _rescored(
         self,
-        arxiv_id: str,
-        title: str,
+        paper: Paper,
         query: FacetQuery,
         query_texts: list[str],
         limit: int,
         filters: SearchFilters | None,
+        lexical_index: InvertedIndex | None,
     ) -> list[FacetHit]:
+        arxiv_id, title = paper.arxiv_id, paper.title
         index = self._vectors.vector_index()
         vector = self._vectors.paper_vector(arxiv_id)
         if vector is None or len(index) <= 1:
@@ -148,12 +157,16 @@ class FacetSimilarService:
             query,
             cosines[rows].astype(np.float64),
             [stored[c].vectors if c in stored else None for c in candidate_ids],
+            lexical_scores(paper, [papers[c] for c in candidate_ids], lexical_index),
         )
         order = sorted(range(len(rows)), key=lambda i: (-scored[i].score, i))[:limit]
         found: list[FacetHit] = []
         for position in order:
             candidate_id, score = candidate_ids[position], scored[position]
-            components = {"cosine": float(cosines[rows[position]])}
+            components = {
+                "cosine": float(cosines[rows[position]]),
+                "lexical": score.lexical_score,
+            }
             if score.facet_score is not None:
                 components["facet"] = score.facet_score
             hit = Hit(candidate_id, score.score, papers[candidate_id], components)
@@ -168,3 +181,24 @@ class FacetSimilarService:
             ]
             found.append(FacetHit(hit, matches))
         return found
+
+
+def lexical_scores(
+    paper: Paper, candidates: list[Paper], index: InvertedIndex | None
+) -> npt.NDArray[np.float64] | None:
+    """Each candidate's TF-IDF cosine with the query paper, title + abstract on both sides, idf
+    from the catalog's document frequencies (CatalogRarity over the lexical index); 0 for a
+    candidate without an abstract, None without a lexical index."""
+    if index is None or len(index) == 0:
+        return None
+    rarity = CatalogRarity(index.document_frequency, len(index))
+    own = tfidf_vector(f"{paper.title} {paper.abstract}", rarity.weight)
+    return np.array(
+        [
+            tfidf_cosine(own, tfidf_vector(f"{c.title} {c.abstract}", rarity.weight))
+            if c.abstract.strip()
+            else 0.0
+            for c in candidates
+        ],
+        dtype=np.float64,
+    )

@@ -78,6 +78,7 @@ class SimilarPaper:
     reason: str | None
     matches: list[MatchedSentences] = field(default_factory=list)  # by facet only
     facet_score: float | None = None  # by facet: how well the sentences of the facet match
+    lexical_score: float | None = None  # by facet: TF-IDF cosine of the two title + abstracts
 
 
 def _similar(
@@ -121,6 +122,7 @@ def _similar_by_facet(
             entry.hit.reason,
             entry.matches,
             entry.hit.components.get("facet"),
+            entry.hit.components.get("lexical"),
         )
         for entry in found.hits
         if entry.hit.arxiv_id not in hidden and entry.hit.paper is not None
