@@ -89,7 +89,7 @@ class SentenceService:
                 paper.arxiv_id,
                 paper.content_hash(),
                 own,
-                self.label(embedder, vectors),
+                self.label(embedder, vectors, [paper.abstract[a:b] for a, b in own]),
                 vectors,
             )
             for paper, own, vectors in zip(papers, spans, sentences, strict=True)
@@ -102,14 +102,16 @@ class SentenceService:
         were stored), at most `limit`."""
         return self._rows.missing(self._embedding.get().model_id, limit)
 
-    def label(self, embedder: Embedder, vectors: npt.NDArray[np.float32]) -> list[str]:
-        """Facet labels of one abstract's sentence vectors, in order: the shipped classifier
-        when it was fitted for this model, else the similarity labeller."""
+    def label(
+        self, embedder: Embedder, vectors: npt.NDArray[np.float32], texts: Sequence[str]
+    ) -> list[str]:
+        """Facet labels of one abstract's sentences (vectors and texts, in order): the shipped
+        classifier when it was fitted for this model, else the similarity labeller."""
         if len(vectors) == 0:
             return []
         classifier = self._bundled_classifier()
         if classifier is not None and classifier.model_id == embedder.model_id:
-            return classifier.predict(vectors)
+            return classifier.predict(vectors, texts)
         return label_by_similarity(vectors, self._label_vectors(embedder))
 
     def _bundled_classifier(self) -> SentenceClassifier | None:
