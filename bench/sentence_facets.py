@@ -205,7 +205,7 @@ def main() -> int:
     )
     pairs = description_texts()
     descriptions = label_vectors(pairs, embedder.embed_documents([text for _, text in pairs]))
-    print(f"{'labeller':34} {'held-out acc':>12} {'macro-F1':>9} {'query acc':>10} {'macro-F1':>9}")
+    print(f"{'labeller':40} {'held-out acc':>12} {'macro-F1':>9} {'query acc':>10} {'macro-F1':>9}")
 
     def report(name: str, predict: dict[str, list[str]]) -> None:
         figures = []
@@ -213,7 +213,7 @@ def main() -> int:
             gold = [label for paper in group for label in paper.labels]
             figures += scores(gold, [label for paper in group for label in predict[paper.paper_id]])
         print(
-            f"{name:34} {figures[0]:12.3f} {figures[1]:9.3f} {figures[2]:10.3f} {figures[3]:9.3f}"
+            f"{name:40} {figures[0]:12.3f} {figures[1]:9.3f} {figures[2]:10.3f} {figures[3]:9.3f}"
         )
 
     counts: dict[str, int] = {}

@@ -147,8 +147,8 @@ class SentenceClassifier:
             "model_id": self.model_id,
             "labels": list(self.labels),
             "cue_size": self.cue_size,
-            "weights": np.round(self.weights, 5).tolist(),
-            "bias": np.round(self.bias, 5).tolist(),
+            "weights": np.round(self.weights.astype(np.float64), 5).tolist(),
+            "bias": np.round(self.bias.astype(np.float64), 5).tolist(),
         }
 
 
