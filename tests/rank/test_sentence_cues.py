@@ -104,7 +104,7 @@ def test_a_cue_only_weight_picks_the_label_of_a_sentence_opening_with_we_propose
 
 
 def test_a_version_2_file_round_trips_and_a_version_1_file_still_loads(tmp_path: Path) -> None:
-    weights = np.arange((3 * 2 + 5 + 8) * 2, dtype=np.float32).reshape(-1, 2) / 100
+    weights = (np.arange((3 * 2 + 5 + 8) * 2).reshape(-1, 2) / 100).astype(np.float32)
     classifier = SentenceClassifier("m", ("a", "b"), weights, np.zeros(2, np.float32), 8)
     path = tmp_path / "v2.json"
     path.write_text(json.dumps(classifier.to_json()), encoding="utf-8")
