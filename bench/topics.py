@@ -215,7 +215,8 @@ def _zscores(scores: Matrix, sample: Matrix) -> Matrix:
     """Each topic's cosines standardised by its mean and sd over the sample papers: the
     parametric form of the rank correction of Dinu, Lazaridou and Baroni, "Improving zero-shot
     learning by mitigating the hubness problem" (2015), with the catalog as pivots."""
-    return ((scores - sample.mean(axis=0)) / sample.std(axis=0)).astype(np.float32)
+    corrected: Matrix = ((scores - sample.mean(axis=0)) / sample.std(axis=0)).astype(np.float32)
+    return corrected
 
 
 def _percentiles(scores: Matrix, sample: Matrix) -> Matrix:
@@ -233,7 +234,8 @@ def _csls(scores: Matrix, sample: Matrix) -> Matrix:
     al. 2018, "Word translation without parallel data"); the paper's own term of CSLS is the
     same for all its topics, so it is left out: it would move no topic within a paper."""
     nearest = -np.sort(-sample, axis=0)[:CSLS_K]
-    return (scores - nearest.mean(axis=0)).astype(np.float32)
+    corrected: Matrix = (scores - nearest.mean(axis=0)).astype(np.float32)
+    return corrected
 
 
 def _variants(
