@@ -342,6 +342,12 @@ def hub_variants(
             + "; top 8: "
             + ", ".join(f"{topic} {count}" for topic, count in common)
         )
+    shipped = labelled["cosine (shipped)"]
+    for topic in ("vision-language-models", "fine-tuning"):
+        column = [t.id for t in everything].index(topic)
+        first = sum(bool(row) and row[0] == column for row in shipped)
+        extra = sum(column in row[1:] for row in shipped)
+        print(f"{topic}: best topic of {first} papers, an extra topic of {extra}")
     rng = np.random.default_rng(14)
     for row in sorted(rng.choice(len(papers), size=10, replace=False).tolist()):
         print(f"\n{papers[row].arxiv_id} [{' '.join(papers[row].categories)}] {papers[row].title}")
