@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from csfcube_facets import CSFCUBE, FACETS, Run, Vectors, ndcg, one_pass
+from csfcube_facets import CSFCUBE, FACETS, Run, Vectors, dev_split, ndcg, one_pass
 from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
 from likewise.evaluate.collections import load_csfcube
 from likewise.evaluate.significance import paired_randomization_test
@@ -138,15 +138,8 @@ def facet_vector(vectors: Vectors, probabilities: Vectors, columns: list[int]) -
 
 def main() -> int:
     collection = load_csfcube(CSFCUBE)
-    queries = sorted(collection.queries)
     qrels = collection.qrels
-    papers = sorted({paper for paper, _, _ in collection.queries.values()})
-    fit_papers = set(papers[::2])
-    fit = [q for q in queries if collection.queries[q][0] in fit_papers]
-    check = [q for q in queries if q not in fit]
-    pooled_ids = sorted(
-        {p for paper, _, pool in collection.queries.values() for p in (paper, *pool)}
-    )
+    queries, _, fit, check, pooled_ids = dev_split(collection)
     documents = collection.documents
     embedder = OnnxMiniLMEmbedder()
     classifier = load_classifier()

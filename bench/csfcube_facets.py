@@ -112,10 +112,12 @@ def one_pass(
     return held["whole"], [held[f"p{row}"] for row in range(len(texts))], sentences
 
 
-def main() -> int:
-    collection = load_csfcube(CSFCUBE)
+def dev_split(
+    collection: Any,
+) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+    """(every query, the query papers, fit half, check half, pooled paper ids): the query
+    papers in sorted order, every other one fit, and every paper the queries' pools name."""
     queries = sorted(collection.queries)
-    qrels = collection.qrels
     papers = sorted({paper for paper, _, _ in collection.queries.values()})
     fit_papers = set(papers[::2])
     fit = [q for q in queries if collection.queries[q][0] in fit_papers]
@@ -123,6 +125,13 @@ def main() -> int:
     pooled_ids = sorted(
         {p for paper, _, pool in collection.queries.values() for p in (paper, *pool)}
     )
+    return queries, papers, fit, check, pooled_ids
+
+
+def main() -> int:
+    collection = load_csfcube(CSFCUBE)
+    qrels = collection.qrels
+    queries, papers, fit, check, pooled_ids = dev_split(collection)
     print(
         f"CSFCube dev half: {len(queries)} query-facet pairs ({len(fit)} fit / {len(check)} "
         f"check, split by query paper), {len(pooled_ids)} papers in their pools"

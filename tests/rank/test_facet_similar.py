@@ -63,6 +63,15 @@ def test_the_method_sentence_reorders_candidates_the_cosine_ranked_otherwise() -
     assert scores[2] == FacetScore(0.9, None, ())
 
 
+def test_a_candidate_sentence_best_for_two_query_sentences_is_shown_once() -> None:
+    query = facet_query(QUERY, LABELS, "background")  # q0 = (1, 0), q1 = (0.6, 0.8)
+    # c0 is the best match of both (1.0 and 0.6 against c1's 0.0 and 0.48).
+    candidate = np.array([[1.0, 0.0], [0.0, 0.6]], dtype=np.float32)
+    found = score_by_facet(query, np.array([0.4]), [candidate], weight=0.5, **RAW)[0]
+    assert found.facet_score == pytest.approx(1.0)
+    assert found.matches == (SentenceMatch(0, 0, pytest.approx(1.0)),)  # type: ignore[arg-type]
+
+
 def test_weights_outside_zero_to_one_and_unknown_aggregations_are_refused() -> None:
     query = facet_query(QUERY, LABELS, "method")
     with pytest.raises(ValueError, match="between 0 and 1"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from xml.etree.ElementTree import fromstring
 
@@ -214,3 +215,22 @@ def test_a_span_without_papers_says_so_and_links_to_the_nearest(client: TestClie
     assert page.status_code == 200
     assert "No papers were announced in this month" in page.text
     assert 'href="/?day=2025-03-17&amp;span=month"' in page.text
+
+
+def test_a_card_filtered_by_its_fourth_category_shows_that_category(
+    client: TestClient, catalog: Library
+) -> None:
+    paper = dataclasses.replace(
+        catalog.store.get_papers(["2503.10999"])["2503.10999"],
+        categories=["cs.LG", "cs.CL", "cs.DL", "cs.IR", "stat.ML"],
+    )
+    catalog.store.upsert_papers([paper], source="test")
+    chips = re.compile(r'<a class="chip( wanted)?" href="/categories/([^"]+)">')
+    for page in ("/?category=cs.IR", "/categories/cs.IR"):
+        html = client.get(page).text
+        assert [name for _, name in chips.findall(html)] == ["cs.LG", "cs.CL", "cs.DL", "cs.IR"]
+        assert ' wanted" href="/categories/cs.IR"' in html
+        assert '<span class="more" title="cs.LG cs.CL cs.DL cs.IR stat.ML">+1</span>' in html
+    unfiltered = client.get("/categories/cs.LG").text
+    assert [name for _, name in chips.findall(unfiltered)][:3] == ["cs.LG", "cs.CL", "cs.DL"]
+    assert "+2</span>" in unfiltered

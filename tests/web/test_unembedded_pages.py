@@ -78,3 +78,15 @@ def test_paper_page_before_embedding_lists_similar_papers_by_shared_words(
     twin = unembedded_client.get("/api/papers/2501.00001").json()
     assert [card["paper"]["arxiv_id"] for card in twin["similar"]] == ["2501.00002"]
     assert twin["similar_notice"].startswith(GAP)
+
+
+def test_similar_by_facet_before_embedding_says_what_is_missing(
+    unembedded_client: TestClient,
+) -> None:
+    page = unembedded_client.get("/papers/2501.00001", params={"facet": "method"})
+    assert page.status_code == 200
+    assert "not embedded yet: run <code>likewise embed</code>" in page.text
+    twin = unembedded_client.get("/api/papers/2501.00001", params={"facet": "method"}).json()
+    assert twin["similar_notice"].startswith(GAP + ". Only embedded papers are compared.")
+    assert "sentences are not stored yet" in twin["similar_notice"]
+    assert twin["similar"] == []

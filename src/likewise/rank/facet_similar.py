@@ -151,6 +151,27 @@ def blend(
     return result
 
 
+def _distinct_matches(
+    query: FacetQuery,
+    best_column: npt.NDArray[np.intp],
+    best: npt.NDArray[np.float64],
+    kept: int,
+) -> tuple[SentenceMatch, ...]:
+    """The best `kept` pairs, best first, each with a different candidate sentence (one
+    candidate sentence that is the best match of two query sentences is shown once)."""
+    shown: list[SentenceMatch] = []
+    used: set[int] = set()
+    for row in np.argsort(-best, kind="stable").tolist():
+        column = int(best_column[row])
+        if column in used:
+            continue
+        used.add(column)
+        shown.append(SentenceMatch(query.positions[row], column, float(best[row])))
+        if len(shown) == kept:
+            break
+    return tuple(shown)
+
+
 def score_by_facet(
     query: FacetQuery,
     cosines: npt.NDArray[np.float64],
@@ -183,13 +204,7 @@ def score_by_facet(
         best_column = similarities.argmax(axis=1)
         best = similarities[np.arange(len(best_column)), best_column].astype(np.float64)
         facet_scores.append(float(best.max() if aggregation == "max" else best.mean()))
-        order = np.argsort(-best, kind="stable")[:kept]
-        found.append(
-            tuple(
-                SentenceMatch(query.positions[row], int(best_column[row]), float(best[row]))
-                for row in order.tolist()
-            )
-        )
+        found.append(_distinct_matches(query, best_column, best, kept))
     raw = np.asarray(cosines, dtype=np.float64)
     parts = np.array(
         [float(c) if f is None else f for c, f in zip(raw.tolist(), facet_scores, strict=True)]

@@ -127,7 +127,11 @@ def _similar_by_facet(
         for entry in found.hits
         if entry.hit.arxiv_id not in hidden and entry.hit.paper is not None
     ]
-    return shown[:SIMILAR_SHOWN], found.note, found.query_sentences
+    # As under "similar overall": papers without a vector yet are not among the candidates.
+    gap = library.search.embedding_gap().notice
+    notes = [f"{gap}. Only embedded papers are compared." if gap else None, found.note]
+    note = " ".join(text for text in notes if text) or None
+    return shown[:SIMILAR_SHOWN], note, found.query_sentences
 
 
 def _chosen_facet(facet: str | None) -> str:
