@@ -149,14 +149,16 @@ def main() -> int:
     p_whole = dict(zip(pooled_ids, whole, strict=True))
     p_sentences = dict(zip(pooled_ids, pooled, strict=True))
     p_texts = dict(zip(pooled_ids, texts, strict=True))
-    probabilities = {p: classifier.probabilities(p_sentences[p]) for p in pooled_ids}
+    probabilities = {p: classifier.probabilities(p_sentences[p], p_texts[p]) for p in pooled_ids}
     lexical = Lexical([document.text for document in documents.values()])
     paper_tfidf = {p: lexical.tfidf(documents[p].text) for p in pooled_ids}
     sentence_tfidf = {p: [lexical.tfidf(s) for s in p_texts[p]] for p in pooled_ids}
 
     components: dict[str, dict[str, Array]] = {}
     for query, (paper, facet, pool) in collection.queries.items():
-        selected = facet_query(p_sentences[paper], classifier.predict(p_sentences[paper]), facet)
+        selected = facet_query(
+            p_sentences[paper], classifier.predict(p_sentences[paper], p_texts[paper]), facet
+        )
         cosines = np.array([float(p_whole[c] @ p_whole[paper]) for c in pool])
         dense = score_by_facet(
             selected,

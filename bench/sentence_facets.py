@@ -8,9 +8,11 @@ are the faceted evaluation's queries) and are reported on their own; of the othe
 of each sentence's token outputs in the one pass over title + ". " + abstract, and "alone",
 each sentence embedded as its own text. Labellers: majority class, position only, the
 similarity labeller (rank/sentence_labels.py) and the classifier (rank/sentence_classifier.py).
-`--save` refits the classifier on every non-query paper and writes the shipped weights.
+Each classifier is fitted without and with `--cues` hashed cue columns of the sentence texts.
+`--save` refits the classifier (span vectors, with cues) on every non-query paper and writes
+the shipped weights.
 
-    nice -n 10 python bench/sentence_facets.py [--papers 1800] [--save]
+    nice -n 10 python bench/sentence_facets.py [--papers 1800] [--cues 2048] [--save]
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from likewise.evaluate.runs import embed_texts_cached
 from likewise.ingest.sentences import split_sentences
 from likewise.rank.sentence_classifier import (
     BUNDLED_CLASSIFIER,
+    CUE_SIZE,
     SentenceClassifier,
     position_features,
     sentence_features,
@@ -125,29 +128,38 @@ def scores(gold: list[str], predicted: list[str]) -> tuple[float, float]:
 
 
 def fit(
-    papers: list[Paper], vectors: dict[str, npt.NDArray[np.float32]], l2: float, model_id: str
+    papers: list[Paper],
+    vectors: dict[str, npt.NDArray[np.float32]],
+    l2: float,
+    model_id: str,
+    cue_size: int,
 ) -> SentenceClassifier:
     return fit_classifier(
-        np.concatenate([sentence_features(vectors[p.paper_id]) for p in papers]),
+        np.concatenate(
+            [sentence_features(vectors[p.paper_id], p.sentences, cue_size) for p in papers]
+        ),
         [label for paper in papers for label in paper.labels],
         FACET_LABELS,
         model_id,
         l2=l2,
+        cue_size=cue_size,
     )
 
 
-def choose_l2(train: list[Paper], vectors: dict[str, npt.NDArray[np.float32]]) -> float:
+def choose_l2(
+    train: list[Paper], vectors: dict[str, npt.NDArray[np.float32]], cue_size: int
+) -> float:
     """The L2 weight with the best macro-F1 on the last fifth of the training papers, fitted
     on the rest (the held-out papers play no part)."""
     inner = int(0.8 * len(train))
     best: tuple[float, float] | None = None
     for l2 in L2_GRID:
-        classifier = fit(train[:inner], vectors, l2, "choice")
+        classifier = fit(train[:inner], vectors, l2, "choice", cue_size)
         gold = [label for paper in train[inner:] for label in paper.labels]
         predicted = [
             label
             for paper in train[inner:]
-            for label in classifier.predict(vectors[paper.paper_id])
+            for label in classifier.predict(vectors[paper.paper_id], paper.sentences)
         ]
         macro_f1 = scores(gold, predicted)[1]
         if best is None or macro_f1 > best[0]:
@@ -160,6 +172,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=1800)
     parser.add_argument("--save", action="store_true", help="write the shipped classifier")
+    parser.add_argument("--cues", type=int, default=CUE_SIZE, help="hashed cue columns")
     arguments = parser.parse_args()
     papers, all_sentences, queries = load_papers()
     agree = sum(
@@ -192,7 +205,7 @@ def main() -> int:
     )
     pairs = description_texts()
     descriptions = label_vectors(pairs, embedder.embed_documents([text for _, text in pairs]))
-    print(f"{'labeller':34} {'held-out acc':>12} {'macro-F1':>9} {'query acc':>10} {'macro-F1':>9}")
+    print(f"{'labeller':40} {'held-out acc':>12} {'macro-F1':>9} {'query acc':>10} {'macro-F1':>9}")
 
     def report(name: str, predict: dict[str, list[str]]) -> None:
         figures = []
@@ -200,7 +213,7 @@ def main() -> int:
             gold = [label for paper in group for label in paper.labels]
             figures += scores(gold, [label for paper in group for label in predict[paper.paper_id]])
         print(
-            f"{name:34} {figures[0]:12.3f} {figures[1]:9.3f} {figures[2]:10.3f} {figures[3]:9.3f}"
+            f"{name:40} {figures[0]:12.3f} {figures[1]:9.3f} {figures[2]:10.3f} {figures[3]:9.3f}"
         )
 
     counts: dict[str, int] = {}
@@ -230,22 +243,26 @@ def main() -> int:
         },
     )
     chosen_l2 = {}
+    texts = {paper.paper_id: paper.sentences for paper in chosen}
     for kind, vectors in kinds.items():
         report(
             f"similarity ({kind} vectors)",
             {pid: label_by_similarity(v, descriptions) for pid, v in vectors.items()},
         )
-        chosen_l2[kind] = choose_l2(train, vectors)
-        classifier = fit(train, vectors, chosen_l2[kind], embedder.model_id)
-        report(
-            f"classifier ({kind} vectors, l2 {chosen_l2[kind]:g})",
-            {pid: classifier.predict(v) for pid, v in vectors.items()},
-        )
+        for cue_size in (0, arguments.cues):
+            l2 = chosen_l2[kind, cue_size] = choose_l2(train, vectors, cue_size)
+            classifier = fit(train, vectors, l2, embedder.model_id, cue_size)
+            cues = f", {cue_size} cues" if cue_size else ""
+            report(
+                f"classifier ({kind}{cues}, l2 {l2:g})",
+                {pid: classifier.predict(v, texts[pid]) for pid, v in vectors.items()},
+            )
     if arguments.save:
         fit_on = train + held
-        final = fit(fit_on, kinds["span"], chosen_l2["span"], embedder.model_id)
+        l2 = chosen_l2["span", arguments.cues]
+        final = fit(fit_on, kinds["span"], l2, embedder.model_id, arguments.cues)
         BUNDLED_CLASSIFIER.write_text(json.dumps(final.to_json()) + "\n", encoding="utf-8")
-        print(f"wrote {BUNDLED_CLASSIFIER} (span vectors, {len(fit_on)} papers)")
+        print(f"wrote {BUNDLED_CLASSIFIER} (span, {arguments.cues} cues, {len(fit_on)} papers)")
     return 0
 
 

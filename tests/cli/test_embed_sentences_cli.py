@@ -57,3 +57,18 @@ def test_sentences_only_json_counts_the_papers_filled_in(
     summary = json.loads(capsys.readouterr().out)
     assert summary["sentences_stored"] == 2
     assert summary["model"] == FakeEmbedder().model_id
+
+
+def test_relabel_reads_every_stored_paper_and_refuses_to_run_with_sentences_only(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["embed", "--sentences-only", "--json"]) == 0
+    capsys.readouterr()
+    assert main(["embed", "--relabel", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["papers"], summary["relabelled"]) == (2, 0)  # same labeller, same labels
+    assert main(["embed", "--relabel"]) == 0
+    assert "labelled the sentences of 2 papers again" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["embed", "--relabel", "--sentences-only"])
+    assert "not allowed with argument" in capsys.readouterr().err

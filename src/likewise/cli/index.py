@@ -22,6 +22,8 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
 
 
 def _embed(arguments: argparse.Namespace) -> int:
+    if arguments.relabel:
+        return _relabel(arguments)
     if arguments.sentences_only:
         return _backfill(arguments)
     with open_library(arguments) as library:
@@ -42,6 +44,22 @@ def _embed(arguments: argparse.Namespace) -> int:
         )
     else:
         print(f"nothing to embed: all {indexed} vectors of {model_id} are up to date")
+    return 0
+
+
+def _relabel(arguments: argparse.Namespace) -> int:
+    with open_library(arguments) as library:
+        started = time.perf_counter()
+        read, changed = library.sentences.relabel()
+        seconds = time.perf_counter() - started
+        model_id = library.embedding.get().model_id
+    if arguments.json:
+        print_json({"model": model_id, "papers": read, "relabelled": changed, "seconds": seconds})
+    else:
+        print(
+            f"labelled the sentences of {read} papers again in {seconds:.1f} s: "
+            f"{changed} changed ({model_id})"
+        )
     return 0
 
 
@@ -101,11 +119,18 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "configured model or whose text changed, and update the vector index.",
     )
     embed.add_argument("--json", action="store_true", help="print one JSON object, no bar")
-    embed.add_argument(
+    only = embed.add_mutually_exclusive_group()
+    only.add_argument(
         "--sentences-only",
         action="store_true",
         help="only store the sentences of papers embedded before sentences were kept "
         "(their vectors stay as they are)",
+    )
+    only.add_argument(
+        "--relabel",
+        action="store_true",
+        help="label the stored sentences again with the bundled facet classifier (after an "
+        "upgrade changed it), from the stored vectors: nothing is embedded",
     )
     embed.set_defaults(handler=_guarded(_embed))
     reindex = commands.add_parser(

@@ -22,9 +22,11 @@ def fit_classifier(
     *,
     l2: float = 1e-3,
     max_iterations: int = 500,
+    cue_size: int = 0,
 ) -> SentenceClassifier:
     """The classifier minimising mean cross-entropy + l2 * |W|^2 (the bias is not penalised);
-    classes are weighted by inverse frequency so that rare labels ("other") still count."""
+    classes are weighted by inverse frequency so that rare labels ("other") still count.
+    `features` are sentence_features rows with `cue_size` hashed cue columns last."""
     if len(features) != len(labels) or len(features) == 0:
         raise ValueError("needs one label per feature row, and at least one row")
     index = {label: position for position, label in enumerate(label_set)}
@@ -60,4 +62,5 @@ def fit_classifier(
         tuple(label_set),
         flat[: width * classes].reshape(width, classes).astype(np.float32),
         flat[width * classes :].astype(np.float32),
+        cue_size,
     )

@@ -3,6 +3,7 @@ at embed time (from the same forward pass as the paper's vector) and stored per 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ _log = logging.getLogger(__name__)
 
 # Papers re-read per pass when filling in sentences for papers embedded before they existed.
 BACKFILL_CHUNK = 256
+# Papers relabelled per transaction (no model pass: stored vectors and texts only).
+RELABEL_CHUNK = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,7 @@ class SentenceService:
                 paper.arxiv_id,
                 paper.content_hash(),
                 own,
-                self.label(embedder, vectors),
+                self.label(embedder, vectors, [paper.abstract[a:b] for a, b in own]),
                 vectors,
             )
             for paper, own, vectors in zip(papers, spans, sentences, strict=True)
@@ -102,14 +105,37 @@ class SentenceService:
         were stored), at most `limit`."""
         return self._rows.missing(self._embedding.get().model_id, limit)
 
-    def label(self, embedder: Embedder, vectors: npt.NDArray[np.float32]) -> list[str]:
-        """Facet labels of one abstract's sentence vectors, in order: the shipped classifier
-        when it was fitted for this model, else the similarity labeller."""
+    def relabel(self, chunk: int = RELABEL_CHUNK) -> tuple[int, int]:
+        """Label every stored sentence again with this process's labeller, from the stored
+        vectors and texts (no model pass), after the classifier changed; rows whose labels
+        differ are rewritten, one transaction per chunk. Returns (papers read, changed)."""
+        embedder = self._embedding.get()
+        after, read, changed = 0, 0, 0
+        while page := self._rows.current_ids(embedder.model_id, after, chunk):
+            after = page[-1][0]
+            found = self._rows.get(embedder.model_id, [arxiv_id for _, arxiv_id in page])
+            rewritten = []
+            for stored in found.values():
+                row = stored.row
+                texts = [stored.abstract[start:end] for start, end in row.spans]
+                labels = self.label(embedder, row.vectors, texts)
+                if labels != row.labels:
+                    rewritten.append(dataclasses.replace(row, labels=labels))
+            self._rows.put(embedder.model_id, rewritten)
+            read += len(found)
+            changed += len(rewritten)
+        return read, changed
+
+    def label(
+        self, embedder: Embedder, vectors: npt.NDArray[np.float32], texts: Sequence[str]
+    ) -> list[str]:
+        """Facet labels of one abstract's sentences (vectors and texts, in order): the shipped
+        classifier when it was fitted for this model, else the similarity labeller."""
         if len(vectors) == 0:
             return []
         classifier = self._bundled_classifier()
         if classifier is not None and classifier.model_id == embedder.model_id:
-            return classifier.predict(vectors)
+            return classifier.predict(vectors, texts)
         return label_by_similarity(vectors, self._label_vectors(embedder))
 
     def _bundled_classifier(self) -> SentenceClassifier | None:

@@ -141,6 +141,25 @@ class SentenceRepository:
         with self._reading() as connection:
             return [arxiv_id for (arxiv_id,) in connection.execute(query)]
 
+    def current_ids(self, model_id: str, after: int, limit: int) -> list[tuple[int, str]]:
+        """(paper key, arXiv id) of papers with current sentence rows of `model_id` and a key
+        above `after`, in key order: pages for a pass over every stored row."""
+        papers = schema.papers
+        table = paper_sentences
+        query = (
+            select(papers.c.key, papers.c.arxiv_id)
+            .select_from(papers.join(table, table.c.paper_key == papers.c.key))
+            .where(
+                table.c.model_id == model_id,
+                table.c.content_hash == papers.c.content_hash,
+                papers.c.key > after,
+            )
+            .order_by(papers.c.key)
+            .limit(limit)
+        )
+        with self._reading() as connection:
+            return [(int(key), arxiv_id) for key, arxiv_id in connection.execute(query)]
+
     def _reading(self) -> Connection:
         # A plain BEGIN on SQLite: readers never queue behind the writer (store/README.md).
         return self._engine.connect().execution_options(sqlite_begin="deferred")
