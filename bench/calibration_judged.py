@@ -120,16 +120,19 @@ def report(calibration_file: Path | None, methods: list[str]) -> None:
                 print(format_reliability(found))
 
 
-def fit(out: Path, methods: list[str]) -> None:
+def fit(out: Path, methods: list[str], arxiv_weight: float | None = None) -> None:
     from likewise.evaluate.collections import load_scifact
     from likewise.evaluate.cutoff import JudgedSource, fit_from_sources, tune_convex_alpha
 
     parts = _parts()
+    weights = dict(WEIGHTS)
+    if arxiv_weight is not None:
+        weights["arxiv-judged"] = arxiv_weight
     qrels = load_scifact(DATA / "scifact", "fit").qrels
     alpha, ndcg = tune_convex_alpha(parts["scifact"][0], qrels)  # type: ignore[arg-type]
     note = f"convex alpha {alpha} (nDCG@10 {ndcg:.4f} on scifact-fit)"
     sources = [
-        JudgedSource(name, list(fit_part), list(heldout), WEIGHTS[name])  # type: ignore[arg-type]
+        JudgedSource(name, list(fit_part), list(heldout), weights[name])  # type: ignore[arg-type]
         for name, (fit_part, heldout) in parts.items()
     ]
     calibration, notes = fit_from_sources(
@@ -150,6 +153,9 @@ def main() -> None:
     parser.add_argument("out", nargs="?", type=Path)
     parser.add_argument("--calibration", type=Path)
     parser.add_argument("--method", action="append", default=[])
+    parser.add_argument(
+        "--arxiv-weight", type=float, help="fit: loss weight of each judged arXiv query (4)"
+    )
     arguments = parser.parse_args()
     methods = arguments.method or ["convex"]
     if arguments.step == "collect":
@@ -159,7 +165,7 @@ def main() -> None:
     else:
         if arguments.out is None:
             parser.error("fit needs OUT")
-        fit(arguments.out, methods)
+        fit(arguments.out, methods, arguments.arxiv_weight)
 
 
 if __name__ == "__main__":
