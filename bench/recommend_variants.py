@@ -1,0 +1,192 @@
+"""Personal-feed variants on the FIT readers of `likewise eval recommend` (never held-out):
+discriminative Rocchio (rank/personal_rocchio.py) and a linear map of the dense vectors trained
+on pre-cut-off author pairs (rank/personal_linear_map.py); the four raw scores are computed once.
+
+    PYTHONPATH=src nice -n 10 python bench/recommend_variants.py [--grid] [--epochs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from likewise.cli.evaluation_recommend import recommend_cache_dir
+from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
+from likewise.evaluate.recommend import (
+    FEED_METRICS,
+    GRID,
+    FeedInputs,
+    Reader,
+    library_rows,
+    reader_metrics,
+    reader_profiles,
+)
+from likewise.evaluate.recommend_data import Protocol, build_task, cached_vectors, read_papers
+from likewise.evaluate.recommend_pairs import author_pairs
+from likewise.rank.personal_feed import CHOSEN, FeedComponents, FeedWeights, mixed, standardised
+from likewise.rank.personal_lexical import centroid_scores, lexical_rows
+from likewise.rank.personal_linear_map import MapSettings, mapped, train_map
+from likewise.rank.personal_nearest import block_nearest
+from likewise.rank.personal_profiles import ReaderProfile, Vectors
+from likewise.rank.personal_recency import weighted_centroids
+from likewise.rank.personal_rocchio import GAMMAS, background_cosines, discriminative
+
+Scores = npt.NDArray[np.float32]
+
+
+def dense_raw(profiles: Sequence[ReaderProfile], candidates: Vectors) -> tuple[Scores, Scores]:
+    """(cosine to the unit weighted centroid, cosine to the nearest paper) per reader."""
+    centroids = weighted_centroids(profiles, candidates.shape[1])
+    centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-9)
+    stacked = np.concatenate([p.positives for p in profiles])
+    nearest, _ = block_nearest(
+        [len(p.positives) for p in profiles], (stacked @ candidates.T).astype(np.float32)
+    )
+    return (centroids @ candidates.T).astype(np.float32), nearest
+
+
+def lexical_raw(
+    profiles: Sequence[ReaderProfile], texts: Sequence[str], background: Sequence[str]
+) -> tuple[Scores, Scores, Scores]:
+    """(centroid cosine, nearest cosine, per-candidate background cosine) over TF-IDF."""
+    features = lexical_rows(profiles, texts, transformed_texts=background)
+    assert features is not None
+    rows, positives, extra = features
+    cosines = (positives @ rows.T).toarray().astype(np.float32)
+    nearest = block_nearest([len(p.positive_texts) for p in profiles], cosines)[0]
+    return centroid_scores(profiles, rows, positives), nearest, background_cosines(rows, extra)
+
+
+def summary(scores: Scores, readers: Sequence[Reader]) -> dict[str, float]:
+    metrics = reader_metrics(scores, readers)
+    return {m: float(np.mean(list(metrics[m].values()))) for m in FEED_METRICS}
+
+
+def components(parts: Sequence[Scores], count: int) -> FeedComponents:
+    dm, dn, lm, ln = (standardised(part) for part in parts)
+    return FeedComponents(dm, dn, lm, ln, np.ones(count, dtype=bool), np.zeros((1, 1), np.int64))
+
+
+def report(name: str, parts: Sequence[Scores], readers: Sequence[Reader], **extra: Any) -> None:
+    for label, weights in {"chosen": CHOSEN, **extra}.items():
+        values = summary(mixed(components(parts, len(readers)), weights), readers)
+        print(f"{name:48s} {label:10s} {values['ndcg@10']:.4f} {values['recall@50']:.4f}")
+
+
+def grid(parts: Sequence[Scores], readers: Sequence[Reader], name: str) -> None:
+    from itertools import product
+
+    built = components(parts, len(readers))
+    results = []
+    for point in product(GRID, repeat=4):
+        if max(point) == max(GRID):
+            results.append((point, summary(mixed(built, FeedWeights(*point)), readers)))
+    results.sort(key=lambda item: -sum(item[1].values()))
+    for point, values in results[:5]:
+        print(f"grid {name}: {point} {values['ndcg@10']:.4f} {values['recall@50']:.4f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--papers", type=Path, default=Path("../shared/data/arxiv-daily-cs/papers.jsonl.gz")
+    )
+    parser.add_argument("--grid", action="store_true")
+    parser.add_argument("--epochs", type=int, nargs="*", default=[1, 3])
+    parser.add_argument("--temperature", type=float, nargs="*", default=[0.05])
+    parser.add_argument("--learning-rate", type=float, nargs="*", default=[1e-3])
+    parser.add_argument("--skip-rocchio", action="store_true")
+    arguments = parser.parse_args()
+    task = build_task(read_papers(arguments.papers), Protocol())
+    vectors = cached_vectors(task.papers, OnnxMiniLMEmbedder(), recommend_cache_dir())
+    inputs = FeedInputs(task, vectors, None)
+    readers = task.fit  # choosing on the fit readers only
+    profiles = reader_profiles(inputs, readers)
+    window = list(task.candidates)
+    candidates = vectors[window]
+    texts = [task.papers[row].text for row in window]
+    started = time.perf_counter()
+    dense_mean, dense_nearest = dense_raw(profiles, candidates)
+    lexical_mean, lexical_nearest, lexical_background = lexical_raw(
+        profiles, texts, [paper.text for paper in task.background]
+    )
+    dense_background = background_cosines(candidates, vectors[library_rows(task)])
+    window_background = background_cosines(candidates, candidates)
+    print(f"{len(readers)} fit readers; raw scores in {time.perf_counter() - started:.0f} s")
+    base = [dense_mean, dense_nearest, lexical_mean, lexical_nearest]
+    report(
+        "shipped",
+        base,
+        readers,
+        dense=FeedWeights(1, 2, 0, 0),
+        mean=FeedWeights(1, 0, 0, 0),
+        lexical=FeedWeights(0, 0, 1, 0),
+    )
+    if not arguments.skip_rocchio:
+        for gamma in GAMMAS:
+            dm = discriminative(dense_mean, dense_background, gamma)
+            lm = discriminative(lexical_mean, lexical_background, gamma)
+            dn = discriminative(dense_nearest, dense_background, gamma)
+            ln = discriminative(lexical_nearest, lexical_background, gamma)
+            dw = discriminative(dense_mean, window_background, gamma)
+            means_only = {"means": FeedWeights(0.5, 0, 0.5, 0)}
+            report(f"rocchio g={gamma} dense mean", [dm, *base[1:]], readers)
+            report(f"rocchio g={gamma} lexical mean", [*base[:2], lm, base[3]], readers)
+            report(
+                f"rocchio g={gamma} both means", [dm, base[1], lm, base[3]], readers, **means_only
+            )
+            report(f"rocchio g={gamma} all four", [dm, dn, lm, ln], readers)
+            report(f"rocchio g={gamma} dense mean, window bg", [dw, *base[1:]], readers)
+            report(
+                f"rocchio g={gamma} dense alone",
+                [dm, *base[1:]],
+                readers,
+                mean=FeedWeights(1, 0, 0, 0),
+            )
+            report(
+                f"rocchio g={gamma} lexical alone",
+                [*base[:2], lm, base[3]],
+                readers,
+                mean=FeedWeights(0, 0, 1, 0),
+            )
+        if arguments.grid:
+            for gamma in GAMMAS:
+                dm = discriminative(dense_mean, dense_background, gamma)
+                lm = discriminative(lexical_mean, lexical_background, gamma)
+                grid([dm, dense_nearest, lm, lexical_nearest], readers, f"rocchio g={gamma}")
+    pairs = author_pairs(task)
+    print(f"{len(pairs)} author pairs from papers before {task.cutoff}")
+    for epochs in arguments.epochs:
+        for temperature in arguments.temperature:
+            for rate in arguments.learning_rate:
+                settings = MapSettings(temperature=temperature, epochs=epochs, learning_rate=rate)
+                started = time.perf_counter()
+                weights, losses = train_map(vectors, pairs, settings)
+                seconds = time.perf_counter() - started
+                losses_text = " ".join(f"{loss:.3f}" for loss in losses)
+                print(f"map e={epochs} t={temperature} lr={rate}: {seconds:.0f} s, {losses_text}")
+                mapped_profiles = [
+                    ReaderProfile(p.key, mapped(p.positives, weights), p.positive_weights)
+                    for p in profiles
+                ]
+                md, mn = dense_raw(mapped_profiles, mapped(candidates, weights))
+                name = f"map e={epochs} t={temperature} lr={rate}"
+                report(
+                    name,
+                    [md, mn, lexical_mean, lexical_nearest],
+                    readers,
+                    dense=FeedWeights(1, 2, 0, 0),
+                    mean=FeedWeights(1, 0, 0, 0),
+                )
+                if arguments.grid:
+                    grid([md, mn, lexical_mean, lexical_nearest], readers, name)
+
+
+if __name__ == "__main__":
+    main()
