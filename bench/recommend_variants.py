@@ -19,16 +19,23 @@ import numpy.typing as npt
 from likewise.cli.evaluation_recommend import recommend_cache_dir
 from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
 from likewise.evaluate.recommend import (
+    BASELINES,
     FEED_METRICS,
     GRID,
     FeedInputs,
-    Reader,
     library_rows,
     reader_metrics,
     reader_profiles,
 )
-from likewise.evaluate.recommend_data import Protocol, build_task, cached_vectors, read_papers
+from likewise.evaluate.recommend_data import (
+    Protocol,
+    Reader,
+    build_task,
+    cached_vectors,
+    read_papers,
+)
 from likewise.evaluate.recommend_pairs import author_pairs
+from likewise.evaluate.significance import paired_randomization_test
 from likewise.rank.personal_feed import CHOSEN, FeedComponents, FeedWeights, mixed, standardised
 from likewise.rank.personal_lexical import centroid_scores, lexical_rows
 from likewise.rank.personal_linear_map import MapSettings, mapped, train_map
@@ -63,9 +70,35 @@ def lexical_raw(
     return centroid_scores(profiles, rows, positives), nearest, background_cosines(rows, extra)
 
 
+# Per-reader metrics of arxiv-sanity-lite's SVM on the same readers (--svm), for paired tests.
+SVM: dict[str, dict[str, float]] = {}
+
+
 def summary(scores: Scores, readers: Sequence[Reader]) -> dict[str, float]:
+    """Mean metrics, and with --svm the raw paired-test p of each metric against the SVM."""
     metrics = reader_metrics(scores, readers)
-    return {m: float(np.mean(list(metrics[m].values()))) for m in FEED_METRICS}
+    values = {m: float(np.mean(list(metrics[m].values()))) for m in FEED_METRICS}
+    for metric in FEED_METRICS if SVM else ():
+        ours = [metrics[metric][r.author] for r in readers]
+        theirs = [SVM[metric][r.author] for r in readers]
+        values[f"p {metric}"] = paired_randomization_test(ours, theirs, rounds=2000)
+    return values
+
+
+def svm_scores(inputs: FeedInputs, readers: Sequence[Reader]) -> Scores:
+    """arxiv-sanity-lite's scores of the readers (about 15 minutes), cached as a .npy file."""
+    path = recommend_cache_dir() / f"svm-fit-{len(readers)}-{len(inputs.task.candidates)}.npy"
+    if path.is_file():
+        cached: Scores = np.load(path)
+        return cached
+    from likewise.rank.personal_svm import tfidf_matrix
+
+    task = inputs.task
+    texts = [paper.text for paper in (*task.papers, *task.background)]
+    full = FeedInputs(task, inputs.vectors, tfidf_matrix(texts))
+    scores = BASELINES["arxiv-sanity-lite"](full, readers)
+    np.save(path, scores)
+    return scores
 
 
 def components(parts: Sequence[Scores], count: int) -> FeedComponents:
@@ -76,7 +109,11 @@ def components(parts: Sequence[Scores], count: int) -> FeedComponents:
 def report(name: str, parts: Sequence[Scores], readers: Sequence[Reader], **extra: Any) -> None:
     for label, weights in {"chosen": CHOSEN, **extra}.items():
         values = summary(mixed(components(parts, len(readers)), weights), readers)
-        print(f"{name:48s} {label:10s} {values['ndcg@10']:.4f} {values['recall@50']:.4f}")
+        tests = f" p={values['p ndcg@10']:.4f} {values['p recall@50']:.4f}" if SVM else ""
+        print(
+            f"{name:48s} {label:10s} {values['ndcg@10']:.4f} {values['recall@50']:.4f}{tests}",
+            flush=True,
+        )
 
 
 def grid(parts: Sequence[Scores], readers: Sequence[Reader], name: str) -> None:
@@ -102,6 +139,7 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, nargs="*", default=[0.05])
     parser.add_argument("--learning-rate", type=float, nargs="*", default=[1e-3])
     parser.add_argument("--skip-rocchio", action="store_true")
+    parser.add_argument("--svm", action="store_true", help="paired tests against the SVM")
     arguments = parser.parse_args()
     task = build_task(read_papers(arguments.papers), Protocol())
     vectors = cached_vectors(task.papers, OnnxMiniLMEmbedder(), recommend_cache_dir())
@@ -111,6 +149,10 @@ def main() -> None:
     window = list(task.candidates)
     candidates = vectors[window]
     texts = [task.papers[row].text for row in window]
+    if arguments.svm:
+        SVM.update(reader_metrics(svm_scores(inputs, readers), readers))
+        svm_means = {m: float(np.mean(list(SVM[m].values()))) for m in FEED_METRICS}
+        print(f"arxiv-sanity-lite SVM: {svm_means}", flush=True)
     started = time.perf_counter()
     dense_mean, dense_nearest = dense_raw(profiles, candidates)
     lexical_mean, lexical_nearest, lexical_background = lexical_raw(
@@ -118,7 +160,10 @@ def main() -> None:
     )
     dense_background = background_cosines(candidates, vectors[library_rows(task)])
     window_background = background_cosines(candidates, candidates)
-    print(f"{len(readers)} fit readers; raw scores in {time.perf_counter() - started:.0f} s")
+    print(
+        f"{len(readers)} fit readers; raw scores in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
     base = [dense_mean, dense_nearest, lexical_mean, lexical_nearest]
     report(
         "shipped",
@@ -170,7 +215,10 @@ def main() -> None:
                 weights, losses = train_map(vectors, pairs, settings)
                 seconds = time.perf_counter() - started
                 losses_text = " ".join(f"{loss:.3f}" for loss in losses)
-                print(f"map e={epochs} t={temperature} lr={rate}: {seconds:.0f} s, {losses_text}")
+                print(
+                    f"map e={epochs} t={temperature} lr={rate}: {seconds:.0f} s, {losses_text}",
+                    flush=True,
+                )
                 mapped_profiles = [
                     ReaderProfile(p.key, mapped(p.positives, weights), p.positive_weights)
                     for p in profiles
