@@ -60,14 +60,16 @@ def dense_raw(profiles: Sequence[ReaderProfile], candidates: Vectors) -> tuple[S
 
 def lexical_raw(
     profiles: Sequence[ReaderProfile], texts: Sequence[str], background: Sequence[str]
-) -> tuple[Scores, Scores, Scores]:
-    """(centroid cosine, nearest cosine, per-candidate background cosine) over TF-IDF."""
+) -> tuple[Scores, Scores, Scores, Scores]:
+    """(centroid cosine, nearest cosine, per-candidate cosine to the background's centroid and
+    to the window's) over TF-IDF."""
     features = lexical_rows(profiles, texts, transformed_texts=background)
     assert features is not None
     rows, positives, extra = features
     cosines = (positives @ rows.T).toarray().astype(np.float32)
     nearest = block_nearest([len(p.positive_texts) for p in profiles], cosines)[0]
-    return centroid_scores(profiles, rows, positives), nearest, background_cosines(rows, extra)
+    centroid = centroid_scores(profiles, rows, positives)
+    return centroid, nearest, background_cosines(rows, extra), background_cosines(rows, rows)
 
 
 # Per-reader metrics of arxiv-sanity-lite's SVM on the same readers (--svm), for paired tests.
@@ -155,7 +157,7 @@ def main() -> None:
         print(f"arxiv-sanity-lite SVM: {svm_means}", flush=True)
     started = time.perf_counter()
     dense_mean, dense_nearest = dense_raw(profiles, candidates)
-    lexical_mean, lexical_nearest, lexical_background = lexical_raw(
+    lexical_mean, lexical_nearest, lexical_background, lexical_window = lexical_raw(
         profiles, texts, [paper.text for paper in task.background]
     )
     dense_background = background_cosines(candidates, vectors[library_rows(task)])
@@ -187,7 +189,9 @@ def main() -> None:
                 f"rocchio g={gamma} both means", [dm, base[1], lm, base[3]], readers, **means_only
             )
             report(f"rocchio g={gamma} all four", [dm, dn, lm, ln], readers)
+            lw = discriminative(lexical_mean, lexical_window, gamma)
             report(f"rocchio g={gamma} dense mean, window bg", [dw, *base[1:]], readers)
+            report(f"rocchio g={gamma} both means, window bg", [dw, base[1], lw, base[3]], readers)
             report(
                 f"rocchio g={gamma} dense alone",
                 [dm, *base[1:]],
