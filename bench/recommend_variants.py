@@ -142,6 +142,10 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, nargs="*", default=[1e-3])
     parser.add_argument("--skip-rocchio", action="store_true")
     parser.add_argument("--svm", action="store_true", help="paired tests against the SVM")
+    parser.add_argument("--per-paper", type=int, default=2, help="author pairs per paper")
+    parser.add_argument(
+        "--lexical-gamma", type=float, default=0.5, help="Rocchio's gamma beside the map"
+    )
     arguments = parser.parse_args()
     task = build_task(read_papers(arguments.papers), Protocol())
     vectors = cached_vectors(task.papers, OnnxMiniLMEmbedder(), recommend_cache_dir())
@@ -209,7 +213,10 @@ def main() -> None:
                 dm = discriminative(dense_mean, dense_background, gamma)
                 lm = discriminative(lexical_mean, lexical_background, gamma)
                 grid([dm, dense_nearest, lm, lexical_nearest], readers, f"rocchio g={gamma}")
-    pairs = author_pairs(task)
+    pairs = author_pairs(task, per_paper=arguments.per_paper)
+    rocchio_lexical = discriminative(lexical_mean, lexical_background, arguments.lexical_gamma)
+    if arguments.grid:
+        grid([*base[:2], rocchio_lexical, base[3]], readers, "rocchio lexical only")
     print(f"{len(pairs)} author pairs from papers before {task.cutoff}")
     for epochs in arguments.epochs:
         for temperature in arguments.temperature:
@@ -236,8 +243,11 @@ def main() -> None:
                     dense=FeedWeights(1, 2, 0, 0),
                     mean=FeedWeights(1, 0, 0, 0),
                 )
+                combined = [md, mn, rocchio_lexical, lexical_nearest]
+                report(f"{name} + rocchio lexical", combined, readers)
                 if arguments.grid:
                     grid([md, mn, lexical_mean, lexical_nearest], readers, name)
+                    grid(combined, readers, f"{name} + rocchio lexical")
 
 
 if __name__ == "__main__":
