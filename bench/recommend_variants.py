@@ -28,6 +28,7 @@ from likewise.evaluate.recommend import (
     reader_profiles,
 )
 from likewise.evaluate.recommend_data import (
+    FeedTask,
     Protocol,
     Reader,
     build_task,
@@ -74,6 +75,28 @@ def lexical_raw(
 
 # Per-reader metrics of arxiv-sanity-lite's SVM on the same readers (--svm), for paired tests.
 SVM: dict[str, dict[str, float]] = {}
+
+
+def sanity_rocchio(
+    task: FeedTask, readers: Sequence[Reader], weights: Sequence[Scores]
+) -> tuple[Scores, Scores]:
+    """(centroid cosine, per-candidate background cosine) over arxiv-sanity-lite's TF-IDF of the
+    evaluation's papers and background (the SVM's features); background: the catalog rows."""
+    from scipy import sparse
+
+    from likewise.rank.personal_svm import tfidf_matrix
+
+    features = tfidf_matrix([paper.text for paper in (*task.papers, *task.background)])
+    rows = features[list(task.candidates)]
+    mixing = sparse.lil_matrix((len(readers), features.shape[0]), dtype=np.float32)
+    for user, (reader, weight) in enumerate(zip(readers, weights, strict=True)):
+        mixing[user, list(reader.profile)] = weight / max(float(weight.sum()), 1e-9)
+    centroids = sparse.csr_matrix(mixing) @ features
+    norms = np.sqrt(np.asarray(centroids.multiply(centroids).sum(axis=1))).ravel()
+    centroids = sparse.diags(1.0 / np.maximum(norms, 1e-9)) @ centroids
+    scores = (centroids @ rows.T).toarray().astype(np.float32)
+    catalog = features[len(task.papers) :]
+    return scores, background_cosines(rows, sparse.vstack([rows, catalog]))
 
 
 def summary(scores: Scores, readers: Sequence[Reader]) -> dict[str, float]:
@@ -142,6 +165,7 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, nargs="*", default=[1e-3])
     parser.add_argument("--skip-rocchio", action="store_true")
     parser.add_argument("--svm", action="store_true", help="paired tests against the SVM")
+    parser.add_argument("--sanity-lexical", action="store_true")
     parser.add_argument("--per-paper", type=int, default=2, help="author pairs per paper")
     parser.add_argument(
         "--lexical-gamma", type=float, default=0.5, help="Rocchio's gamma beside the map"
@@ -213,6 +237,18 @@ def main() -> None:
                 dm = discriminative(dense_mean, dense_background, gamma)
                 lm = discriminative(lexical_mean, lexical_background, gamma)
                 grid([dm, dense_nearest, lm, lexical_nearest], readers, f"rocchio g={gamma}")
+    if arguments.sanity_lexical:
+        sanity, sanity_background = sanity_rocchio(
+            task, readers, [p.positive_weights for p in profiles]
+        )
+        for gamma in (0.0, *GAMMAS):
+            shifted = discriminative(sanity, sanity_background, gamma)
+            parts = [*base[:2], shifted, base[3]]
+            report(
+                f"sanity tf-idf rocchio g={gamma}", parts, readers, alone=FeedWeights(0, 0, 1, 0)
+            )
+            if arguments.grid:
+                grid(parts, readers, f"sanity tf-idf rocchio g={gamma}")
     pairs = author_pairs(task, per_paper=arguments.per_paper)
     rocchio_lexical = discriminative(lexical_mean, lexical_background, arguments.lexical_gamma)
     if arguments.grid:
