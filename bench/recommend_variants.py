@@ -151,7 +151,8 @@ def grid(parts: Sequence[Scores], readers: Sequence[Reader], name: str) -> None:
             results.append((point, summary(mixed(built, FeedWeights(*point)), readers)))
     results.sort(key=lambda item: -sum(item[1].values()))
     for point, values in results[:5]:
-        print(f"grid {name}: {point} {values['ndcg@10']:.4f} {values['recall@50']:.4f}")
+        tests = f" p={values['p ndcg@10']:.4f} {values['p recall@50']:.4f}" if SVM else ""
+        print(f"grid {name}: {point} {values['ndcg@10']:.4f} {values['recall@50']:.4f}{tests}")
 
 
 def main() -> None:
