@@ -149,7 +149,7 @@ def grid(parts: Sequence[Scores], readers: Sequence[Reader], name: str) -> None:
     for point in product(GRID, repeat=4):
         if max(point) == max(GRID):
             results.append((point, summary(mixed(built, FeedWeights(*point)), readers)))
-    results.sort(key=lambda item: -sum(item[1].values()))
+    results.sort(key=lambda item: -sum(item[1][m] for m in FEED_METRICS))
     for point, values in results[:5]:
         tests = f" p={values['p ndcg@10']:.4f} {values['p recall@50']:.4f}" if SVM else ""
         print(f"grid {name}: {point} {values['ndcg@10']:.4f} {values['recall@50']:.4f}{tests}")
