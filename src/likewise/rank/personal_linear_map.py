@@ -1,7 +1,6 @@
-"""A global linear map W of the dense vectors, trained so that papers sharing an author come
-closer: in-batch sampled-softmax (InfoNCE) over author pairs, W from the identity (Yao et al.,
-"Self-supervised Learning for Large-scale Item Recommendations", CIKM 2021; Cohan et al.'s
-SPECTER, ACL 2020, trains on citation pairs the same way). Plain numpy with Adam."""
+"""A linear map W of the dense vectors, from the identity, drawing papers of one author together
+by in-batch InfoNCE (Yao et al., "Self-supervised Learning for Large-scale Item Recommendations",
+CIKM 2021; SPECTER, Cohan et al., ACL 2020, trains on citation pairs alike); numpy, Adam."""
 
 from __future__ import annotations
 
