@@ -55,7 +55,7 @@ CHOSEN = FeedWeights()
 MEANS_ONLY = FeedWeights(0.5, 0.0, 0.5, 0.0)
 
 
-def _standardised(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+def standardised(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """Each row to mean 0, standard deviation 1, so the two halves mix on one scale."""
     if scores.shape[1] == 0:
         return scores
@@ -127,12 +127,12 @@ def component_scores(
         features = lexical_features(profiles, candidate_texts)
         if features is not None:
             rows, positives = features
-            lexical_mean = _standardised(centroid_scores(profiles, rows, positives))
+            lexical_mean = standardised(centroid_scores(profiles, rows, positives))
             sizes = [len(profile.positive_texts) for profile in profiles]
             cosines = (positives @ rows.T).toarray().astype(np.float32)
-            lexical_nearest = _standardised(block_nearest(sizes, cosines)[0])
+            lexical_nearest = standardised(block_nearest(sizes, cosines)[0])
     return FeedComponents(
-        _standardised(mean), _standardised(nearest), lexical_mean, lexical_nearest, has_texts, index
+        standardised(mean), standardised(nearest), lexical_mean, lexical_nearest, has_texts, index
     )
 
 

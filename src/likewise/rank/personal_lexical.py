@@ -22,6 +22,18 @@ def lexical_features(
     """Unit TF-IDF rows (sparse) of the candidates and of every reader's positive_texts,
     stacked reader by reader; None when no reader has texts or there are no candidates. The
     vocabulary and idf come from the candidates, the readers' texts and background_texts."""
+    features = lexical_rows(profiles, candidate_texts, background_texts)
+    return None if features is None else features[:2]
+
+
+def lexical_rows(
+    profiles: Sequence[ReaderProfile],
+    candidate_texts: Sequence[str],
+    background_texts: Sequence[str] = (),
+    transformed_texts: Sequence[str] = (),
+) -> tuple[Any, Any, Any] | None:
+    """lexical_features plus the rows of transformed_texts in the same vocabulary (which they
+    do not help fit: the background of rank/personal_rocchio.py)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     count = len(candidate_texts)
@@ -41,7 +53,8 @@ def lexical_features(
         dtype=np.float32,
     )
     matrix = vectorizer.fit_transform(corpus)
-    return matrix[:count], matrix[count : count + len(own)]
+    extra = vectorizer.transform(list(transformed_texts)) if transformed_texts else None
+    return matrix[:count], matrix[count : count + len(own)], extra
 
 
 def centroid_scores(
