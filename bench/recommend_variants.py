@@ -239,7 +239,8 @@ def main() -> None:
     dense_background = background_cosines(candidates, vectors[library_rows(task)])
     window_background = background_cosines(candidates, candidates)
     print(
-        f"{len(readers)} fit readers; raw scores in {time.perf_counter() - started:.0f} s",
+        f"{len(readers)} {'held-out' if arguments.held_out else 'fit'} readers; "
+        f"raw scores in {time.perf_counter() - started:.0f} s",
         flush=True,
     )
     base = [dense_mean, dense_nearest, lexical_mean, lexical_nearest]
