@@ -119,8 +119,7 @@ def print_closest(result: SearchResult, closest: SearchResult, as_json: bool) ->
             print(result.notice, file=sys.stderr)
         return
     console = Console()
-    why = (result.notice or "").removeprefix("no good matches: ")
-    console.print(f"No good matches for “{result.query}”" + (f": {why}." if why else "."))
+    console.print(no_good_matches_line(result))
     print_hit_table(
         console,
         f"the {len(closest.hits)} closest papers, each under the cut-off",
@@ -128,6 +127,12 @@ def print_closest(result: SearchResult, closest: SearchResult, as_json: bool) ->
         ["date", "categories"],
         _date_and_categories,
     )
+
+
+def no_good_matches_line(result: SearchResult) -> str:
+    """ "No good matches for “q”: why." (said once: the notice starts with the same words)."""
+    why = (result.notice or "").removeprefix("no good matches: ")
+    return f"No good matches for “{result.query}”" + (f": {why}." if why else ".")
 
 
 def print_table(result: SearchResult) -> None:
@@ -138,9 +143,7 @@ def print_table(result: SearchResult) -> None:
         console.print(result.coverage_notice, style="bold", markup=False, highlight=False)
     if not result.hits:
         if result.no_good_matches:
-            # Said once: the notice starts with the same words.
-            why = (result.notice or "").removeprefix("no good matches: ")
-            console.print(f"No good matches for “{result.query}”" + (f": {why}." if why else "."))
+            console.print(no_good_matches_line(result))
         else:
             console.print(f"No papers matched “{result.query}”.")
         return

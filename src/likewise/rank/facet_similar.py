@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from likewise.index.tokens import shared_tokeniser
+from likewise.index.tokens import shared_tokeniser, term_counts
 from likewise.rank.facets import FACET_LABELS, FACETS, UnknownFacetError
 
 AGGREGATIONS: tuple[str, ...] = ("max", "mean")
@@ -98,9 +98,7 @@ def facet_query(vectors: npt.NDArray[np.float32], labels: Sequence[str], facet: 
 def tfidf_vector(text: str, idf: Callable[[str], float]) -> dict[str, float]:
     """Unit-length TF-IDF weights of the text's stemmed terms (index/tokens.py): (1 + log tf)
     * idf(term), Salton and Buckley's sublinear tf with the catalog's idf."""
-    counts: dict[str, int] = {}
-    for term in shared_tokeniser().terms(text):
-        counts[term] = counts.get(term, 0) + 1
+    (counts,) = term_counts(shared_tokeniser(), [text])
     weights = {term: (1.0 + math.log(count)) * idf(term) for term, count in counts.items()}
     length = math.sqrt(sum(value * value for value in weights.values()))
     return {term: value / length for term, value in weights.items()} if length > 0 else {}
