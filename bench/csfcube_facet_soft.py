@@ -149,9 +149,7 @@ def main() -> int:
         mark += " (product default)" if name == default else ""
         print(
             f"{name:<34}{ndcg(qrels, run, queries):>8.4f}{ndcg(qrels, run, fit):>7.4f}"
-            f"{ndcg(qrels, run, check):>7.4f}"
-            + "".join(f"{value:>11.3f}" for value in per)
-            + mark
+            f"{ndcg(qrels, run, check):>7.4f}" + "".join(f"{value:>11.3f}" for value in per) + mark
         )
     p = paired_randomization_test(
         per_query(qrels, runs[chosen], queries), per_query(qrels, runs[default], queries)
