@@ -4,6 +4,8 @@ without stored sentences get a note instead of an error."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +15,9 @@ from likewise.library import Library
 from likewise.models import Paper
 from likewise.rank.facet_similar import blend
 from likewise.rank.facets import UnknownFacetError
+from likewise.rank.sentence_classifier import SentenceClassifier
+from likewise.services.facet_similar import FacetSimilarService
+from likewise.services.sentences import SentenceService
 from likewise.store.base import UnknownPaperError
 from likewise.store.sentences import SentenceRepository, SentenceRow
 
@@ -114,3 +119,29 @@ def test_each_score_is_the_normalised_blend_of_the_cosine_facet_and_lexical_part
     assert all(0.0 <= value <= 1.0 + 1e-9 for value in lexical) and lexical.max() > 0
     expected = blend(cosines, facet, lexical)
     assert [entry.hit.score for entry in found.hits] == pytest.approx(expected.tolist())
+
+
+def test_with_a_classifier_for_the_model_a_sentence_whose_facet_came_second_takes_part(
+    catalog: Library, tmp_path: Path
+) -> None:
+    # Zero weights: every sentence ranks other > result > the rest by the bias alone, so
+    # "result" is every sentence's runner-up and the result facet takes all three sentences.
+    labels = ("background", "objective", "method", "result", "other")
+    dimension = len(catalog.embedding.get().embed_query("x"))
+    weights = np.zeros((3 * dimension + 5, len(labels)), dtype=np.float32)
+    bias = np.array([0.0, 0.0, 0.0, 1.0, 2.0], dtype=np.float32)
+    model_id = catalog.embedding.get().model_id
+    path = tmp_path / "classifier.json"
+    classifier = SentenceClassifier(model_id, labels, weights, bias)
+    path.write_text(json.dumps(classifier.to_json()), encoding="utf-8")
+    sentences = SentenceService(
+        SentenceRepository(catalog.store.engine), catalog.embedding, classifier_file=path
+    )
+    service = FacetSimilarService(
+        catalog.similar, catalog.embedding, catalog.vectors, sentences, catalog.lexical
+    )
+    query_texts = ABSTRACTS[QUERY].replace(". ", ".\n").splitlines()
+    found = service.similar_by_facet(QUERY, "result")
+    assert found.query_sentences == query_texts and found.note is None
+    plain = catalog.facet_similar.similar_by_facet(QUERY, "result")  # no classifier for the model
+    assert plain.query_sentences == [query_texts[2]]

@@ -8,7 +8,8 @@ A Test Collection of Computer Science Research Articles for Faceted Query by Exa
 similar in that facet. The scoring is the aspect-based sentence max-sim of its companion model
 (Mysore, Cohan and Hope, "Multi-Vector Models with Textual Guidance for Fine-Grained Scientific
 Document Similarity", NAACL 2022): only the query's sentences of the facet take part ("objective"
-counts as background, as in CSFCube), each is matched to its most similar candidate sentence,
+counts as background, as in CSFCube; with the classifier, also those whose second most probable
+label is of the facet), each is matched to its most similar candidate sentence,
 and the matches are aggregated, then blended with the whole-paper cosine and a whole-paper
 lexical similarity: the TF-IDF cosine of title + abstract with sublinear tf and idf log(N / df)
 (Salton and Buckley, "Term-weighting approaches in automatic text retrieval", Information
@@ -80,14 +81,29 @@ class FacetScore:
     lexical_score: float = 0.0
 
 
-def facet_query(vectors: npt.NDArray[np.float32], labels: Sequence[str], facet: str) -> FacetQuery:
-    """The query's sentences of `facet` (labels mapped as FACET_LABELS says)."""
+def facet_query(
+    vectors: npt.NDArray[np.float32],
+    labels: Sequence[str],
+    facet: str,
+    runner_up: Sequence[str] | None = None,
+) -> FacetQuery:
+    """The query's sentences of `facet` (labels mapped as FACET_LABELS says). With `runner_up`,
+    each sentence's second most probable label, a sentence also counts when its facet came
+    second, so one the classifier put just past the facet still takes part (chosen on
+    CSFCube's fit half, bench/csfcube_facet_soft.py)."""
     if facet not in FACET_LABELS:
         raise UnknownFacetError(f"unknown facet {facet!r}; choose one of {', '.join(FACETS)}")
     if len(labels) != len(vectors):
         raise ValueError(f"{len(labels)} labels for {len(vectors)} sentence vectors")
+    if runner_up is not None and len(runner_up) != len(labels):
+        raise ValueError(f"{len(runner_up)} runner-up labels for {len(labels)} labels")
     wanted = FACET_LABELS[facet]
-    chosen = [index for index, label in enumerate(labels) if label.lower() in wanted]
+    seconds = list(runner_up) if runner_up is not None else [""] * len(labels)
+    chosen = [
+        index
+        for index, (label, second) in enumerate(zip(labels, seconds, strict=True))
+        if label.lower() in wanted or second.lower() in wanted
+    ]
     fallback = not chosen
     if fallback:
         chosen = list(range(len(labels)))

@@ -141,6 +141,16 @@ class SentenceClassifier:
         best = np.argmax(self.probabilities(vectors, texts), axis=1)
         return [self.labels[int(index)] for index in best]
 
+    def runner_up(self, vectors: npt.NDArray[np.float32], texts: Sequence[str]) -> list[str]:
+        """The second most probable label of each sentence of one abstract, for a facet filter
+        that also admits sentences whose facet came a close second (rank/facet_similar.py)."""
+        if len(vectors) == 0:
+            return []
+        if len(self.labels) < 2:
+            return self.predict(vectors, texts)
+        order = np.argsort(-self.probabilities(vectors, texts), axis=1, kind="stable")
+        return [self.labels[int(index)] for index in order[:, 1]]
+
     def to_json(self) -> dict[str, object]:
         return {
             "version": FORMAT_VERSION,

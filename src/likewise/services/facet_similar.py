@@ -110,7 +110,8 @@ class FacetSimilarService:
                 "This paper's sentences are not stored yet, so it cannot be compared by "
                 f"{facet}; `likewise embed` stores them (papers without an abstract have none).",
             )
-        query = facet_query(own.vectors, own.labels, facet)
+        runner_up = self._sentences.runner_up_labels(own.vectors, own.texts)
+        query = facet_query(own.vectors, own.labels, facet, runner_up)
         note = None
         if query.fallback:
             note = (

@@ -138,6 +138,17 @@ class SentenceService:
             return classifier.predict(vectors, texts)
         return label_by_similarity(vectors, self._label_vectors(embedder))
 
+    def runner_up_labels(
+        self, vectors: npt.NDArray[np.float32], texts: Sequence[str]
+    ) -> list[str] | None:
+        """Each sentence's second most probable label under the shipped classifier when it was
+        fitted for the current model (computed from the stored vectors and texts, no model
+        pass); None otherwise (the similarity labeller ranks no runner-up)."""
+        classifier = self._bundled_classifier()
+        if classifier is None or classifier.model_id != self._embedding.get().model_id:
+            return None
+        return classifier.runner_up(vectors, texts)
+
     def _bundled_classifier(self) -> SentenceClassifier | None:
         if not self._classifier_read:
             self._classifier_read = True
