@@ -51,7 +51,9 @@ def _logits(
         mask = query.label_mask()
         if not np.any(mask) or query.pairs is None:
             continue
-        z.append(adapter.logits(query.query_vector, query.scores, query.dense_cosines, query.pairs)[mask])
+        z.append(
+            adapter.logits(query.query_vector, query.scores, query.dense_cosines, query.pairs)[mask]
+        )
         y.append(query.relevant[mask].astype(np.float64))
         words.append(np.full(int(mask.sum()), query.pairs.words))
         sources += [source] * int(mask.sum())
@@ -120,6 +122,7 @@ def main() -> None:
         mean = float(np.mean(list(errors.values())))
         cells = " ".join(f"{s} {e:.3f}" for s, e in errors.items())
         print(f"{label}: log loss {loss:.4f} + mean ECE {mean:.4f} = {loss + mean:.4f} | {cells}")
+
 
 if __name__ == "__main__":
     main()

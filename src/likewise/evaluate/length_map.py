@@ -33,7 +33,9 @@ def out_of_fold_logits(
             mask = query.label_mask()
             if f != fold or not np.any(mask):
                 continue
-            found = adapter.logits(query.query_vector, query.scores, query.dense_cosines, query.pairs)
+            found = adapter.logits(
+                query.query_vector, query.scores, query.dense_cosines, query.pairs
+            )
             logits.append(found[mask])
             labels.append(query.relevant[mask].astype(np.float64))
             count = int(mask.sum())
