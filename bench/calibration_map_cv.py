@@ -16,12 +16,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from calibration_judged import RETRIEVED, WEIGHTS  # noqa: E402
-
-from likewise.evaluate.cutoff import judged_queries  # noqa: E402
-from likewise.evaluate.length_map import fit_length_map, out_of_fold_logits  # noqa: E402
-from likewise.rank.cosine_adapter import CosineAdapter, JudgedQuery, length_bucket  # noqa: E402
-from likewise.rank.cosine_adapter_fit import fit_cosine_adapter  # noqa: E402
+from calibration_judged import RETRIEVED, WEIGHTS
+from likewise.evaluate.cutoff import judged_queries
+from likewise.evaluate.length_map import fit_length_map, out_of_fold_logits
+from likewise.rank.cosine_adapter import CosineAdapter, JudgedQuery, length_bucket
+from likewise.rank.cosine_adapter_fit import fit_cosine_adapter
 
 ALPHA = 0.7  # the convex weight tuned on scifact-fit
 
