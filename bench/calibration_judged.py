@@ -5,6 +5,7 @@ and print a 10-bin reliability table and the ECE of every held-out part.
     python bench/calibration_judged.py collect   # retrieve every source once -> retrieved.pkl
     python bench/calibration_judged.py report [--calibration FILE]   # reliability per held-out part
     python bench/calibration_judged.py fit OUT   # fit on the fit parts, write OUT, then report
+    python bench/calibration_judged.py fit OUT --no-length-map   # the fit before the length map
 
 Sources: SciFact (fit/held-out claims, shared vectors), CSFCube (shared vectors), the judged
 arXiv set (queries-fit.tsv / queries-heldout.tsv over the 996-paper first-run slice; grade 1 and
@@ -120,7 +121,9 @@ def report(calibration_file: Path | None, methods: list[str]) -> None:
                 print(format_reliability(found))
 
 
-def fit(out: Path, methods: list[str], arxiv_weight: float | None = None) -> None:
+def fit(
+    out: Path, methods: list[str], arxiv_weight: float | None = None, length_map: bool = True
+) -> None:
     from likewise.evaluate.collections import load_scifact
     from likewise.evaluate.cutoff import JudgedSource, fit_from_sources, tune_convex_alpha
 
@@ -141,6 +144,7 @@ def fit(out: Path, methods: list[str], arxiv_weight: float | None = None) -> Non
         "all-MiniLM-L6-v2-qint8-onnx-256-mean",
         note,
         fitted_by="python bench/calibration_judged.py fit (after `collect`)",
+        length_map=length_map,
     )
     calibration.save(out)
     print("\n".join(notes))
@@ -156,6 +160,11 @@ def main() -> None:
     parser.add_argument(
         "--arxiv-weight", type=float, help="fit: loss weight of each judged arXiv query (4)"
     )
+    parser.add_argument(
+        "--no-length-map",
+        action="store_true",
+        help="fit: leave out the per-query-length Platt map of the convex adapter",
+    )
     arguments = parser.parse_args()
     methods = arguments.method or ["convex"]
     if arguments.step == "collect":
@@ -165,7 +174,7 @@ def main() -> None:
     else:
         if arguments.out is None:
             parser.error("fit needs OUT")
-        fit(arguments.out, methods, arguments.arxiv_weight)
+        fit(arguments.out, methods, arguments.arxiv_weight, not arguments.no_length_map)
 
 
 if __name__ == "__main__":

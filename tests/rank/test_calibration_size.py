@@ -74,6 +74,14 @@ def test_a_paper_has_the_same_probability_in_a_small_and_a_nine_times_larger_cat
         assert in_large[arxiv_id] == pytest.approx(in_small[arxiv_id], abs=1e-6), arxiv_id
 
 
+def test_most_of_these_queries_pass_some_paper_in_the_small_catalog(
+    catalogs: tuple[Library, Library],
+) -> None:
+    small, _ = catalogs
+    passing = [query for query in QUERIES if small.search.search(query, limit=1_000).hits]
+    assert len(passing) >= len(QUERIES) - 1, passing
+
+
 @pytest.mark.parametrize("query", QUERIES)
 def test_what_passes_the_cut_off_in_the_small_catalog_passes_in_the_large_one(
     catalogs: tuple[Library, Library], query: str
@@ -81,7 +89,9 @@ def test_what_passes_the_cut_off_in_the_small_catalog_passes_in_the_large_one(
     small, large = catalogs
     in_small = small.search.search(query, limit=1_000)
     in_large = large.search.search(query, limit=1_000)
-    assert in_small.hits and in_large.total >= in_small.total
+    # "contrastive learning for dense retrieval" passes nothing in the small CSFCube catalog
+    # since the length map, which leaves only the count to compare.
+    assert in_large.total >= in_small.total
     if in_large.total <= 1_000:  # every passing paper is on the page ("word embeddings": not)
         shown_large = {hit.arxiv_id for hit in in_large.hits}
         assert {hit.arxiv_id for hit in in_small.hits} <= shown_large

@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from likewise.evaluate.collections import RetrievalCollection
 from likewise.evaluate.cutoff_choice import choose_and_fit_adapter
+from likewise.evaluate.length_map import LENGTH_EDGES
 from likewise.evaluate.runs import (
     RUN_DEPTH,
     doc_id_of,
@@ -180,14 +181,21 @@ def fit_from_sources(
     model_id: str,
     alpha_note: str,
     fitted_by: str = "likewise eval --fit-calibration",
+    length_map: bool = False,
 ) -> tuple[RelevanceCalibration, list[str]]:
-    """One Cosine Adapter per search method over the fit parts of all sources."""
+    """One Cosine Adapter per search method over the fit parts of all sources; `length_map`
+    adds the per-query-length Platt map to the default (convex) adapter."""
     notes = [alpha_note]
     adapters = {}
     for method in METHODS:
         judged, folds, groups = _with_folds(sources, method, alpha)
         adapter, note = choose_and_fit_adapter(
-            judged, model_id=model_id, score_kind=method, fold_of=folds, group_of=groups
+            judged,
+            model_id=model_id,
+            score_kind=method,
+            fold_of=folds,
+            group_of=groups,
+            length_map=LENGTH_EDGES if method == "convex" and length_map else (),
         )
         adapters[method] = adapter
         notes.append(f"{method}: {note}")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from likewise.evaluate.length_map import with_length_map
 from likewise.evaluate.runs import EvaluationError
 from likewise.rank.cosine_adapter import FEATURE_SETS, CosineAdapter, JudgedQuery, needs_dense
 from likewise.rank.cosine_adapter_fit import fit_cosine_adapter
@@ -108,12 +109,14 @@ def choose_and_fit_adapter(
     score_kind: str,
     fold_of: Sequence[int] | None = None,
     group_of: Sequence[str] | None = None,
+    length_map: tuple[int, ...] = (),
 ) -> tuple[CosineAdapter, str]:
     """Pick features and L2 strength by 2-fold cross-validation, then fit on all. The choice
     minimises held-out-fold log loss plus the mean ECE over the sources (`group_of` names each
     query's source; default one source). `fold_of` gives each query's fold (0 or 1; default:
     alternate positions). BM25 alone retrieves no dense cosines, so its features cannot use
-    them."""
+    them. With `length_map` edges, the chosen adapter also gets a per-length Platt map of its
+    logit fit on the out-of-fold logits of the same folds (evaluate/length_map.py)."""
     folds_of = list(fold_of) if fold_of is not None else [i % 2 for i in range(len(judged))]
     groups_of = list(group_of) if group_of is not None else ["all"] * len(judged)
     halves = [
@@ -144,9 +147,21 @@ def choose_and_fit_adapter(
     except ValueError as error:
         raise EvaluationError(f"cannot fit the {score_kind} cut-off: {error}") from error
     feature_set, score_source, pair_set = variant
+    extra = ""
+    if length_map:
+        adapter = with_length_map(
+            adapter,
+            judged,
+            folds_of,
+            groups_of,
+            lambda train: _fit_variant(train, model_id, score_kind, variant, l2),
+            length_map,
+        )
+        extra = f", length map over {length_map} words (out-of-fold, sources equal)"
     described = feature_set if score_source == "method" else f"{feature_set}, cosine scores"
     if pair_set:
         described += f", pair features {pair_set}"
     return adapter, (
         f"{described}, l2={l2}, cv log loss {loss:.4f}, cv mean ECE over sources {calibration:.4f}"
+        f"{extra}"
     )

@@ -6,7 +6,9 @@ parameters come from the query (a linear model of query features: the query embe
 absolute dense cosines of its best candidates, its top raw scores; a(q) = exp(.) > 0 so the
 mapping is increasing), fit with binary cross-entropy on judged (query, retrieved document)
 pairs; then one global threshold. An extension here adds pair features (the candidate's BM25
-score and the query's length in words) to the logit; fitting lives in cosine_adapter_fit.py.
+score and the query's length in words) to the logit, and a per-length-bucket Platt map of the
+logit (Platt, "Probabilistic Outputs for Support Vector Machines", 1999); fitting lives in
+cosine_adapter_fit.py and evaluate/cutoff_choice.py.
 """
 
 from __future__ import annotations
@@ -69,6 +71,11 @@ def length_feature(words: int) -> float:
 def query_words(text: str) -> int:
     """How many words a query has, as the length feature counts them."""
     return len(text.split())
+
+
+def length_bucket(edges: tuple[int, ...], words: int) -> int:
+    """Which length bucket a query falls in: the first edge its word count does not exceed."""
+    return int(np.searchsorted(np.asarray(edges), max(int(words), 1), side="left"))
 
 
 def pair_features(
@@ -165,6 +172,11 @@ class CosineAdapter:
     pair_mean: FloatArray = field(default_factory=lambda: np.zeros(0))
     pair_scale: FloatArray = field(default_factory=lambda: np.zeros(0))
     pair_weights: FloatArray = field(default_factory=lambda: np.zeros(0))
+    # Per query-length bucket (words <= edge[0], <= edge[1], ..., more): logit -> scale * logit
+    # + shift, fit afterwards on out-of-fold logits; empty edges: no map.
+    map_edges: tuple[int, ...] = ()
+    map_scale: FloatArray = field(default_factory=lambda: np.zeros(0))
+    map_shift: FloatArray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def needs_pairs(self) -> bool:
@@ -217,12 +229,23 @@ class CosineAdapter:
         """Calibrated relevance probability of each candidate (same order as scores); the
         candidates' dense cosines (any order) are needed when the features use them, and
         `pairs` (aligned with scores) when the adapter has pair features or scores cosines."""
+        return _sigmoid(self.logits(query_vector, scores, dense_cosines, pairs))
+
+    def logits(
+        self,
+        query_vector: npt.ArrayLike,
+        scores: npt.ArrayLike,
+        dense_cosines: npt.ArrayLike = (),
+        pairs: PairInputs | None = None,
+    ) -> FloatArray:
+        """The log-odds behind `probabilities` (after the length map, if any)."""
         values = np.asarray(scores, dtype=np.float64)
         if values.size == 0:
             return np.zeros(0)
         if not self.needs_pairs:
             slope, offset = self.parameters(query_vector, values, dense_cosines)
-            return _sigmoid(slope * values + offset)
+            plain: FloatArray = slope * values + offset
+            return plain
         if pairs is None or pairs.cosines.size != values.size:
             raise ValueError("this adapter needs each candidate's cosine and BM25 score")
         scored = pairs.cosines if self.score_source == "cosine" else values
@@ -231,7 +254,11 @@ class CosineAdapter:
         if self.pair_set:
             raw = pair_features(self.pair_set, scored, pairs.lexical, pairs.words)
             logits = logits + ((raw - self.pair_mean) / self.pair_scale) @ self.pair_weights
-        return _sigmoid(logits)
+        if self.map_edges:
+            bucket = length_bucket(self.map_edges, pairs.words)
+            logits = self.map_scale[bucket] * logits + self.map_shift[bucket]
+        result: FloatArray = logits
+        return result
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -249,6 +276,9 @@ class CosineAdapter:
             "pair_mean": self.pair_mean.tolist(),
             "pair_scale": self.pair_scale.tolist(),
             "pair_weights": self.pair_weights.tolist(),
+            "map_edges": list(self.map_edges),
+            "map_scale": self.map_scale.tolist(),
+            "map_shift": self.map_shift.tolist(),
         }
 
     @classmethod
@@ -268,6 +298,9 @@ class CosineAdapter:
             pair_mean=np.asarray(data.get("pair_mean", []), dtype=np.float64),
             pair_scale=np.asarray(data.get("pair_scale", []), dtype=np.float64),
             pair_weights=np.asarray(data.get("pair_weights", []), dtype=np.float64),
+            map_edges=tuple(int(edge) for edge in data.get("map_edges", [])),
+            map_scale=np.asarray(data.get("map_scale", []), dtype=np.float64),
+            map_shift=np.asarray(data.get("map_shift", []), dtype=np.float64),
         )
 
 
