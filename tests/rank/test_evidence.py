@@ -20,6 +20,13 @@ def test_coverage_is_the_share_of_query_words_a_sentence_holds() -> None:
     assert terms.coverage("Nothing related here.") == 0.0
 
 
+def test_words_inside_a_link_do_not_count_as_coverage() -> None:
+    terms = QueryTerms("similarity", None)
+    assert terms.coverage("Code: https://github.com/someone/graph-similarity.") == 0.0
+    assert terms.coverage("Code is at github.com/someone/Similarity-Tools") == 0.0
+    assert terms.coverage("Similarity is measured; code at https://example.org/x.") == 1.0
+
+
 def test_fused_scores_weigh_the_cosine_by_the_dense_weight() -> None:
     terms = QueryTerms("graph networks", None)
     sentences = ["We train graph models.", "Unrelated words."]

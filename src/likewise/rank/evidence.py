@@ -11,6 +11,7 @@ training, by dense-lexical fusion; w and the ratio are fit on SciFact's rational
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,6 +49,9 @@ class EvidenceWeights:
 FUSED = EvidenceWeights(dense=0.30, second_ratio=0.94)
 LEXICAL = EvidenceWeights(dense=0.0, second_ratio=0.71)
 MAX_SENTENCES = 2
+# A link's path is not prose: "code at github.com/x/graph-similarity" does not say anything
+# about similarity, so its words do not count towards a sentence's coverage.
+LINK = re.compile(r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|io|net)/\S*", re.IGNORECASE)
 
 
 class QueryTerms:
@@ -69,7 +73,7 @@ class QueryTerms:
         """Share of the query's weight whose stems occur in the sentence, in [0, 1]."""
         if self.total <= 0.0:
             return 0.0
-        present = set(shared_tokeniser().terms(sentence))
+        present = set(shared_tokeniser().terms(LINK.sub(" ", sentence)))
         found = sum(weight for stem, weight in self.weights.items() if stem in present)
         return found / self.total
 
