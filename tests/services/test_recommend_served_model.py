@@ -92,7 +92,7 @@ def test_an_orthogonal_map_leaves_the_feed_and_its_why_lines_unchanged(
     before = {r.paper.arxiv_id: (r.score, r.reason) for r in plain.recommendations}
     after = {r.paper.arxiv_id: (r.score, r.reason) for r in rotated.recommendations}
     assert before.keys() == after.keys()
-    for arxiv_id, (score, reason) in after.items():
+    for arxiv_id, (score, _reason) in after.items():
         assert score == pytest.approx(before[arxiv_id][0], abs=1e-4)
     top = [r.paper.arxiv_id for r in rotated.recommendations[:3]]
     assert set(top) == set(ids["new-graphs"])
