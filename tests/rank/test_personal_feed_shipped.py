@@ -53,21 +53,26 @@ def test_no_map_scores_exactly_as_the_identity_map() -> None:
     assert (plain.nearest_positive == identity.nearest_positive).all()
 
 
-def test_the_map_decides_which_paper_is_nearest_and_so_the_why_paper() -> None:
-    # Plain cosines of the candidate (0.8, 0.6): 0.8 to paper 0, 0.6 to paper 1. The map
-    # triples the second axis: (0.8, 1.8) is then nearer paper 1 (cosine 0.91 against 0.41).
+def test_the_map_changes_the_dense_nearest_score_but_not_the_why_paper() -> None:
+    # Plain cosines of candidate 0, (0.8, 0.6): 0.8 to paper 0, 0.6 to paper 1. The map
+    # triples the second axis: (0.8, 1.8) is then nearer paper 1 (cosine 0.91 against 0.41),
+    # so its dense nearest score rises from 0.8 to 0.91; the "why" paper stays paper 0, the
+    # one with the highest plain cosine (what the card's similarity shows).
     positives = _unit([1.0, 0.0], [0.0, 1.0])
-    candidates = _unit([0.8, 0.6], [1.0, 0.0])
+    candidates = _unit([0.8, 0.6], [0.0, 1.0], [1.0, 0.05])
     profile = ReaderProfile("u", positives, np.ones(2, dtype=np.float32))
     stretch = np.diag([1.0, 3.0])
     plain = score_readers([profile], candidates, weights=DENSE_ONLY)
     mapped = score_readers([profile], candidates, weights=DENSE_ONLY, dense_map=stretch)
-    assert plain.nearest_positive[0, 0] == 0
-    assert mapped.nearest_positive[0, 0] == 1
-    # Dense nearest alone, two candidates: standardised to +1 / -1. Plain: candidate 1 is
-    # paper 0 itself (cosine 1 > 0.8); mapped: 0.91 < 1 still, the order holds.
-    assert plain.scores[0, 1] > plain.scores[0, 0]
-    assert mapped.scores[0, 1] > mapped.scores[0, 0]
+    assert list(plain.nearest_positive[0]) == [0, 1, 0]
+    assert list(mapped.nearest_positive[0]) == [0, 1, 0]
+    # Dense nearest alone: plain 0.8 < 0.9988 (candidate 2) < 1; mapped, candidate 2 is
+    # (1, 0.15) / |.|, cosine 0.989 to paper 0, and candidate 0's 0.91 stays last.
+    assert plain.scores[0, 0] < plain.scores[0, 2] < plain.scores[0, 1]
+    assert mapped.scores[0, 0] < mapped.scores[0, 2] < mapped.scores[0, 1]
+    gap_plain = plain.scores[0, 2] - plain.scores[0, 0]
+    gap_mapped = mapped.scores[0, 2] - mapped.scores[0, 0]
+    assert gap_mapped < gap_plain
 
 
 def test_words_common_in_earlier_papers_lose_a_tie_of_the_lexical_mean() -> None:

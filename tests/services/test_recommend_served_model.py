@@ -99,7 +99,7 @@ def test_an_orthogonal_map_leaves_the_feed_and_its_why_lines_unchanged(
     assert [after[a][1] for a in top] == [before[a][1] for a in top]
 
 
-def test_a_stretching_map_still_quotes_one_of_the_readers_papers_with_its_plain_cosine(
+def test_a_stretching_map_still_quotes_the_readers_plainly_nearest_paper_and_its_cosine(
     library: Library, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = build_catalog(library)
@@ -115,9 +115,11 @@ def test_a_stretching_map_still_quotes_one_of_the_readers_papers_with_its_plain_
 
     assert feed.recommendations
     papers = library.store.get_papers([*saved, *(r.paper.arxiv_id for r in feed.recommendations)])
+    own = library.vectors.vectors_for([papers[arxiv_id] for arxiv_id in saved])
     for item in feed.recommendations:
         assert item.nearest_id in saved
         quoted, shown = library.vectors.vectors_for([papers[item.nearest_id], item.paper])
         assert item.similarity == pytest.approx(float(quoted @ shown), abs=1e-5)
+        assert item.similarity == pytest.approx(float((own @ shown).max()), abs=1e-5)
         lead = "close to" if item.similarity >= 0.5 else "nearest of yours:"
         assert item.reason.startswith(f"{lead} “{papers[item.nearest_id].title[:20]}")

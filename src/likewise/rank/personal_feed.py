@@ -26,6 +26,7 @@ from likewise.rank.personal_profiles import (
     ReaderScores,
     Vectors,
     empty_vectors,
+    nearest_positives,
 )
 
 __all__ = ["FeedWeights", "ReaderProfile", "ReaderScores", "Vectors", "score_readers"]
@@ -206,7 +207,8 @@ def score_readers(
     title + abstract of each candidate; with them, readers whose profiles carry
     positive_texts are also scored lexically. dense_map: W of the embedder
     (personal_linear_map.bundled_map; None: the identity), applied to the candidates and the
-    readers' positives for the dense scores and the nearest paper. background_texts: earlier
+    readers' positives for the dense scores (nearest_positive, the "why" paper, stays the
+    highest plain cosine). background_texts: earlier
     papers (not candidates), newest first, at most BACKGROUND_TEXTS used: Rocchio's lexical
     background, transformed in the batch's TF-IDF vocabulary (which they do not help fit);
     none, or rocchio_gamma 0: the plain centroid. "Not interested" papers are compared on
@@ -235,4 +237,9 @@ def score_readers(
         elif len(profile.negatives):
             closest = np.maximum((profile.negatives @ candidates.T).max(axis=0), 0.0)
             final[row] -= NOT_INTERESTED_PENALTY * closest
-    return ReaderScores(scores=final, nearest_positive=components.nearest_index)
+    nearest = components.nearest_index
+    if dense_map is not None:
+        # The "why" paper is the one with the highest plain cosine: the similarity the card
+        # shows and "nearest of yours" are read on the embedder's own vectors.
+        nearest = nearest_positives(profiles, candidates).nearest_positive
+    return ReaderScores(scores=final, nearest_positive=nearest)
