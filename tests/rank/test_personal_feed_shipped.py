@@ -126,3 +126,13 @@ def test_only_the_first_background_texts_up_to_the_bound_are_read(
 def test_the_chosen_weights_are_the_fit_grid_point_with_gamma_one_half() -> None:
     assert (CHOSEN.dense_mean, CHOSEN.dense_nearest, CHOSEN.lexical_mean) == (0.25, 0.5, 1.0)
     assert CHOSEN.lexical_nearest == 0.0 and CHOSEN.rocchio_gamma == 0.5
+
+
+def test_the_wheel_carries_the_map_files_as_package_data() -> None:
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    data = config["tool"]["setuptools"]["package-data"]["likewise"]
+    assert "rank/map_data/*.npy" in data and "rank/map_data/*.json" in data
+    assert (MAP_DATA / f"{SHIPPED_MODEL}.json").is_file()
