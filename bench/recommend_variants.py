@@ -41,7 +41,7 @@ from likewise.evaluate.recommend_data import (
 )
 from likewise.evaluate.recommend_pairs import author_pairs
 from likewise.evaluate.significance import paired_randomization_test
-from likewise.rank.personal_feed import CHOSEN, FeedComponents, FeedWeights, mixed, standardised
+from likewise.rank.personal_feed import PREVIOUS, FeedComponents, FeedWeights, mixed, standardised
 from likewise.rank.personal_lexical import centroid_scores, lexical_rows
 from likewise.rank.personal_linear_map import MapSettings, mapped, train_map
 from likewise.rank.personal_nearest import block_nearest
@@ -138,7 +138,7 @@ def components(parts: Sequence[Scores], count: int) -> FeedComponents:
 
 
 def report(name: str, parts: Sequence[Scores], readers: Sequence[Reader], **extra: Any) -> None:
-    for label, weights in {"chosen": CHOSEN, **extra}.items():
+    for label, weights in {"chosen": PREVIOUS, **extra}.items():
         values = summary(mixed(components(parts, len(readers)), weights), readers)
         tests = f" p={values['p ndcg@10']:.4f} {values['p recall@50']:.4f}" if SVM else ""
         print(
@@ -161,7 +161,8 @@ def grid(parts: Sequence[Scores], readers: Sequence[Reader], name: str) -> None:
         print(f"grid {name}: {point} {values['ndcg@10']:.4f} {values['recall@50']:.4f}{tests}")
 
 
-CHOSEN_ON_FIT = FeedWeights(0.25, 0.5, 1, 0)  # the fit grid's best point for map + Rocchio
+# The fit grid's best point for map + Rocchio (personal_feed.CHOSEN since it was wired in).
+CHOSEN_ON_FIT = FeedWeights(0.25, 0.5, 1, 0)
 
 
 def held_out_look(
@@ -170,7 +171,8 @@ def held_out_look(
     ours: Scores,
     shipped: Scores,
 ) -> None:
-    """The chosen variant, the shipped model and both baselines on the held-out readers."""
+    """The chosen variant (served since as CHOSEN), the model shipped before it (PREVIOUS) and
+    both baselines on the held-out readers."""
     from likewise.evaluate.significance import holm_bonferroni
 
     runs = {
@@ -257,7 +259,7 @@ def main() -> None:
         md, mn = dense_raw(mapped_profiles, mapped(candidates, weights))
         lm = discriminative(lexical_mean, lexical_background, arguments.lexical_gamma)
         ours = mixed(components([md, mn, lm, lexical_nearest], len(readers)), CHOSEN_ON_FIT)
-        shipped = mixed(components(base, len(readers)), CHOSEN)
+        shipped = mixed(components(base, len(readers)), PREVIOUS)
         held_out_look(inputs, readers, ours, shipped)
         return
     report(

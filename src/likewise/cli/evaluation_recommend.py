@@ -75,6 +75,7 @@ def run_recommend(arguments: argparse.Namespace, embedder: Any, report: Report) 
         evaluate,
     )
     from likewise.evaluate.recommend_data import Protocol, build_task, cached_vectors, read_papers
+    from likewise.rank.personal_linear_map import bundled_map
     from likewise.rank.personal_svm import tfidf_matrix
 
     papers = arguments.papers or arguments.data / "arxiv-daily-cs" / "papers.jsonl.gz"
@@ -103,7 +104,8 @@ def run_recommend(arguments: argparse.Namespace, embedder: Any, report: Report) 
     )
     vectors = cached_vectors(task.papers, embedder, recommend_cache_dir())
     texts = [paper.text for paper in (*task.papers, *task.background)]
-    inputs = FeedInputs(task, vectors, tfidf_matrix(texts, min_df=arguments.min_df))
+    tfidf = tfidf_matrix(texts, min_df=arguments.min_df)
+    inputs = FeedInputs(task, vectors, tfidf, bundled_map(embedder.model_id))
     if arguments.grid:
         return _print_grid(inputs)
     models = dict(BASELINES)

@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from likewise.evaluate.recommend_data import FeedTask, Reader
 from likewise.rank.personal_contrastive import TowerSettings
-from likewise.rank.personal_feed import CHOSEN, MEANS_ONLY, FeedWeights
+from likewise.rank.personal_feed import CHOSEN, MEANS_ONLY, PREVIOUS, FeedWeights
 from likewise.rank.personal_profiles import ReaderProfile
 from likewise.rank.personal_recency import recency_weights
 
@@ -23,12 +23,19 @@ PerReader = dict[str, dict[str, float]]  # metric -> reader -> value
 
 @dataclass(frozen=True)
 class FeedInputs:
-    """The task with what the models read: unit vectors of task.papers (same rows) and the
-    TF-IDF rows of task.papers followed by task.background (sparse, same row order)."""
+    """The task with what the models read: unit vectors of task.papers (same rows), the
+    TF-IDF rows of task.papers followed by task.background (sparse, same row order), and the
+    embedder's shipped author-pair map (None: the identity)."""
 
     task: FeedTask
     vectors: npt.NDArray[np.float32]
     tfidf: Any
+    dense_map: npt.NDArray[np.float64] | None = None
+
+    @property
+    def background_texts(self) -> list[str]:
+        """The earlier papers' texts, newest first, as the service passes them."""
+        return [paper.text for paper in reversed(self.task.background)]
 
 
 def ndcg_at(ranking: Sequence[int], relevant: frozenset[int], depth: int = 10) -> float:
@@ -100,7 +107,10 @@ def _sanity(inputs: FeedInputs, readers: Sequence[Reader]) -> npt.NDArray[np.flo
     return svm_scores(inputs.tfidf, [r.profile for r in readers], task.candidates, catalog=catalog)
 
 
-def _towers(settings: TowerSettings, weights: FeedWeights) -> Model:
+def _towers(settings: TowerSettings, weights: FeedWeights, *, mapped: bool = False) -> Model:
+    """The product's score_readers with these settings; mapped: with the embedder's map and
+    the earlier papers as Rocchio's background, as services/recommend.py calls it."""
+
     def run(inputs: FeedInputs, readers: Sequence[Reader]) -> npt.NDArray[np.float32]:
         from likewise.rank.personal_feed import score_readers
 
@@ -114,6 +124,8 @@ def _towers(settings: TowerSettings, weights: FeedWeights) -> Model:
             candidate_texts=texts if lexical else None,
             tower=settings,
             weights=weights,
+            dense_map=inputs.dense_map if mapped else None,
+            background_texts=inputs.background_texts if mapped else (),
         ).scores
 
     return run
@@ -124,11 +136,13 @@ MODEL = "likewise"
 
 
 def candidate_models() -> dict[str, Model]:
-    """The variants compared on the fit readers; "likewise" is the one score_readers uses."""
+    """The variants compared on the fit readers; "likewise" is the one the product serves
+    (map + lexical Rocchio), "previous" the one shipped before it."""
     trained, untrained = TowerSettings(), TowerSettings(steps=0)
-    dense_only = FeedWeights(CHOSEN.dense_mean, CHOSEN.dense_nearest, 0.0, 0.0)
+    dense_only = FeedWeights(PREVIOUS.dense_mean, PREVIOUS.dense_nearest, 0.0, 0.0)
     return {
-        MODEL: _towers(untrained, CHOSEN),
+        MODEL: _towers(untrained, CHOSEN, mapped=True),
+        "previous": _towers(untrained, PREVIOUS),
         "means-only": _towers(untrained, MEANS_ONLY),
         "dense-mean+nearest": _towers(untrained, dense_only),
         "lexical-centroid": _towers(untrained, FeedWeights(0.0, 0.0, 1.0, 0.0)),
@@ -155,7 +169,8 @@ def weight_grid(
     inputs: FeedInputs, readers: Sequence[Reader], grid: Sequence[float] = GRID
 ) -> list[tuple[FeedWeights, dict[str, float]]]:
     """Every FeedWeights of the grid (one weight 1 at least) with its mean metrics over
-    readers, best nDCG@10 + Recall@50 first; the four scores are computed once. Meant for
+    readers, best nDCG@10 + Recall@50 first; the four scores (with the map and CHOSEN's
+    Rocchio gamma) are computed once. Meant for
     the fit readers only: choosing on held-out readers would tune on them."""
     from itertools import product
 
@@ -166,6 +181,9 @@ def weight_grid(
         reader_profiles(inputs, readers),
         candidates,
         candidate_texts=[inputs.task.papers[row].text for row in inputs.task.candidates],
+        dense_map=inputs.dense_map,
+        background_texts=inputs.background_texts,
+        rocchio_gamma=CHOSEN.rocchio_gamma,
     )
     results: list[tuple[FeedWeights, dict[str, float]]] = []
     for point in product(grid, repeat=4):

@@ -2,28 +2,31 @@
 
 The shared interface of the personal feed ("For you"): services/ build one ReaderProfile per
 user (or per collection) and call score_readers once for the whole batch. The model (chosen on
-the fit readers of `likewise eval recommend`, docs/recommend.md) mixes four per-reader
-standardised scores: the dense mean (a contrastive tower, rank/personal_contrastive.py,
-untrained by default: the reader's recency-weighted mean vector), the dense nearest paper
-(rank/personal_nearest.py), and, when the texts are given, the same two over TF-IDF
-(rank/personal_lexical.py).
+the fit readers of `likewise eval recommend`, docs/recommend.md) mixes per-reader standardised
+scores: the dense mean (rank/personal_contrastive.py, untrained by default: the reader's
+recency-weighted mean vector) and the dense nearest paper (rank/personal_nearest.py), both on
+the vectors mapped by the embedder's shipped author-pair map (rank/personal_linear_map.py),
+and, when the texts are given, the lexical mean made discriminative against earlier papers
+(Rocchio, rank/personal_lexical.py and rank/personal_rocchio.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
 from likewise.rank.personal_contrastive import TowerSettings, train_towers
+from likewise.rank.personal_linear_map import Matrix, mapped
 from likewise.rank.personal_nearest import block_nearest
 from likewise.rank.personal_profiles import (
     ReaderProfile,
     ReaderScores,
     Vectors,
     empty_vectors,
+    nearest_positives,
 )
 
 __all__ = ["FeedWeights", "ReaderProfile", "ReaderScores", "Vectors", "score_readers"]
@@ -31,6 +34,9 @@ __all__ = ["FeedWeights", "ReaderProfile", "ReaderScores", "Vectors", "score_rea
 # At most this many background papers enter training: enough negatives for the softmax,
 # bounded cost for large days.
 BACKGROUND_SAMPLE = 1000
+# At most this many earlier papers' texts form Rocchio's lexical background (transformed in the
+# batch's TF-IDF vocabulary, about 0.6 ms each on the 2-core machine; the first ones are used).
+BACKGROUND_TEXTS = 2000
 # Training the towers lowered nDCG@10 on the fit readers at every setting tried (0.027-0.049
 # against 0.051 untrained, docs/recommend.md), so by default the tower stays at the reader's
 # recency-weighted mean and the lexical half carries the gain.
@@ -40,19 +46,24 @@ NOT_INTERESTED_PENALTY = 2.0
 
 @dataclass(frozen=True, slots=True)
 class FeedWeights:
-    """Weights of the four standardised scores; without texts the two dense ones are used,
-    rescaled to sum 1. The defaults are the grid point (0, 0.25, 0.5, 1 each) with the best
-    nDCG@10 + Recall@50 on the fit readers (docs/recommend.md), rescaled to sum 1."""
+    """Weights of the four standardised scores (mixed rescales them to sum 1; without texts
+    the two dense ones are used), and rocchio_gamma: the share of the lexical background's
+    centroid taken off the lexical mean. The defaults are the grid point (0, 0.25, 0.5, 1
+    each) with the best nDCG@10 + Recall@50 on the fit readers with the map and gamma 0.5
+    (docs/recommend.md)."""
 
-    dense_mean: float = 0.125
-    dense_nearest: float = 0.25
-    lexical_mean: float = 0.5
-    lexical_nearest: float = 0.125
+    dense_mean: float = 0.25
+    dense_nearest: float = 0.5
+    lexical_mean: float = 1.0
+    lexical_nearest: float = 0.0
+    rocchio_gamma: float = 0.5
 
 
 CHOSEN = FeedWeights()
+# The model shipped before (no map, no background): the four scores, lexical nearest included.
+PREVIOUS = FeedWeights(0.125, 0.25, 0.5, 0.125, rocchio_gamma=0.0)
 # The model before the nearest-paper halves were added (equal dense and lexical means).
-MEANS_ONLY = FeedWeights(0.5, 0.0, 0.5, 0.0)
+MEANS_ONLY = FeedWeights(0.5, 0.0, 0.5, 0.0, rocchio_gamma=0.0)
 
 
 def standardised(scores: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -106,6 +117,11 @@ class FeedComponents:
     nearest_index: npt.NDArray[np.int64]
 
 
+def mapped_profiles(profiles: Sequence[ReaderProfile], dense_map: Matrix) -> list[ReaderProfile]:
+    """The profiles with their positives mapped by W (and renormalised); negatives unchanged."""
+    return [replace(p, positives=mapped(p.positives, dense_map)) for p in profiles]
+
+
 def component_scores(
     profiles: Sequence[ReaderProfile],
     candidates: Vectors,
@@ -113,21 +129,37 @@ def component_scores(
     background: Vectors | None = None,
     candidate_texts: Sequence[str] | None = None,
     tower: TowerSettings = UNTRAINED,
+    dense_map: Matrix | None = None,
+    background_texts: Sequence[str] = (),
+    rocchio_gamma: float = 0.0,
 ) -> FeedComponents:
     """The four standardised scores of every reader (see score_readers for the arguments)."""
-    mean, nearest, index = _dense_halves(profiles, candidates, background, tower)
+    if dense_map is not None:
+        mean, nearest, index = _dense_halves(
+            mapped_profiles(profiles, dense_map),
+            mapped(candidates, dense_map),
+            None if background is None else mapped(background, dense_map),
+            tower,
+        )
+    else:
+        mean, nearest, index = _dense_halves(profiles, candidates, background, tower)
     has_texts = np.array([bool(p.positive_texts) for p in profiles], dtype=bool)
     lexical_mean: Vectors | None = None
     lexical_nearest: Vectors | None = None
     if candidate_texts is not None:
         if len(candidate_texts) != len(candidates):
             raise ValueError("one candidate text per candidate vector is needed")
-        from likewise.rank.personal_lexical import centroid_scores, lexical_features
+        from likewise.rank.personal_lexical import centroid_scores, lexical_rows
+        from likewise.rank.personal_rocchio import background_cosines, discriminative
 
-        features = lexical_features(profiles, candidate_texts)
+        earlier = list(background_texts[:BACKGROUND_TEXTS]) if rocchio_gamma > 0 else []
+        features = lexical_rows(profiles, candidate_texts, transformed_texts=earlier)
         if features is not None:
-            rows, positives = features
-            lexical_mean = standardised(centroid_scores(profiles, rows, positives))
+            rows, positives, extra = features
+            centroid = centroid_scores(profiles, rows, positives)
+            if extra is not None:
+                centroid = discriminative(centroid, background_cosines(rows, extra), rocchio_gamma)
+            lexical_mean = standardised(centroid)
             sizes = [len(profile.positive_texts) for profile in profiles]
             cosines = (positives @ rows.T).toarray().astype(np.float32)
             lexical_nearest = standardised(block_nearest(sizes, cosines)[0])
@@ -163,6 +195,8 @@ def score_readers(
     candidate_texts: Sequence[str] | None = None,
     tower: TowerSettings = UNTRAINED,
     weights: FeedWeights = CHOSEN,
+    dense_map: Matrix | None = None,
+    background_texts: Sequence[str] = (),
 ) -> ReaderScores:
     """Scores every candidate for every reader in one batch.
 
@@ -171,7 +205,14 @@ def score_readers(
     reader's papers would be pushed down); without it (and without "not interested" papers)
     the tower stays at the weighted mean of the reader's papers. candidate_texts:
     title + abstract of each candidate; with them, readers whose profiles carry
-    positive_texts are also scored lexically. A reader with no positives gets a row of zeros.
+    positive_texts are also scored lexically. dense_map: W of the embedder
+    (personal_linear_map.bundled_map; None: the identity), applied to the candidates and the
+    readers' positives for the dense scores (nearest_positive, the "why" paper, stays the
+    highest plain cosine). background_texts: earlier
+    papers (not candidates), newest first, at most BACKGROUND_TEXTS used: Rocchio's lexical
+    background, transformed in the batch's TF-IDF vocabulary (which they do not help fit);
+    none, or rocchio_gamma 0: the plain centroid. "Not interested" papers are compared on
+    the unmapped vectors. A reader with no positives gets a row of zeros.
     """
     users, count = len(profiles), len(candidates)
     if users == 0 or count == 0:
@@ -185,6 +226,9 @@ def score_readers(
         background=background,
         candidate_texts=candidate_texts if lexical else None,
         tower=tower,
+        dense_map=dense_map,
+        background_texts=background_texts,
+        rocchio_gamma=weights.rocchio_gamma,
     )
     final = mixed(components, weights)
     for row, profile in enumerate(profiles):
@@ -193,4 +237,9 @@ def score_readers(
         elif len(profile.negatives):
             closest = np.maximum((profile.negatives @ candidates.T).max(axis=0), 0.0)
             final[row] -= NOT_INTERESTED_PENALTY * closest
-    return ReaderScores(scores=final, nearest_positive=components.nearest_index)
+    nearest = components.nearest_index
+    if dense_map is not None:
+        # The "why" paper is the one with the highest plain cosine: the similarity the card
+        # shows and "nearest of yours" are read on the embedder's own vectors.
+        nearest = nearest_positives(profiles, candidates).nearest_positive
+    return ReaderScores(scores=final, nearest_positive=nearest)

@@ -1,10 +1,13 @@
 """A linear map W of the dense vectors, from the identity, drawing papers of one author together
 by in-batch InfoNCE (Yao et al., "Self-supervised Learning for Large-scale Item Recommendations",
-CIKM 2021; SPECTER, Cohan et al., ACL 2020, trains on citation pairs alike); numpy, Adam."""
+CIKM 2021; SPECTER, Cohan et al., ACL 2020, trains on citation pairs alike); numpy, Adam.
+The personal feed ships one W per embedding model in map_data/ (bench/recommend_map_fit.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +29,36 @@ class MapSettings:
     learning_rate: float = 1e-3
     identity_pull: float = 0.0
     seed: int = 7
+
+
+# The setting chosen on the fit readers of `likewise eval recommend` (docs/recommend.md).
+SHIPPED_MAP = MapSettings(temperature=0.1, epochs=10, learning_rate=0.003)
+MAP_DATA = Path(__file__).resolve().parent / "map_data"
+
+
+def map_path(model_id: str, folder: Path = MAP_DATA) -> Path:
+    """Where the W of an embedding model is kept: <folder>/<model id>.npy."""
+    if not model_id or "/" in model_id or model_id.startswith("."):
+        raise ValueError(f"not a model id for a file name: {model_id!r}")
+    return folder / f"{model_id}.npy"
+
+
+@lru_cache(maxsize=8)
+def bundled_map(model_id: str, folder: Path = MAP_DATA) -> Matrix | None:
+    """The shipped W of this embedding model (read-only), or None: the identity, vectors as
+    they are (a model the map was not trained for, or a W of the wrong shape)."""
+    try:
+        path = map_path(model_id, folder)
+    except ValueError:
+        return None
+    if not path.is_file():
+        return None
+    weights = np.load(path, allow_pickle=False).astype(np.float64)
+    if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
+        return None
+    weights.setflags(write=False)
+    result: Matrix = weights
+    return result
 
 
 def mapped(vectors: Vectors, weights: Matrix) -> Vectors:

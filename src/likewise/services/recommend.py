@@ -18,13 +18,19 @@ import numpy.typing as npt
 
 from likewise.models import AlsoAs, AnnouncementKind, Paper
 from likewise.rank.key_phrases import CatalogRarity
-from likewise.rank.personal_feed import ReaderProfile, score_readers
+from likewise.rank.personal_feed import BACKGROUND_TEXTS, ReaderProfile, score_readers
+from likewise.rank.personal_linear_map import bundled_map
 from likewise.rank.reasons import Explainer
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.errors import SiteError
 from likewise.services.lexical import LexicalIndexService
 from likewise.services.near_duplicates import NearDuplicateService
-from likewise.services.recommend_sources import Positive, ReaderSignals, SignalGatherer
+from likewise.services.recommend_sources import (
+    Positive,
+    ReaderSignals,
+    SignalGatherer,
+    earlier_texts,
+)
 from likewise.services.site_pages import ExpiringMemo
 from likewise.services.vectors import VectorService
 from likewise.settings import Settings
@@ -37,6 +43,7 @@ MAX_NEGATIVES = 500
 REASON_TERMS = 2
 CLOSE = 0.5  # a cosine from which "close to" is what a reader would call it
 _WINDOW_SECONDS = 60.0
+_BACKGROUND_SECONDS = 3600.0  # earlier days change only when old days are ingested again
 Vectors = npt.NDArray[np.float32]
 
 NO_SIGNAL, NO_PAPERS, ALL_SEEN = "no-signal", "no-papers", "all-seen"
@@ -227,6 +234,17 @@ class RecommendService:
         key = f"window:{model}:{start.isoformat()}:{end.isoformat()}:{size}"
         return self._memo.get(key, _WINDOW_SECONDS, lambda: self._load_window(start, end))
 
+    def _background_texts(self, window: _Window) -> list[str]:
+        """Title + abstract of up to BACKGROUND_TEXTS papers first announced on the days just
+        before the window, newest day first: Rocchio's lexical background."""
+        if window.start is None or not window.papers:
+            return []
+        start = window.start
+        key = f"background:{start.isoformat()}"
+        return self._memo.get(
+            key, _BACKGROUND_SECONDS, lambda: earlier_texts(self._store, start, BACKGROUND_TEXTS)
+        )
+
     def _load_window(self, start: date, end: date) -> _Window:
         first_day: dict[str, date] = {}
         for day in sorted(d for d in self._store.announcement_days() if start <= d <= end):
@@ -300,7 +318,13 @@ class RecommendService:
                     positive_texts=tuple(p.paper.embedding_text() for p in reader.positives),
                 )
             )
-        scored = score_readers(profiles, window.vectors, candidate_texts=window.texts)
+        scored = score_readers(
+            profiles,
+            window.vectors,
+            candidate_texts=window.texts,
+            dense_map=bundled_map(self._embedding.get().model_id),
+            background_texts=self._background_texts(window),
+        )
         rarity = CatalogRarity.of_index(self._lexical.lexical_index())
         feeds = []
         for row, reader in enumerate(readers):

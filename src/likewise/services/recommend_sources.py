@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from likewise.models import Paper
+from likewise.models import AnnouncementKind, Paper
 from likewise.store.accounts import AccountRepository
 from likewise.store.base import CatalogStore
 from likewise.store.library_entries import LibraryEntryRepository
@@ -182,3 +182,19 @@ class SignalGatherer:
 
     def _accounts_papers(self, arxiv_ids: list[str]) -> dict[str, Paper]:
         return self._store.get_papers(arxiv_ids) if arxiv_ids else {}
+
+
+def earlier_texts(store: CatalogStore, start: date, limit: int) -> list[str]:
+    """Title + abstract of up to `limit` papers first announced (new or cross-listed) on the
+    days just before `start`, newest day first: the background the feed's lexical half is
+    made discriminative against (rank/personal_rocchio.py)."""
+    chosen: dict[str, None] = {}
+    for day in sorted((d for d in store.announcement_days() if d < start), reverse=True):
+        for announcement in store.announced_on(day):
+            if announcement.kind != AnnouncementKind.REPLACEMENT:
+                chosen.setdefault(announcement.arxiv_id, None)
+        if len(chosen) >= limit:
+            break
+    ids = list(chosen)[:limit]
+    found = store.get_papers(ids)
+    return [found[arxiv_id].embedding_text() for arxiv_id in ids if arxiv_id in found]
