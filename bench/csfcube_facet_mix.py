@@ -27,6 +27,7 @@ import itertools
 import json
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +36,12 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from csfcube_facets import CSFCUBE, FACETS, Run, Vectors, dev_split, ndcg, one_pass
 from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
-from likewise.evaluate.collections import load_csfcube
+from likewise.evaluate.collections import QueryByExampleCollection, load_csfcube
 from likewise.evaluate.significance import paired_randomization_test
 from likewise.index.tokens import shared_tokeniser, term_counts
 from likewise.rank.facet_similar import facet_query, score_by_facet
 from likewise.rank.facets import FACET_LABELS
-from likewise.rank.sentence_classifier import load_classifier
+from likewise.rank.sentence_classifier import SentenceClassifier, load_classifier
 
 Array = npt.NDArray[np.float64]
 Sparse = dict[str, float]
@@ -136,22 +137,68 @@ def facet_vector(vectors: Vectors, probabilities: Vectors, columns: list[int]) -
     return result
 
 
-def main() -> int:
+@dataclass
+class Pool:
+    """CSFCube's dev half embedded the product's way: one pass per pooled paper, the shipped
+    classifier's sentence probabilities and each paper's whole-abstract TF-IDF vector."""
+
+    collection: QueryByExampleCollection
+    queries: list[str]
+    fit: list[str]
+    check: list[str]
+    pooled_ids: list[str]
+    classifier: SentenceClassifier
+    whole: dict[str, Vectors]
+    sentences: dict[str, Vectors]
+    texts: dict[str, list[str]]
+    probabilities: dict[str, Vectors]
+    lexical: Lexical
+    paper_tfidf: dict[str, dict[str, float]]
+
+
+def embedded_pool() -> Pool:
+    """The dev half's pooled papers, embedded once (shared with csfcube_facet_soft.py)."""
     collection = load_csfcube(CSFCUBE)
-    qrels = collection.qrels
     queries, _, fit, check, pooled_ids = dev_split(collection)
     documents = collection.documents
-    embedder = OnnxMiniLMEmbedder()
     classifier = load_classifier()
     whole, pooled, texts = one_pass(
-        embedder, [documents[p] for p in pooled_ids], own_sentences=False
+        OnnxMiniLMEmbedder(), [documents[p] for p in pooled_ids], own_sentences=False
     )
-    p_whole = dict(zip(pooled_ids, whole, strict=True))
-    p_sentences = dict(zip(pooled_ids, pooled, strict=True))
-    p_texts = dict(zip(pooled_ids, texts, strict=True))
-    probabilities = {p: classifier.probabilities(p_sentences[p], p_texts[p]) for p in pooled_ids}
+    sentences = dict(zip(pooled_ids, pooled, strict=True))
+    all_texts = dict(zip(pooled_ids, texts, strict=True))
     lexical = Lexical([document.text for document in documents.values()])
-    paper_tfidf = {p: lexical.tfidf(documents[p].text) for p in pooled_ids}
+    return Pool(
+        collection=collection,
+        queries=queries,
+        fit=fit,
+        check=check,
+        pooled_ids=pooled_ids,
+        classifier=classifier,
+        whole=dict(zip(pooled_ids, whole, strict=True)),
+        sentences=sentences,
+        texts=all_texts,
+        probabilities={p: classifier.probabilities(sentences[p], all_texts[p]) for p in pooled_ids},
+        lexical=lexical,
+        paper_tfidf={p: lexical.tfidf(documents[p].text) for p in pooled_ids},
+    )
+
+
+def main() -> int:
+    pool_data = embedded_pool()
+    collection = pool_data.collection
+    qrels = collection.qrels
+    queries, fit, check, pooled_ids = (
+        pool_data.queries,
+        pool_data.fit,
+        pool_data.check,
+        pool_data.pooled_ids,
+    )
+    documents = collection.documents
+    classifier = pool_data.classifier
+    p_whole, p_sentences, p_texts = pool_data.whole, pool_data.sentences, pool_data.texts
+    probabilities, lexical = pool_data.probabilities, pool_data.lexical
+    paper_tfidf = pool_data.paper_tfidf
     sentence_tfidf = {p: [lexical.tfidf(s) for s in p_texts[p]] for p in pooled_ids}
 
     components: dict[str, dict[str, Array]] = {}

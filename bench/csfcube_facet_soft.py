@@ -29,13 +29,10 @@ import numpy.typing as npt
 from scipy.stats import rankdata
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from csfcube_facet_mix import Lexical, dot, per_query
-from csfcube_facets import CSFCUBE, FACETS, Run, dev_split, ndcg, one_pass
-from likewise.embed.onnx_minilm import OnnxMiniLMEmbedder
-from likewise.evaluate.collections import load_csfcube
+from csfcube_facet_mix import dot, embedded_pool, per_query
+from csfcube_facets import FACETS, Run, ndcg
 from likewise.evaluate.significance import paired_randomization_test
 from likewise.rank.facets import FACET_LABELS
-from likewise.rank.sentence_classifier import load_classifier
 
 Array = npt.NDArray[np.float64]
 PARTS = ("hard", "top2", "qsoft", "qsoft-csoft", "qvec")
@@ -81,21 +78,13 @@ def facet_parts(
 
 
 def main() -> int:
-    collection = load_csfcube(CSFCUBE)
+    pool_data = embedded_pool()
+    collection = pool_data.collection
     qrels = collection.qrels
-    queries, _, fit, check, pooled_ids = dev_split(collection)
-    documents = collection.documents
-    embedder = OnnxMiniLMEmbedder()
-    classifier = load_classifier()
-    whole, pooled, texts = one_pass(
-        embedder, [documents[p] for p in pooled_ids], own_sentences=False
-    )
-    p_whole = dict(zip(pooled_ids, whole, strict=True))
-    p_sentences = dict(zip(pooled_ids, pooled, strict=True))
-    p_texts = dict(zip(pooled_ids, texts, strict=True))
-    probabilities = {p: classifier.probabilities(p_sentences[p], p_texts[p]) for p in pooled_ids}
-    lexical = Lexical([document.text for document in documents.values()])
-    paper_tfidf = {p: lexical.tfidf(documents[p].text) for p in pooled_ids}
+    queries, fit, check = pool_data.queries, pool_data.fit, pool_data.check
+    classifier = pool_data.classifier
+    p_whole, p_sentences = pool_data.whole, pool_data.sentences
+    probabilities, paper_tfidf = pool_data.probabilities, pool_data.paper_tfidf
 
     components: dict[str, dict[str, Array]] = {}
     for query, (paper, facet, pool) in collection.queries.items():
