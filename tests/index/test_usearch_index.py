@@ -15,7 +15,7 @@ from sample_vectors import (
 )
 
 from likewise.index.linear_reduction import fit_pca
-from likewise.index.usearch_index import UsearchIndex, reduction_path
+from likewise.index.usearch_index import UsearchIndex, expansion_for, reduction_path
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +132,13 @@ def test_a_loaded_index_searches_as_broadly_as_a_built_one(tmp_path: Path) -> No
     assert UsearchIndex.load(tmp_path / "index.usearch")._index.expansion_search == 400
     narrow = UsearchIndex.load(tmp_path / "index.usearch", expansion_search=50)
     assert narrow._index.expansion_search == 50
+
+
+def test_graphs_of_millions_search_twice_as_broadly() -> None:
+    assert expansion_for(0) == 400
+    assert expansion_for(1_999_999) == 400
+    assert expansion_for(2_000_000) == 800
+    assert expansion_for(3_000_000) == 800
 
 
 def test_added_keys_are_found_and_removed_keys_are_gone() -> None:

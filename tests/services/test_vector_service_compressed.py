@@ -88,3 +88,21 @@ def test_crossing_the_threshold_either_way_switches_the_kind_of_graph(
     assert not reduction_path(paths.usearch).exists()
     keys, vectors = reopened.export()
     assert len(keys) == 40 and np.all(np.isfinite(vectors))
+
+
+def test_a_catalog_of_millions_is_built_and_loaded_with_the_wider_search(
+    settings: Settings, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 40 papers stand in for millions: the size where the breadth doubles is lowered to 30.
+    monkeypatch.setattr("likewise.index.usearch_index.LARGE_CATALOG", 30)
+    settings = _compressing(settings)
+    store.upsert_papers(make_papers(40), source="test")
+    built = Library(settings, store, FakeEmbedder())
+    built.vectors.update_vectors()
+    index = built.vectors.vector_index()
+    assert isinstance(index, UsearchIndex) and index._index.expansion_search == 800
+    loaded = Library(settings, store, FakeEmbedder()).vectors.vector_index()
+    assert isinstance(loaded, UsearchIndex) and loaded._index.expansion_search == 800
+    monkeypatch.setattr("likewise.index.usearch_index.LARGE_CATALOG", 41)
+    smaller = Library(settings, store, FakeEmbedder()).vectors.vector_index()
+    assert isinstance(smaller, UsearchIndex) and smaller._index.expansion_search == 400

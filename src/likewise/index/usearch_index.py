@@ -31,6 +31,17 @@ DEFAULT_EXACT_LIMIT = 256
 # Search breadth: over 1M vectors, 96 gave recall@10 0.91, 200 gave 0.93 and 400 gave 0.96
 # at p95 10 ms (bench/scale.py, docs/operations.md); below 100k even 96 recalls over 0.99.
 DEFAULT_EXPANSION_SEARCH = 400
+# Over 3M vectors 400 recalled only 0.927-0.938 and 800 recalled 0.963 at p95 10 ms (plain graph;
+# bench/scale.py at 3M, docs/operations.md); the switch sits between the measured sizes.
+LARGE_CATALOG = 2_000_000
+LARGE_EXPANSION_SEARCH = 800
+
+
+def expansion_for(size: int) -> int:
+    """The search breadth for a graph of `size` vectors."""
+    return LARGE_EXPANSION_SEARCH if size >= LARGE_CATALOG else DEFAULT_EXPANSION_SEARCH
+
+
 # Oversampled ANN is abandoned for exact scoring once it would visit this share of the index.
 _MAX_OVERSAMPLED_SHARE = 0.25
 # Candidates per result taken from a compressed graph for exact re-ranking: 8 kept

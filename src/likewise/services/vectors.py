@@ -28,7 +28,7 @@ from likewise.index.persisted import (
     stamp_identity,
     write_stamp,
 )
-from likewise.index.usearch_index import UsearchIndex, reduction_path
+from likewise.index.usearch_index import UsearchIndex, expansion_for, reduction_path
 from likewise.models import Paper
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.pgvectors import (
@@ -262,6 +262,7 @@ class VectorService:
         try:
             index = UsearchIndex.load(
                 paths.usearch,
+                expansion_search=expansion_for(len(keys)),
                 full_vectors=(keys, matrix),
                 rerank_factor=self._settings.compressed_rerank_factor,
             )
@@ -305,7 +306,7 @@ class VectorService:
                 exact.add(keys, matrix)
             return exact
         if kind == "usearch":
-            graph = UsearchIndex(dimension)
+            graph = UsearchIndex(dimension, expansion_search=expansion_for(len(keys)))
             if len(keys):
                 graph.add(keys, matrix)
             return graph
@@ -314,6 +315,7 @@ class VectorService:
         return UsearchIndex(
             dimension,
             dtype="i8",
+            expansion_search=expansion_for(len(keys)),
             reduction=fit_pca(sample, dimensions),
             rerank_factor=self._settings.compressed_rerank_factor,
             full_vectors=(keys, matrix),
