@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -67,3 +68,15 @@ def nearest_positives(profiles: Sequence[ReaderProfile], candidates: Vectors) ->
             nearest[row] = cosines[start : start + size].argmax(axis=0)
         start += size
     return ReaderScores(scores, nearest)
+
+
+# A positive from a year ago counts half as much as one from today.
+HALF_LIFE_DAYS = 365.0
+
+
+def recency_weight(at: datetime | None, now: datetime) -> float:
+    """Exponential decay with the age of a positive (1.0 when its time is unknown)."""
+    if at is None:
+        return 1.0
+    age = max((now - at).total_seconds() / 86400.0, 0.0)
+    return float(0.5 ** (age / HALF_LIFE_DAYS))

@@ -20,6 +20,7 @@ from likewise.models import AlsoAs, AnnouncementKind, Paper
 from likewise.rank.key_phrases import CatalogRarity
 from likewise.rank.personal_feed import BACKGROUND_TEXTS, ReaderProfile, score_readers
 from likewise.rank.personal_linear_map import bundled_map
+from likewise.rank.personal_profiles import recency_weight
 from likewise.rank.reasons import Explainer
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.errors import SiteError
@@ -38,7 +39,6 @@ from likewise.store.account_security import AccountSecurityRepository
 from likewise.store.base import CatalogStore
 
 MAX_DAYS = 90
-HALF_LIFE_DAYS = 365.0  # a positive from a year ago counts half as much as one from today
 MAX_NEGATIVES = 500
 REASON_TERMS = 2
 CLOSE = 0.5  # a cosine from which "close to" is what a reader would call it
@@ -128,14 +128,6 @@ def _one_per_work(order: list[int], window: _Window, left_out: set[str], limit: 
         if len(chosen) == limit:
             break
     return chosen
-
-
-def recency_weight(at: datetime | None, now: datetime) -> float:
-    """Exponential decay with the age of a positive (1.0 when its time is unknown)."""
-    if at is None:
-        return 1.0
-    age = max((now - at).total_seconds() / 86400.0, 0.0)
-    return float(0.5 ** (age / HALF_LIFE_DAYS))
 
 
 class RecommendService:
