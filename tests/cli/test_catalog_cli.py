@@ -208,3 +208,25 @@ def test_backfill_harvests_every_page_and_then_syncs_incrementally(
     assert seen[-1].url.params["from"] == "2024-03-06"
     assert main(["show", "2403.05555"]) == 0
     assert "math.NA" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("environment")
+def test_ingest_names_the_first_fifty_notes_and_counts_the_rest(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    records = [
+        {
+            "id": f"2403.{number:05d}",
+            "title": f"Paper {number}",
+            "abstract": "An abstract.",
+            "categories": ["cs.CL", "xx.YY"],
+        }
+        for number in range(1, 56)
+    ]
+    path = tmp_path / "noted.jsonl"
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    assert main(["ingest", "jsonl", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert "inserted 55" in out and "stored with a note 55" in out
+    assert err.count("left out unknown categories xx.YY") == 50
+    assert "... and 5 more notes" in err

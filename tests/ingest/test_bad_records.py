@@ -168,3 +168,14 @@ def test_unknown_categories_are_counted_and_named_while_the_record_is_stored(
     assert note.location == f"{path}:1" and "xx.YY" in note.problem
     paper = library.catalog.show("2403.00001")
     assert paper is not None and paper.categories == ["cs.CL"]
+
+
+def test_subject_classifications_beside_categories_are_left_out_without_a_note(
+    library: Library, tmp_path: Path
+) -> None:
+    listed = ["cs.CL", "68T50 (Primary)", "I.2.7; H.3.3", "68T07", "(Machine learning)", "J.m"]
+    path = _write(tmp_path / "papers.jsonl", [_line(1, categories=listed)])
+    summary = library.catalog.ingest(JsonlSource(path))
+    assert summary.inserted == 1 and not summary.notes
+    paper = library.catalog.show("2403.00001")
+    assert paper is not None and paper.categories == ["cs.CL"]

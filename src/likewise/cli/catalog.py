@@ -51,6 +51,8 @@ def _report(summary: IngestSummary) -> None:
     print(f"{summary.source}: {counts}")
     for record in summary.notes[:_SHOWN_REJECTS]:
         print(f"  note {record.location}: {record.problem}", file=sys.stderr)
+    if len(summary.notes) > _SHOWN_REJECTS:
+        print(f"  ... and {len(summary.notes) - _SHOWN_REJECTS} more notes", file=sys.stderr)
     for record in summary.rejected[:_SHOWN_REJECTS]:
         print(f"  rejected {record.location}: {record.problem}", file=sys.stderr)
     if len(summary.rejected) > _SHOWN_REJECTS:

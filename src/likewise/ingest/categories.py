@@ -74,6 +74,10 @@ ARCHIVES_WITH_SUBJECTS = frozenset(
 _LOWER_CASE_SUBJECTS = {"physics", "cond-mat"}
 _SEPARATORS = re.compile(r"[\s,;]+")
 _SHAPE = re.compile(r"[a-z]+(?:-[a-z]+)?(?:\.[a-z]+(?:-[a-z]+)?)?", re.IGNORECASE)
+# No arXiv category has a digit; MSC classes (68T50, 68Txx), ACM classes (I.2.7, H.3) and
+# MeSH codes (L01.224) all do, except ACM's top-level "miscellaneous" classes (J.m).
+_ACM_MISCELLANEOUS = re.compile(r"[A-K]\.m")
+_CLASS_WORDS = frozenset(["primary", "secondary", "and"])
 
 
 class InvalidCategoryError(ValueError):
@@ -117,8 +121,26 @@ def normalise_categories(categories: Iterable[str] | str) -> list[str]:
     return list(seen)
 
 
+def is_subject_classification(item: str) -> bool:
+    """Whether a categories item is an MSC or ACM class, or a listing page's words around
+    them ("68T50 (Primary)", "I.2.7; H.3.3", "(Machine learning)"): not a category, and not
+    a mistake either, so it is left out without a note."""
+    parts = [part for part in _SEPARATORS.split(item) if part]
+    if not parts:
+        return True
+    if len(parts) > 1 or any(character in item for character in "()[]:"):
+        return True
+    part = parts[0]
+    return (
+        any(character.isdigit() for character in part)
+        or bool(_ACM_MISCELLANEOUS.fullmatch(part))
+        or part.lower() in _CLASS_WORDS
+    )
+
+
 def unknown_categories(categories: Iterable[str] | str) -> list[str]:
-    """The items normalise_categories leaves out, in order, each once."""
+    """The items normalise_categories leaves out, in order, each once, except subject
+    classifications (MSC, ACM), which are expected there."""
     items = _SEPARATORS.split(categories) if isinstance(categories, str) else categories
     unknown: dict[str, None] = {}
     for item in items:
@@ -127,7 +149,8 @@ def unknown_categories(categories: Iterable[str] | str) -> list[str]:
         try:
             normalise_category(item)
         except InvalidCategoryError:
-            unknown.setdefault(item, None)
+            if not is_subject_classification(item):
+                unknown.setdefault(item, None)
     return list(unknown)
 
 
