@@ -109,15 +109,29 @@ def _with_library(corpus: Path, work: Work, **overrides: object) -> None:
         work(library, collection)
 
 
+def _merge_run(path: Path, replaced: set[str], lines: list[str]) -> None:
+    """Writes a run file whose lines for `replaced` queries are `lines`, the others kept (a
+    later batch of queries is pooled without touching the earlier runs)."""
+    kept = []
+    if path.exists():
+        kept = [
+            line
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line and line.split()[0] not in replaced
+        ]
+    path.write_text("\n".join(kept + lines) + "\n", encoding="utf-8")
+
+
 def write_runs(corpus: Path, depth: int, only: list[str]) -> None:
-    """Each system's top `depth` per query, and the pool (query, doc) to judge. The standard
-    pool (depth 20, every query) also stores the runs; a deeper pool of a few queries (the
-    issue's three) only writes pool-DEPTH.tsv, whose unjudged pairs are judged on top."""
+    """Each system's top `depth` per query, and the pool (query, doc) to judge. At depth 20
+    the runs are stored too: for every query (pool.tsv) or, with --query, for those queries
+    only, the others' runs kept (pool-added.tsv: a later batch of queries); a deeper pool of a
+    few queries (the issue's three) only writes pool-DEPTH.tsv, judged on top."""
     from likewise.evaluate.runs import doc_id_of
 
     runs_dir = HERE / "runs"
     runs_dir.mkdir(exist_ok=True)
-    standard = depth == DEPTH and not only
+    standard = depth == DEPTH
 
     def work(library: Library, collection: RetrievalCollection) -> None:
         pool: dict[str, list[str]] = {}
@@ -132,8 +146,10 @@ def write_runs(corpus: Path, depth: int, only: list[str]) -> None:
                     if doc_id not in pool.setdefault(query_id, []):
                         pool[query_id].append(doc_id)
             if standard:
-                (runs_dir / f"{name}.run").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        pool_file = CACHE / ("pool.tsv" if standard else f"pool-{depth}.tsv")
+                _merge_run(runs_dir / f"{name}.run", set(queries), lines)
+        pool_file = CACHE / (
+            f"pool-{depth}.tsv" if not standard else "pool-added.tsv" if only else "pool.tsv"
+        )
         with pool_file.open("w", encoding="utf-8") as out:
             for query_id, docs in pool.items():
                 for doc_id in docs:
@@ -240,6 +256,8 @@ def report_shown(
                 f"{query_id} {queries[query_id]!r}: {len(shown)} hits above 50%, "
                 f"{len(zero)} judged 0, {len(unjudged)} unjudged"
             )
+            for hit in zero:
+                print(f"  judged 0: {hit.arxiv_id} at {hit.score:.0%}  {hit.paper.title[:70]}")
         print(f"all: {total_shown} hits above 50%, {total_zero} judged 0")
 
     _with_library(corpus, work)

@@ -1,7 +1,8 @@
 """Issue 11's three searches in headless Chromium on the first-run catalog (the 996 papers of
 tests/data/arxiv_judged/slice-ids.txt, real model): no paper judged 0 for the query in the
 judged arXiv set is shown above 50%. The full 74,728-paper catalog runs the same check when
-LIKEWISE_FULL_CATALOG_HOME names an embedded home of it (too costly to build here)."""
+LIKEWISE_FULL_CATALOG_HOME names an embedded home of it (`likewise run --source FILE --days 0`,
+about 30 minutes of embedding on 2 cores)."""
 
 from __future__ import annotations
 
@@ -149,9 +150,10 @@ def _judged_zero_above_half(url: str, query_id: str) -> list[tuple[str, float]]:
             "a33",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="two papers judged 0 for 'similarity' are shown above half: 2606.29118 "
-                "(composite coherence in narrative extraction, about 66%) and 2606.29876 "
-                "(clinical reasoning graphs, about 54%)",
+                reason="three papers judged 0 for 'similarity' are shown above half: 2606.29118 "
+                "(composite coherence in narrative extraction, about 65%), 2606.29876 "
+                "(clinical reasoning graphs, about 58%) and 2606.29416 (syntactic object "
+                "recognition, about 55%)",
             ),
         ),
     ],
