@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from likewise.evaluate.cutoff_reliability import reliability_table
+from likewise.evaluate.cutoff_reliability import (
+    calibrated_floor,
+    query_bootstrap,
+    reliability_table,
+)
 
 
 def test_a_perfectly_calibrated_score_has_no_calibration_error() -> None:
@@ -34,3 +38,27 @@ def test_a_probability_of_one_falls_in_the_last_bin() -> None:
 def test_labels_and_probabilities_must_align() -> None:
     with pytest.raises(ValueError, match="one label per probability"):
         reliability_table([0.5, 0.5], [True])
+
+
+def test_certain_probabilities_have_no_sampling_floor() -> None:
+    assert calibrated_floor([0.0, 1.0, 1.0, 0.0], rounds=50) == (0.0, 0.0, 1.0)
+
+
+def test_two_coin_flips_read_a_quarter_of_calibration_error_on_average() -> None:
+    # Both labels drawn at 0.5: mean label 0 or 1 (chance 1/2 together, error 0.5) or 1/2
+    # (chance 1/2, error 0), so a perfectly calibrated score reads 0.25 on average.
+    mean, high, within = calibrated_floor([0.5, 0.5], rounds=4000, seed=3)
+    assert mean == pytest.approx(0.25, abs=0.02)
+    assert high == pytest.approx(0.5)
+    assert within == pytest.approx(0.5, abs=0.03)
+
+
+def test_query_bootstrap_spans_the_ece_of_the_resampled_query_sets() -> None:
+    # One query shown at 1.0 and not relevant (ECE 1), one at 0.0 and not relevant (ECE 0):
+    # resamples read 1 (both the first), 0 (both the second) or 0.5 (one of each).
+    low, high = query_bootstrap(
+        [np.array([1.0]), np.array([0.0])], [np.array([False]), np.array([False])], rounds=400
+    )
+    assert (low, high) == (0.0, 1.0)
+    single = query_bootstrap([np.array([0.9, 0.1])], [np.array([True, True])], rounds=20)
+    assert single == pytest.approx((0.5, 0.5))
