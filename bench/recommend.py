@@ -25,7 +25,7 @@ from likewise.rank.personal_feed import (
     score_readers,
 )
 from likewise.rank.personal_linear_map import bundled_map
-from likewise.rank.personal_recency import recency_weights
+from likewise.rank.personal_profiles import uniform_weights
 
 
 def main() -> None:
@@ -56,7 +56,7 @@ def main() -> None:
             ReaderProfile(
                 f"reader{reader}",
                 vectors[rows],
-                recency_weights(len(rows)),
+                uniform_weights(len(rows)),
                 positive_texts=tuple(task.papers[row].text for row in rows),
             )
         )

@@ -10,14 +10,23 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from likewise.evaluate.recommend import ndcg_at, reader_metrics, recall_at
+from likewise.evaluate.recommend import (
+    FeedInputs,
+    ndcg_at,
+    reader_metrics,
+    reader_profiles,
+    recall_at,
+)
 from likewise.evaluate.recommend_data import (
     FeedPaper,
+    FeedTask,
     Protocol,
     Reader,
     build_task,
     cached_vectors,
 )
+from likewise.rank.personal_profiles import uniform_weights
+from likewise.rank.personal_recency import recency_weights
 
 
 def _paper(pid: str, day: str, *authors: str) -> FeedPaper:
@@ -141,3 +150,21 @@ def test_a_cache_whose_rows_and_ids_disagree_is_rebuilt(tmp_path: Path) -> None:
     again = cached_vectors(papers, embedder, tmp_path)
     assert len(embedder.asked) == 8
     assert np.all(np.isfinite(again)) and again.shape == (4, 3)
+
+
+def test_uniform_weights_give_every_positive_the_same_share() -> None:
+    assert uniform_weights(4).tolist() == [0.25] * 4
+    assert uniform_weights(0).shape == (0,)
+
+
+def test_readers_are_profiled_as_the_product_does_and_the_baseline_keeps_its_recency() -> None:
+    papers = tuple(_paper(f"p{i}", f"2026-03-0{3 - i}", "Ada") for i in range(3))
+    reader = Reader("Ada", (0, 1, 2), frozenset())
+    task = FeedTask("2026-04-01", 7, papers, (), (), (reader,), ())
+    inputs = FeedInputs(task, np.eye(3, 4, dtype=np.float32), None)
+    product = reader_profiles(inputs, [reader])[0].positive_weights
+    baseline = reader_profiles(inputs, [reader], recency_weights)[0].positive_weights
+    assert product.tolist() == pytest.approx([1 / 3] * 3)
+    # zotero-arxiv-daily: 1 / (1 + log10 k) for the k-th newest, normalised.
+    raw = [1.0, 1 / (1 + math.log10(2)), 1 / (1 + math.log10(3))]
+    assert baseline.tolist() == pytest.approx([w / sum(raw) for w in raw])

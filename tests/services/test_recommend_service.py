@@ -9,7 +9,7 @@ import pytest
 
 from likewise.library import Library
 from likewise.services.errors import SiteError
-from likewise.services.recommend import ALL_SEEN, NO_PAPERS, NO_SIGNAL, recency_weight
+from likewise.services.recommend import ALL_SEEN, NO_PAPERS, NO_SIGNAL
 from likewise.services.recommend_sources import SignalGatherer
 from likewise.store.reader_signals import ReaderSignalRepository
 from recommend_helpers import NEW_DAYS, FakeEntries, FakeEntry, build_catalog
@@ -202,13 +202,6 @@ def test_subscribers_get_a_feed_only_through_an_account_that_verified_their_addr
     assert set(feeds) == {10}
     shown = [r.paper.arxiv_id for r in feeds[10].recommendations]
     assert skip not in shown and shown[0] in ids["new-speech"]
-
-
-def test_recent_positives_weigh_more_than_old_ones() -> None:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    assert recency_weight(None, now) == 1.0
-    assert recency_weight(now, now) == 1.0
-    assert recency_weight(now - timedelta(days=365), now) == pytest.approx(0.5)
 
 
 def test_find_by_email_prefers_the_account_that_verified_the_address(library: Library) -> None:

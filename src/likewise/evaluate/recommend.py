@@ -14,7 +14,7 @@ import numpy.typing as npt
 from likewise.evaluate.recommend_data import FeedTask, Reader
 from likewise.rank.personal_contrastive import TowerSettings
 from likewise.rank.personal_feed import CHOSEN, MEANS_ONLY, PREVIOUS, FeedWeights
-from likewise.rank.personal_profiles import ReaderProfile
+from likewise.rank.personal_profiles import ReaderProfile, uniform_weights
 from likewise.rank.personal_recency import recency_weights
 
 FEED_METRICS = ("ndcg@10", "recall@50")
@@ -63,15 +63,20 @@ def reader_metrics(scores: npt.NDArray[np.float32], readers: Sequence[Reader]) -
     return result
 
 
-def reader_profiles(inputs: FeedInputs, readers: Sequence[Reader]) -> list[ReaderProfile]:
-    """Profiles as the product builds them: library newest first, zotero-arxiv-daily's
-    recency weights, the texts for the lexical half."""
+def reader_profiles(
+    inputs: FeedInputs,
+    readers: Sequence[Reader],
+    weighting: Callable[[int], npt.NDArray[np.float32]] = uniform_weights,
+) -> list[ReaderProfile]:
+    """Profiles as the product builds them: library newest first, every paper weighing the
+    same (the product's uniform_weights; zotero-arxiv-daily's baseline passes its own
+    recency_weights), the texts for the lexical half."""
     papers = inputs.task.papers
     return [
         ReaderProfile(
             key=reader.author,
             positives=inputs.vectors[list(reader.profile)],
-            positive_weights=recency_weights(len(reader.profile)),
+            positive_weights=weighting(len(reader.profile)),
             positive_texts=tuple(papers[row].text for row in reader.profile),
         )
         for reader in readers
@@ -92,7 +97,7 @@ def _zotero(inputs: FeedInputs, readers: Sequence[Reader]) -> npt.NDArray[np.flo
     from likewise.rank.personal_recency import recency_scores
 
     candidates = inputs.vectors[list(inputs.task.candidates)]
-    return recency_scores(reader_profiles(inputs, readers), candidates).scores
+    return recency_scores(reader_profiles(inputs, readers, recency_weights), candidates).scores
 
 
 def _sanity(inputs: FeedInputs, readers: Sequence[Reader]) -> npt.NDArray[np.float32]:

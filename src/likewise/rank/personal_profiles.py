@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -70,13 +69,10 @@ def nearest_positives(profiles: Sequence[ReaderProfile], candidates: Vectors) ->
     return ReaderScores(scores, nearest)
 
 
-# A positive from a year ago counts half as much as one from today.
-HALF_LIFE_DAYS = 365.0
-
-
-def recency_weight(at: datetime | None, now: datetime) -> float:
-    """Exponential decay with the age of a positive (1.0 when its time is unknown)."""
-    if at is None:
-        return 1.0
-    age = max((now - at).total_seconds() / 86400.0, 0.0)
-    return float(0.5 ** (age / HALF_LIFE_DAYS))
+def uniform_weights(count: int) -> npt.NDArray[np.float32]:
+    """Every positive weighs the same, whatever its age: on the fit readers of `likewise eval
+    recommend` every decay tried (zotero-arxiv-daily's 1 / (1 + log10 k) by rank, half-lives of
+    1 to 10 years by age) ranked worse than none (docs/recommend.md)."""
+    if count == 0:
+        return np.zeros(0, dtype=np.float32)
+    return np.full(count, 1.0 / count, dtype=np.float32)

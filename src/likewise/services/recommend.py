@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +20,7 @@ from likewise.models import AlsoAs, AnnouncementKind, Paper
 from likewise.rank.key_phrases import CatalogRarity
 from likewise.rank.personal_feed import BACKGROUND_TEXTS, ReaderProfile, score_readers
 from likewise.rank.personal_linear_map import bundled_map
-from likewise.rank.personal_profiles import recency_weight
+from likewise.rank.personal_profiles import uniform_weights
 from likewise.rank.reasons import Explainer
 from likewise.services.embedding import EmbedderProvider
 from likewise.services.errors import SiteError
@@ -297,15 +297,13 @@ class RecommendService:
         exclude: Sequence[set[str]] = (),
     ) -> list[PersonalFeed]:
         span = days if days is not None else self._settings.recommend_days
-        now = datetime.now(UTC)
         profiles = []
         for reader in readers:
-            weights = [recency_weight(p.at, now) for p in reader.positives]
             profiles.append(
                 ReaderProfile(
                     key=reader.key,
                     positives=self._positive_vectors(reader.positives, window),
-                    positive_weights=np.array(weights, dtype=np.float32),
+                    positive_weights=uniform_weights(len(reader.positives)),
                     negatives=self._negative_vectors(reader.hidden, window),
                     positive_texts=tuple(p.paper.embedding_text() for p in reader.positives),
                 )
