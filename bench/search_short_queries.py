@@ -7,7 +7,10 @@ candidates (and, for feedback, search the vector index again) without re-embeddi
 the fit queries only; `--heldout` is the one look at the held-out queries for a chosen variant.
 
     nice -n 10 python bench/search_short_queries.py grid            # arXiv fit + SciFact fit
-    nice -n 10 python bench/search_short_queries.py look --variant NAME   # held-out, once
+    nice -n 10 python bench/search_short_queries.py look --variant "stop bound1<=7w else 0"
+
+The last is the variant adopted (docs/search.md, "Short queries"); `look` runs the held-out
+queries once, with the paired test against today's convex ranking.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from likewise.evaluate.collections import (
 from likewise.evaluate.runs import (
     MemoisingEmbedder,
     Run,
-    document_vectors,
     doc_id_of,
+    document_vectors,
     mean_scores,
     per_query_scores,
     throwaway_library,
@@ -41,11 +44,12 @@ from likewise.evaluate.significance import compare_configs
 from likewise.index.base import VectorIndex
 from likewise.index.inverted import InvertedIndex
 from likewise.library import Library
-from likewise.rank.bm25 import K1, Bm25Parameters, bm25_top, idf
+from likewise.rank.bm25 import Bm25Parameters, bm25_top, idf, upper_bound
 from likewise.rank.fusion_convex import dense_lexical_fusion
 from likewise.rank.lexical import plain_terms
 from likewise.rank.retrieval import retrieve_candidates
 from likewise.settings import load_settings
+from likewise.store import lexical as store_lexical
 
 ROOT = Path(__file__).resolve().parents[1]
 JUDGED = ROOT / "tests" / "data" / "arxiv_judged"
@@ -56,10 +60,16 @@ CACHE = Path.home() / ".cache" / "likewise" / "eval"
 DEPTH = 100
 ALPHA = 0.7  # the bundled calibration's convex weight (calibration_data/relevance.json)
 Vector = npt.NDArray[np.float32]
-FUNCTION_WORDS = frozenset(
-    "a an and are as at be by can could did do does for from how i in is it of on or should "
-    "that the to was we what when where which who why will with would".split()
+# The stop words of store/lexical.py before issue 11's short-query work: the bench searches
+# with these, so that "convex" is the ranking as it was; the `stop` variants leave out the
+# product's list of today (these plus the question words and auxiliaries).
+OLD_STOPWORDS = frozenset(
+    (  # noqa: SIM905 - one readable line per few words
+        "a an and are as at be by for from has have in into is it its of on or our that the "
+        "this to via was we were which with"
+    ).split()
 )
+FUNCTION_WORDS = store_lexical.STOPWORDS
 
 
 @dataclass(slots=True)
@@ -147,7 +157,7 @@ class Bench:
     def terms_for(self, query: Query, variant: Variant) -> list[str] | None:
         if query.terms is None or not variant.stop:
             return query.terms
-        words = [word for word in query.text.lower().replace("?", " ").split()]
+        words = query.text.lower().replace("?", " ").split()
         kept = [word for word in words if word not in FUNCTION_WORDS]
         if not kept or len(kept) == len(words):
             return query.terms
@@ -199,16 +209,14 @@ class Bench:
         short = variant.bound_words == 0 or query.words <= variant.bound_words
         bound = variant.bound if short else variant.bound_long
         if bound > 0.0 and lexical:
-            terms = self.terms_for(query, variant) or []
-            papers = len(self.lexical)
-            upper = (K1 + 1.0) * sum(
-                idf(papers, self.lexical.document_frequency(term)) for term in terms
-            )
+            upper = upper_bound(self.lexical, self.terms_for(query, variant) or [])
             # A phantom paper at the bound: TMM then divides by max(observed top, bound).
             lexical = {**lexical, -1: max(max(lexical.values()), bound * upper)}
         fused = dense_lexical_fusion(dense, lexical, alpha)
         fused = [item for item in fused if item[0] != -1]
-        feedback = variant.prf_k > 0 and (variant.prf_words == 0 or query.words <= variant.prf_words)
+        feedback = variant.prf_k > 0 and (
+            variant.prf_words == 0 or query.words <= variant.prf_words
+        )
         if feedback:
             top = [key for key, _ in fused[: variant.prf_k]]
             centroid = np.mean([self.vector(key) for key in top], axis=0)
@@ -261,34 +269,57 @@ def variants() -> list[Variant]:
                 if long >= bound:
                     continue
                 name = f"stop bound{bound:g}<={words}w else {long:g}"
-                found.append(Variant(name, stop=True, bound=bound, bound_words=words, bound_long=long))
+                found.append(
+                    Variant(name, stop=True, bound=bound, bound_words=words, bound_long=long)
+                )
     found.append(Variant("bound1<=7w", bound=1.0, bound_words=7))
     found.append(
-        Variant("stop bound1<=7w prf k5 b0.5 w7", stop=True, bound=1.0, bound_words=7, prf_k=5, prf_beta=0.5, prf_words=7)
+        Variant(
+            "stop bound1<=7w prf k5 b0.5 w7",
+            stop=True,
+            bound=1.0,
+            bound_words=7,
+            prf_k=5,
+            prf_beta=0.5,
+            prf_words=7,
+        )
     )
     for bound in (0.85, 1.0):
         found.append(
-            Variant(f"stop bound{bound:g} k1=2", stop=True, bound=bound, bm25=Bm25Parameters(k1=2.0))
+            Variant(
+                f"stop bound{bound:g} k1=2", stop=True, bound=bound, bm25=Bm25Parameters(k1=2.0)
+            )
         )
         found.append(
-            Variant(f"stop bound{bound:g} prf k5 b0.5", stop=True, bound=bound, prf_k=5, prf_beta=0.5)
+            Variant(
+                f"stop bound{bound:g} prf k5 b0.5", stop=True, bound=bound, prf_k=5, prf_beta=0.5
+            )
         )
     return found
 
 
 def unjudged(run: Run, qrels: Mapping[str, Mapping[str, int]]) -> int:
     return sum(
-        1 for query, docs in run.items() for doc in list(docs)[:10] if doc not in qrels.get(query, {})
+        1
+        for query, docs in run.items()
+        for doc in list(docs)[:10]
+        if doc not in qrels.get(query, {})
     )
 
 
-def _open(collection: RetrievalCollection, vectors_file: Path | None) -> tuple[Bench, Callable[[], None]]:
+def _open(
+    collection: RetrievalCollection, vectors_file: Path | None
+) -> tuple[Bench, Callable[[], None]]:
     settings = load_settings()
     embedder = MemoisingEmbedder(make_embedder(settings))
     vectors = document_vectors(collection.documents, embedder, vectors_file, CACHE)
     context = throwaway_library(collection, settings, embedder, vectors)
     library = context.__enter__()
-    return Bench(library, collection), lambda: context.__exit__(None, None, None)
+
+    def close() -> None:
+        context.__exit__(None, None, None)
+
+    return Bench(library, collection), close
 
 
 def report(bench: Bench, chosen: list[Variant], compare: bool) -> None:
@@ -298,7 +329,9 @@ def report(bench: Bench, chosen: list[Variant], compare: bool) -> None:
         scores[variant.name] = per_query_scores(bench.collection.qrels, run, ("ndcg@10",))
         mean = mean_scores(scores[variant.name])["ndcg@10"]
         count = unjudged(run, _all_qrels(bench.collection))
-        print(f"{bench.collection.name}\t{variant.name}\t{mean:.4f}\tunjudged@10 {count}", flush=True)
+        print(
+            f"{bench.collection.name}\t{variant.name}\t{mean:.4f}\tunjudged@10 {count}", flush=True
+        )
     if compare:
         for row in compare_configs(scores):
             print(row)
@@ -311,6 +344,7 @@ def _all_qrels(collection: RetrievalCollection) -> Mapping[str, Mapping[str, int
 
 
 def main(argv: list[str]) -> int:
+    store_lexical.STOPWORDS = OLD_STOPWORDS  # see OLD_STOPWORDS
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("mode", choices=("grid", "look"))
     parser.add_argument("--variant", action="append", default=[])
