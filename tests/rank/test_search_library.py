@@ -12,7 +12,7 @@ from likewise.rank.bm25 import upper_bound
 from likewise.rank.fusion_convex import dense_lexical_fusion
 from likewise.rank.lexical import plain_terms
 from likewise.rank.query import QueryError
-from likewise.rank.search import DEFAULT_ALPHA
+from likewise.rank.search import DEFAULT_ALPHA, SearchPlan
 
 TITLES = {
     "2402.00001": ("Protein folding with graph neural networks", ["q-bio.BM", "cs.LG"]),
@@ -87,7 +87,8 @@ def test_convex_search_scales_bm25_by_its_upper_bound_for_queries_of_at_most_sev
         h.arxiv_id: h.components["lexical"] for h in result.hits if "lexical" in h.components
     }
     ceiling = upper_bound(index, plain_terms(query) or []) if bounded else None
-    assert filled.settings.bm25_bound_words == 7 and len(result.hits) == 4
+    assert filled.settings.bm25_bound_words == SearchPlan("convex").bm25_bound_words == 7
+    assert len(result.hits) == 4
     assert ceiling is None or ceiling > max(lexical.values())
     expected = dense_lexical_fusion(dense, lexical, DEFAULT_ALPHA, ceiling)
     assert [hit.arxiv_id for hit in result.hits] == [doc_id for doc_id, _ in expected]

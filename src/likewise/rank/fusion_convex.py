@@ -6,10 +6,6 @@ theoretical min-max normalisation (TMM) phi(s) = (s - m) / (M_q - m), where m is
 the scoring function can produce (0 for BM25, -1 for cosine) and M_q the highest score observed
 for the query. A document a component did not retrieve gets that component's minimum (0 after
 normalisation). The paper finds TMM robust and alpha sample-efficient to tune.
-
-A component may also name a ceiling, the most its score function can give for this query
-(BM25's upper bound, rank/bm25.py): M_q is then max(observed top, ceiling), so that a best
-paper matching only part of a short query is not scaled up to a full match (issue 11).
 """
 
 from __future__ import annotations
@@ -37,8 +33,11 @@ class Component(Generic[Doc]):
 def theoretical_min_max(
     scores: Mapping[Doc, float], minimum: float, ceiling: float | None = None
 ) -> dict[Doc, float]:
-    """TMM-normalise scores to [0, 1]: (s - minimum) / (max_q - minimum), with max_q raised
-    to the ceiling when one is given."""
+    """TMM-normalise scores to [0, 1]: (s - minimum) / (max_q - minimum).
+
+    A ceiling is the most the score function can give for this query (BM25's upper bound,
+    rank/bm25.py): max_q is then max(observed top, ceiling), so that a best paper matching
+    only part of a short query is not scaled up to a full match (docs/search.md)."""
     if not scores:
         return {}
     top = max(scores.values())
