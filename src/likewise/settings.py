@@ -71,6 +71,13 @@ class Settings:
         8, "A compressed index re-ranks this many times k graph candidates with full vectors."
     )
     fusion: str = _setting("convex", "Hybrid fusion: convex or rrf (or bm25, dense); see docs.")
+    bm25_bound_words: int = _setting(
+        7,
+        "Convex fusion: for queries of at most this many words, BM25 is scaled by the most a "
+        "paper could score for the query rather than by the best paper's score, so a paper "
+        "sharing one common word is not taken for a full match (0: off; chosen on the fit "
+        "arXiv queries, docs/search.md).",
+    )
     relevance_threshold: float = _setting(
         0.5,
         "Calibrated relevance probability a search hit needs to be shown (0.5 was chosen on "

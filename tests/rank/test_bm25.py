@@ -19,7 +19,7 @@ from likewise.index.segments import PaperText
 from likewise.index.tokens import Tokeniser
 from likewise.ingest.jsonl import paper_from_record
 from likewise.library import Library
-from likewise.rank.bm25 import bm25_scores, bm25_top, idf
+from likewise.rank.bm25 import bm25_scores, bm25_top, idf, upper_bound
 from likewise.rank.lexical import plain_terms
 from likewise.settings import Settings
 from likewise.store.factory import open_store
@@ -57,6 +57,17 @@ def test_bm25_matches_the_hand_computed_fts5_formula() -> None:
     assert top[1][1] == pytest.approx(expected_graph_1, rel=1e-9)
     assert top[2][1] == pytest.approx(expected_graph_2, rel=1e-9)
     assert idf(3, 2) == 1e-6
+
+
+def test_the_upper_bound_is_k1_plus_one_times_the_summed_idf() -> None:
+    # speech: ln(5/3); graph (2 of 3 papers): the floor 1e-6; a word no paper holds:
+    # ln((3 - 0 + 0.5) / (0 + 0.5)) = ln 7. Each adds under IDF x (k1 + 1) = IDF x 2.2.
+    terms = ["speech", "graph", "unknown"]
+    expected = 2.2 * (math.log(5 / 3) + 1e-6 + math.log(7))
+    assert upper_bound(_tiny(), terms) == pytest.approx(expected, rel=1e-12)
+    assert upper_bound(_tiny(), ["speech", "speech"]) == pytest.approx(4.4 * math.log(5 / 3))
+    assert bm25_scores(_tiny(), terms).max() < upper_bound(_tiny(), terms)
+    assert upper_bound(_tiny(), []) == 0.0
 
 
 def test_a_word_repeated_in_the_query_counts_twice_as_in_fts5() -> None:

@@ -59,3 +59,25 @@ def test_weights_must_form_a_convex_combination(weights: dict[str, float]) -> No
 def test_alpha_outside_the_unit_interval_is_refused() -> None:
     with pytest.raises(ValueError, match="alpha"):
         dense_lexical_fusion({"a": 1.0}, {"a": 1.0}, 1.5)
+
+
+def test_a_ceiling_above_the_best_score_becomes_the_normaliser() -> None:
+    # max_q = max(4, 8) = 8: 4 / 8 and 2 / 8.
+    assert theoretical_min_max({"x": 4.0, "y": 2.0}, 0.0, ceiling=8.0) == {"x": 0.5, "y": 0.25}
+    # A ceiling below the best score changes nothing.
+    assert theoretical_min_max({"x": 4.0, "y": 2.0}, 0.0, ceiling=2.0) == {"x": 1.0, "y": 0.5}
+
+
+def test_the_bm25_ceiling_keeps_a_partial_word_match_from_outranking_the_closer_paper() -> None:
+    dense = {"a": 0.5, "b": 0.9}
+    lexical = {"a": 6.0}
+    # Dense TMM: a = (0.5 + 1) / (0.9 + 1) = 0.78947..., b = 1.
+    # Without a ceiling a's BM25 is the best, so 1: a = 0.7 x 0.78947 + 0.3 x 1 = 0.85263 > b = 0.7.
+    plain = dense_lexical_fusion(dense, lexical, 0.7)
+    assert [doc for doc, _ in plain] == ["a", "b"]
+    assert plain[0][1] == pytest.approx(0.7 * 1.5 / 1.9 + 0.3)
+    # With the ceiling 20 it is 6 / 20 = 0.3: a = 0.55263 + 0.09 = 0.64263 < b = 0.7.
+    bounded = dense_lexical_fusion(dense, lexical, 0.7, lexical_ceiling=20.0)
+    assert [doc for doc, _ in bounded] == ["b", "a"]
+    assert dict(bounded)["a"] == pytest.approx(0.7 * 1.5 / 1.9 + 0.3 * 0.3)
+    assert dict(bounded)["b"] == pytest.approx(0.7)

@@ -8,7 +8,11 @@ import pytest
 
 from calibration_helpers import steep_calibration
 from likewise.models import Paper, SearchFilters
+from likewise.rank.bm25 import upper_bound
+from likewise.rank.fusion_convex import dense_lexical_fusion
+from likewise.rank.lexical import plain_terms
 from likewise.rank.query import QueryError
+from likewise.rank.search import DEFAULT_ALPHA, SearchPlan
 
 TITLES = {
     "2402.00001": ("Protein folding with graph neural networks", ["q-bio.BM", "cs.LG"]),
@@ -63,6 +67,33 @@ def test_the_bundled_calibration_is_not_used_for_another_embedder(filled: Any) -
     result = filled.search.search("medieval tapestry conservation")
     assert not result.calibrated
     assert result.notice is not None
+
+
+@pytest.mark.parametrize(
+    ("query", "bounded"),
+    [
+        ("graph traffic", True),
+        ("graph neural networks for traffic forecasting in cities today", False),  # 9 words
+    ],
+)
+def test_convex_search_scales_bm25_by_its_upper_bound_for_queries_of_at_most_seven_words(
+    filled: Any, query: str, bounded: bool
+) -> None:
+    filled.lexical.update_lexical_index()
+    index = filled.lexical.lexical_index()
+    result = filled.search.search(query, fusion="convex", apply_cutoff=False, limit=4)
+    dense = {hit.arxiv_id: hit.components["dense"] for hit in result.hits}
+    lexical = {
+        h.arxiv_id: h.components["lexical"] for h in result.hits if "lexical" in h.components
+    }
+    ceiling = upper_bound(index, plain_terms(query) or []) if bounded else None
+    assert filled.settings.bm25_bound_words == SearchPlan("convex").bm25_bound_words == 7
+    assert len(result.hits) == 4
+    assert ceiling is None or ceiling > max(lexical.values())
+    expected = dense_lexical_fusion(dense, lexical, DEFAULT_ALPHA, ceiling)
+    assert [hit.arxiv_id for hit in result.hits] == [doc_id for doc_id, _ in expected]
+    for hit, (_, fused) in zip(result.hits, expected, strict=True):
+        assert hit.components["fused"] == pytest.approx(fused)
 
 
 def test_library_search_refuses_a_hundred_kilobyte_query(filled: Any) -> None:

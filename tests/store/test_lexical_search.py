@@ -150,3 +150,14 @@ def test_refreshing_the_search_index_indexes_each_paper_once(store: Any) -> None
     # SQLite indexes after the batches; PostgreSQL's tsvector is always current.
     assert (first, second) == ((3, 0) if store.dialect == "sqlite" else (0, 0))
     assert len(store.lexical_search("study", limit=10)) == 3
+
+
+def test_question_words_are_left_out_of_the_query_unless_nothing_else_is_left(
+    searchable: Any,
+) -> None:
+    from likewise.store.lexical import parse_query
+
+    asked = searchable.lexical_search("how does sparse attention help?", limit=10)
+    assert asked == searchable.lexical_search("sparse attention help", limit=10)
+    assert parse_query("how can LLMs be aligned?").words == ["llms", "aligned"]
+    assert parse_query("what is it").words == ["what", "is", "it"]

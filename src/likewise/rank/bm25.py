@@ -45,6 +45,19 @@ def idf(papers: int, containing: int) -> float:
     return value if value > 0.0 else IDF_FLOOR
 
 
+def upper_bound(
+    index: InvertedIndex, terms: Sequence[str], parameters: Bm25Parameters = Bm25Parameters()
+) -> float:
+    """The most any paper can score for these terms: each term adds under IDF x (k1 + 1),
+    its limit as the term's frequency grows. A term no paper holds counts with the IDF of
+    document frequency 0, so a query of words the catalog lacks has a high bound that no
+    paper comes near."""
+    papers = len(index)
+    return (parameters.k1 + 1.0) * sum(
+        idf(papers, index.document_frequency(term)) for term in terms
+    )
+
+
 def bm25_scores(
     index: InvertedIndex, terms: Sequence[str], parameters: Bm25Parameters = Bm25Parameters()
 ) -> npt.NDArray[np.float64]:

@@ -27,13 +27,22 @@ class Component(Generic[Doc]):
 
     scores: Mapping[Doc, float]
     minimum: float
+    ceiling: float | None = None  # the highest score possible for the query, when known
 
 
-def theoretical_min_max(scores: Mapping[Doc, float], minimum: float) -> dict[Doc, float]:
-    """TMM-normalise scores to [0, 1]: (s - minimum) / (max_q - minimum)."""
+def theoretical_min_max(
+    scores: Mapping[Doc, float], minimum: float, ceiling: float | None = None
+) -> dict[Doc, float]:
+    """TMM-normalise scores to [0, 1]: (s - minimum) / (max_q - minimum).
+
+    A ceiling is the most the score function can give for this query (BM25's upper bound,
+    rank/bm25.py): max_q is then max(observed top, ceiling), so that a best paper matching
+    only part of a short query is not scaled up to a full match (docs/search.md)."""
     if not scores:
         return {}
     top = max(scores.values())
+    if ceiling is not None:
+        top = max(top, ceiling)
     span = top - minimum
     if span <= 0.0:
         # Every score sits at the theoretical minimum: nothing is preferred over anything.
@@ -56,22 +65,27 @@ def convex_combination(
         raise ValueError("convex weights must sum to 1")
     fused: dict[Doc, float] = {}
     for name, component in components.items():
-        normalised = theoretical_min_max(component.scores, component.minimum)
+        normalised = theoretical_min_max(component.scores, component.minimum, component.ceiling)
         for doc_id, value in normalised.items():
             fused[doc_id] = fused.get(doc_id, 0.0) + weights[name] * value
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 
 def dense_lexical_fusion(
-    dense: Mapping[Doc, float], lexical: Mapping[Doc, float], alpha: float
+    dense: Mapping[Doc, float],
+    lexical: Mapping[Doc, float],
+    alpha: float,
+    lexical_ceiling: float | None = None,
 ) -> list[tuple[Doc, float]]:
-    """The hybrid used by search: alpha on cosine similarity, 1 - alpha on BM25."""
+    """The hybrid used by search: alpha on cosine similarity, 1 - alpha on BM25 (normalised
+    by its upper bound for the query instead of the best score when `lexical_ceiling` is
+    given)."""
     if not 0.0 <= alpha <= 1.0:
         raise ValueError("alpha must lie in [0, 1]")
     return convex_combination(
         {
             "dense": Component(dense, COSINE_MINIMUM),
-            "lexical": Component(lexical, BM25_MINIMUM),
+            "lexical": Component(lexical, BM25_MINIMUM, lexical_ceiling),
         },
         {"dense": alpha, "lexical": 1.0 - alpha},
     )

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from likewise.index.inverted import InvertedIndex
 from likewise.index.tokens import shared_tokeniser
 from likewise.models import SearchFilters
-from likewise.rank.bm25 import bm25_top
+from likewise.rank.bm25 import bm25_top, upper_bound
 from likewise.store.base import CatalogStore
 from likewise.store.lexical import parse_query
 
@@ -31,6 +31,9 @@ class LexicalCandidates:
     keys: dict[str, int] = field(default_factory=dict)  # store key of each hit, where known
     index: InvertedIndex | None = None  # the in-process index that answered, if one did
     seconds: float = 0.0
+    # The most a paper could score for the query (rank/bm25.py upper_bound); None when the
+    # store's full-text search answered.
+    ceiling: float | None = None
 
 
 def lexical_candidates(
@@ -58,7 +61,7 @@ def lexical_candidates(
         names.update(store.arxiv_ids_for_keys(unnamed))
     hits = [(names[key], score) for key, score in best if key in names]
     keys = {names[key]: key for key, _ in best if key in names}
-    return LexicalCandidates(hits, keys, index)
+    return LexicalCandidates(hits, keys, index, ceiling=upper_bound(index, terms))
 
 
 def plain_terms(text: str) -> list[str] | None:

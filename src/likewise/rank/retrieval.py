@@ -47,6 +47,7 @@ class Candidates:
     papers: dict[str, Paper] = field(default_factory=dict)
     known_ids: dict[int, str] = field(default_factory=dict)  # the lexical candidates' ids
     id_source: InvertedIndex | None = None  # names keys without asking the store
+    lexical_ceiling: float | None = None  # the most any paper could score by BM25
 
     def arxiv_ids(self, keys: Sequence[int], store: CatalogStore) -> dict[int, str]:
         """arXiv ids of these keys (a key whose paper is gone has none)."""
@@ -156,6 +157,7 @@ def retrieve_candidates(
         candidates.papers = side.papers
         candidates.known_ids = {key: doc_id for doc_id, key in side.keys.items()}
         candidates.id_source = side.found.index
+        candidates.lexical_ceiling = side.found.ceiling
     if timings is not None:
         timings.update(clock.timings)
     return candidates

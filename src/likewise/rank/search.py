@@ -36,6 +36,9 @@ MAX_LIMIT = 1_000
 # Papers of the best lexical candidates read ahead beyond the page (rank/retrieval.py): the
 # lexical top 30 hold about 80% of a first page's hits on the arXiv catalog.
 PREFETCH_EXTRA = 20
+# Convex fusion scales BM25 by its upper bound for the query, not by the best paper's score,
+# for queries of at most this many words (the `bm25_bound_words` setting; docs/search.md).
+BM25_BOUND_WORDS = 7
 
 
 @dataclass(slots=True)
@@ -67,6 +70,7 @@ class SearchPlan:
     apply_cutoff: bool = True
     depth: int = MIN_DEPTH
     rrf_k: int = 60
+    bm25_bound_words: int = BM25_BOUND_WORDS  # 0: always the best paper's score
 
 
 def _check_plan(plan: SearchPlan) -> None:
@@ -131,8 +135,10 @@ def hybrid_search(
         prefetch=range(max(0, plan.offset - PREFETCH_EXTRA), page_end + PREFETCH_EXTRA),
     )
     query_vector, dense, lexical = found.query_vector, found.dense, found.lexical
+    bounded = query_words(text) <= plan.bm25_bound_words
+    ceiling = found.lexical_ceiling if bounded else None
     ranked = clock.run(
-        "fusion", lambda: fuse_candidates(plan.method, dense, lexical, alpha, plan.rrf_k)
+        "fusion", lambda: fuse_candidates(plan.method, dense, lexical, alpha, plan.rrf_k, ceiling)
     )
     raw = np.array([score for _, score in ranked], dtype=np.float64)
     adapter = calibration.adapter_for(plan.method) if calibration is not None and matched else None
@@ -249,10 +255,16 @@ def _best_first(scores: dict[Doc, float]) -> list[tuple[Doc, float]]:
 
 
 def fuse_candidates(
-    method: str, dense: dict[Doc, float], lexical: dict[Doc, float], alpha: float, rrf_k: int
+    method: str,
+    dense: dict[Doc, float],
+    lexical: dict[Doc, float],
+    alpha: float,
+    rrf_k: int,
+    lexical_ceiling: float | None = None,
 ) -> list[tuple[Doc, float]]:
     """(id or key, raw score) best first for one method over retrieved candidates (ties go
-    to the smaller id or key)."""
+    to the smaller id or key). Convex fusion normalises BM25 by `lexical_ceiling` (the
+    query's BM25 upper bound) when it is given and above the best score."""
     if method == "bm25":
         return _best_first(lexical)
     if method == "dense":
@@ -263,7 +275,7 @@ def fuse_candidates(
             "dense": [doc_id for doc_id, _ in _best_first(dense)],
         }
         return reciprocal_rank_fusion(rankings, k=rrf_k)
-    return dense_lexical_fusion(dense, lexical, alpha)
+    return dense_lexical_fusion(dense, lexical, alpha, lexical_ceiling)
 
 
 def _exact_id_hit(

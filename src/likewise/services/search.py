@@ -111,6 +111,7 @@ class SearchService:
             threshold=self._settings.relevance_threshold,
             apply_cutoff=apply_cutoff,
             depth=MIN_DEPTH if depth is None else depth,
+            bm25_bound_words=self._settings.bm25_bound_words,
         )
         result = hybrid_search(
             query,

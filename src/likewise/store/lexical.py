@@ -22,10 +22,14 @@ MAX_PHRASES = 8
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"\w+")
 # Very common English words match most abstracts and add nothing to the ranking.
+# Function words left out of the query (kept when the query has nothing else). The question
+# words and auxiliaries ("how can ...", "what does ...") were added for issue 11: in a typed
+# question they matched papers titled "How ..." (docs/search.md, "Short queries").
 STOPWORDS = frozenset(
     (  # noqa: SIM905 - one readable line per few words
         "a an and are as at be by for from has have in into is it its of on or our that the "
-        "this to via was we were which with"
+        "this to via was we were which with "
+        "can could did do does how i should what when where who why will would"
     ).split()
 )
 
