@@ -31,7 +31,7 @@ from likewise.rank.cosine_adapter import (
 )
 from likewise.rank.query import QueryError, validate_query
 from likewise.rank.retrieval import retrieve_candidates
-from likewise.rank.search import METHODS, SearchPlan, fuse_candidates
+from likewise.rank.search import BM25_BOUND_WORDS, METHODS, SearchPlan, fuse_candidates
 
 JUDGED_DEPTH = 20  # candidates per query the cut-off is fit and judged on (what people see)
 ALPHAS = tuple(round(step * 0.1, 1) for step in range(11))
@@ -52,6 +52,7 @@ class Retrieved:
     relevant: frozenset[str] = frozenset()
     non_relevant: frozenset[str] | None = None
     words: int = 1  # the query's length in words
+    lexical_ceiling: float | None = None  # BM25's upper bound for the query (rank/bm25.py)
 
 
 @dataclass(slots=True)
@@ -96,7 +97,14 @@ def retrieve_one(
         dense.pop(exclude, None)
         lexical.pop(exclude, None)
     return Retrieved(
-        query_id, vector, dense, lexical, relevant, non_relevant, words=query_words(clean)
+        query_id,
+        vector,
+        dense,
+        lexical,
+        relevant,
+        non_relevant,
+        words=query_words(clean),
+        lexical_ceiling=found.lexical_ceiling,
     )
 
 
@@ -114,7 +122,10 @@ def retrieve_all(library: Library, collection: RetrievalCollection) -> list[Retr
 
 
 def _ranked(query: Retrieved, method: str, alpha: float) -> list[tuple[str, float]]:
-    return fuse_candidates(method, query.dense, query.lexical, alpha, _RRF_K)
+    """The fusion as search ranks it, BM25's upper bound included for short queries."""
+    bounded = query.words <= BM25_BOUND_WORDS
+    ceiling = query.lexical_ceiling if bounded else None
+    return fuse_candidates(method, query.dense, query.lexical, alpha, _RRF_K, ceiling)
 
 
 def tune_convex_alpha(

@@ -11,6 +11,7 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from likewise.evaluate.collections import (
@@ -288,9 +289,7 @@ def topical_queries(
         if found is None:
             continue
         relevant, non_relevant = phrase_labels(phrase, {**found.dense, **found.lexical}, texts)
-        labelled = Retrieved(
-            phrase, found.vector, found.dense, found.lexical, relevant, non_relevant
-        )
+        labelled = replace(found, relevant=relevant, non_relevant=non_relevant)
         (heldout if heldout_by_hash(phrase) else fit).append(labelled)
     return fit, heldout
 
