@@ -20,8 +20,10 @@ import numpy.typing as npt
 
 BUNDLED_TOPICS = Path(__file__).resolve().parent / "topic_data" / "topics.json"
 MAX_TOPICS = 3
-# Fitted by bench/topics.py on the fit half of the judged arXiv slice (docs/topics.md).
-DEFAULT_MARGIN = 0.07
+# The floor was fitted by bench/topics.py on the fit half of the judged arXiv slice; the
+# margin was then chosen on judged chips of fit-half papers by right minus wrong chips per
+# paper (bench/topic_chips.py, tests/data/topic_judged/; docs/topics.md).
+DEFAULT_MARGIN = 0.03
 DEFAULT_FLOOR = 0.15
 _TOPIC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,59}")
 
