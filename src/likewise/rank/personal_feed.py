@@ -4,9 +4,10 @@ The shared interface of the personal feed ("For you"): services/ build one Reade
 user (or per collection) and call score_readers once for the whole batch. The model (chosen on
 the fit readers of `likewise eval recommend`, docs/recommend.md) mixes per-reader standardised
 scores: the dense mean (rank/personal_contrastive.py, untrained by default: the reader's
-recency-weighted mean vector) and the dense nearest paper (rank/personal_nearest.py), both on
-the vectors mapped by the embedder's shipped author-pair map (rank/personal_linear_map.py),
-and, when the texts are given, the lexical mean made discriminative against earlier papers
+mean vector, every paper weighing the same) and the dense nearest paper
+(rank/personal_nearest.py), both on the vectors mapped by the embedder's shipped author-pair
+map (rank/personal_linear_map.py), and, when the texts are given, the lexical mean made
+discriminative against earlier papers
 (Rocchio, rank/personal_lexical.py and rank/personal_rocchio.py).
 """
 
@@ -39,7 +40,7 @@ BACKGROUND_SAMPLE = 1000
 BACKGROUND_TEXTS = 2000
 # Training the towers lowered nDCG@10 on the fit readers at every setting tried (0.027-0.049
 # against 0.051 untrained, docs/recommend.md), so by default the tower stays at the reader's
-# recency-weighted mean and the lexical half carries the gain.
+# weighted mean and the lexical half carries the gain.
 UNTRAINED = TowerSettings(steps=0)
 NOT_INTERESTED_PENALTY = 2.0
 
