@@ -15,7 +15,7 @@ from likewise.models import Paper, SearchFilters
 from likewise.rank.cosine_adapter import CosineAdapter, RelevanceCalibration
 from likewise.rank.fusion_convex import dense_lexical_fusion
 from likewise.rank.query import QueryError
-from likewise.rank.search import SearchPlan, SearchResult, hybrid_search
+from likewise.rank.search import SearchPlan, SearchResult, hybrid_search, short_query_ceiling
 
 PAPERS = [
     (
@@ -315,3 +315,10 @@ def test_a_pair_adapter_keeps_the_passing_hits_in_ranking_order_even_past_failin
     assert [hit.arxiv_id for hit in cut.hits] == [hit.arxiv_id for hit in matched]
     assert all(hit.score >= 0.5 for hit in cut.hits)
     assert cut.total == len(matched)
+
+
+def test_only_queries_up_to_the_word_limit_are_normalised_by_the_bm25_bound() -> None:
+    assert short_query_ceiling(7, 12.5) == 12.5
+    assert short_query_ceiling(8, 12.5) is None
+    assert short_query_ceiling(3, 12.5, bound_words=0) is None
+    assert short_query_ceiling(2, None) is None

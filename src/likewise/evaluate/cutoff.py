@@ -31,7 +31,7 @@ from likewise.rank.cosine_adapter import (
 )
 from likewise.rank.query import QueryError, validate_query
 from likewise.rank.retrieval import retrieve_candidates
-from likewise.rank.search import BM25_BOUND_WORDS, METHODS, SearchPlan, fuse_candidates
+from likewise.rank.search import METHODS, SearchPlan, fuse_candidates, short_query_ceiling
 
 JUDGED_DEPTH = 20  # candidates per query the cut-off is fit and judged on (what people see)
 ALPHAS = tuple(round(step * 0.1, 1) for step in range(11))
@@ -123,8 +123,7 @@ def retrieve_all(library: Library, collection: RetrievalCollection) -> list[Retr
 
 def _ranked(query: Retrieved, method: str, alpha: float) -> list[tuple[str, float]]:
     """The fusion as search ranks it, BM25's upper bound included for short queries."""
-    bounded = query.words <= BM25_BOUND_WORDS
-    ceiling = query.lexical_ceiling if bounded else None
+    ceiling = short_query_ceiling(query.words, query.lexical_ceiling)
     return fuse_candidates(method, query.dense, query.lexical, alpha, _RRF_K, ceiling)
 
 

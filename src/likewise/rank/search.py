@@ -135,8 +135,7 @@ def hybrid_search(
         prefetch=range(max(0, plan.offset - PREFETCH_EXTRA), page_end + PREFETCH_EXTRA),
     )
     query_vector, dense, lexical = found.query_vector, found.dense, found.lexical
-    bounded = query_words(text) <= plan.bm25_bound_words
-    ceiling = found.lexical_ceiling if bounded else None
+    ceiling = short_query_ceiling(query_words(text), found.lexical_ceiling, plan.bm25_bound_words)
     ranked = clock.run(
         "fusion", lambda: fuse_candidates(plan.method, dense, lexical, alpha, plan.rrf_k, ceiling)
     )
@@ -252,6 +251,14 @@ def _named_page(
 
 def _best_first(scores: dict[Doc, float]) -> list[tuple[Doc, float]]:
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def short_query_ceiling(
+    words: int, ceiling: float | None, bound_words: int = BM25_BOUND_WORDS
+) -> float | None:
+    """The BM25 upper bound convex fusion normalises by: the query's own for a query of at
+    most `bound_words` words, None (the best paper's score) for a longer one."""
+    return ceiling if words <= bound_words else None
 
 
 def fuse_candidates(

@@ -26,6 +26,7 @@ from likewise.services.embedding import EmbedderProvider
 from likewise.services.errors import SiteError
 from likewise.services.lexical import LexicalIndexService
 from likewise.services.near_duplicates import NearDuplicateService
+from likewise.services.recommend_reasons import Recommendation, explained
 from likewise.services.recommend_sources import (
     Positive,
     ReaderSignals,
@@ -40,8 +41,6 @@ from likewise.store.base import CatalogStore
 
 MAX_DAYS = 90
 MAX_NEGATIVES = 500
-REASON_TERMS = 2
-CLOSE = 0.5  # a cosine from which "close to" is what a reader would call it
 _WINDOW_SECONDS = 60.0
 _BACKGROUND_SECONDS = 3600.0  # earlier days change only when old days are ingested again
 Vectors = npt.NDArray[np.float32]
@@ -54,22 +53,6 @@ _MESSAGES = {
     NO_PAPERS: "No papers were announced in this catalog in the last {days} days.",
     ALL_SEEN: "Every paper of the last {days} days is already saved, upvoted or hidden by you.",
 }
-
-
-@dataclass(slots=True)
-class Recommendation:
-    """One recommended paper: its ranking score (standardised per reader, so comparable
-    within one feed only), the cosine to the nearest of the reader's papers, and why."""
-
-    paper: Paper
-    score: float
-    reason: str
-    nearest_title: str
-    nearest_id: str | None
-    shared_terms: list[str] = field(default_factory=list)
-    day: date | None = None
-    similarity: float = 0.0
-    also_as: list[AlsoAs] = field(default_factory=list)  # the work's other records, not listed
 
 
 @dataclass(slots=True)
@@ -106,11 +89,6 @@ class _Window:
     def texts(self) -> list[str]:
         """Title + abstract of each paper, for the lexical half of the reader model."""
         return [paper.embedding_text() for paper in self.papers]
-
-
-def _short(title: str, limit: int = 70) -> str:
-    text = " ".join(title.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _one_per_work(order: list[int], window: _Window, left_out: set[str], limit: int) -> list[int]:
@@ -351,11 +329,11 @@ class RecommendService:
                 nearest = int(scored.nearest_positive[row, column])
                 cosine = float(own[nearest] @ window.vectors[column]) if nearest >= 0 else 0.0
                 feed.recommendations.append(
-                    self._recommendation(
+                    explained(
                         reader.positives,
                         nearest,
-                        window,
-                        column,
+                        window.papers[column],
+                        window.announced[column],
                         float(scores[column]),
                         explainers,
                         rarity,
@@ -366,36 +344,3 @@ class RecommendService:
                     window.papers[column].arxiv_id, []
                 )
         return feeds
-
-    def _recommendation(
-        self,
-        positives: Sequence[Positive],
-        nearest: int,
-        window: _Window,
-        column: int,
-        score: float,
-        explainers: dict[int, Explainer],
-        rarity: CatalogRarity | None,
-        cosine: float,
-    ) -> Recommendation:
-        paper = window.papers[column]
-        if not 0 <= nearest < len(positives):
-            return Recommendation(paper, score, "", "", None, [], window.announced[column], cosine)
-        positive = positives[nearest]
-        if nearest not in explainers:
-            explainers[nearest] = Explainer(positive.paper, rarity)
-        terms = explainers[nearest].shared(paper, REASON_TERMS)
-        lead = "close to" if cosine >= CLOSE else "nearest of yours:"
-        reason = f"{lead} “{_short(positive.paper.title)}” ({positive.how})"
-        if terms:
-            reason += f"; shared terms: {', '.join(terms)}"
-        return Recommendation(
-            paper,
-            score,
-            reason,
-            positive.paper.title,
-            positive.arxiv_id,
-            terms,
-            window.announced[column],
-            cosine,
-        )
