@@ -158,15 +158,19 @@ def test_added_keys_are_found_and_removed_keys_are_gone() -> None:
 
 
 def test_adding_an_existing_key_replaces_its_vector() -> None:
-    vectors = random_unit_vectors(500, 32, seed=20)
+    # The new vector is one no other key holds: an exact copy of another key's vector lets
+    # HNSW's neighbour pruning cut that key off the graph now and then (about 1 run in 100),
+    # which is not what this test is about.
+    vectors = random_unit_vectors(501, 32, seed=20)
+    fresh = vectors[500]
     index = UsearchIndex(32)
-    index.add(np.arange(500, dtype=np.int64), vectors)
-    index.add(np.array([7], dtype=np.int64), vectors[300:301])
+    index.add(np.arange(500, dtype=np.int64), vectors[:500])
+    index.add(np.array([7], dtype=np.int64), vectors[500:501])
     assert len(index) == 500
-    found, _ = index.search(vectors[300], 2)
-    assert sorted(found.tolist()) == [7, 300]
+    assert index.search(fresh, 1)[0].tolist() == [7]
+    assert 7 not in index.search(vectors[7], 1)[0].tolist()
     stored = index.vector(7)
-    assert stored is not None and np.allclose(stored, vectors[300], atol=1e-3)
+    assert stored is not None and np.allclose(stored, fresh, atol=1e-3)
 
 
 # -- compressed: a reduced graph, re-ranked with the full vectors ----------------------------
