@@ -26,8 +26,8 @@ DATA = ROOT.parent / "shared" / "data"
 CACHE = Path.home() / ".cache" / "likewise" / "arxiv_judged"
 VECTORS = DATA / "embeddings-all-minilm-l6-v2"
 RETRIEVED = CACHE / "retrieved.pkl"
-# Loss weight per query: the 64 judged arXiv fit queries are what researchers type, so they
-# weigh as much as ~260 SciFact claims together (see docs/search.md).
+# Loss weight per query: the 96 judged arXiv fit queries are what researchers type, so they
+# weigh as much as ~380 SciFact claims together (see docs/search.md).
 WEIGHTS = {"scifact": 1.0, "csfcube": 4.0, "arxiv-judged": 4.0, "off-topic": 2.0}
 
 
