@@ -31,6 +31,18 @@ RETRIEVED = CACHE / "retrieved.pkl"
 WEIGHTS = {"scifact": 1.0, "csfcube": 4.0, "arxiv-judged": 4.0, "off-topic": 2.0}
 
 
+def _early_batch(query_id: str) -> bool:
+    return int(query_id[1:]) <= 128
+
+
+def _third_batch(query_id: str) -> bool:
+    return not _early_batch(query_id)
+
+
+# The judged arXiv set's batches (tests/data/arxiv_judged/README.md), by query number.
+BATCHES = (("batches 1-2 (a01-a128)", _early_batch), ("batch 3 (a129-a192)", _third_batch))
+
+
 def _read_queries(path: Path) -> dict[str, str]:
     rows = (line.split("\t", 1) for line in path.read_text(encoding="utf-8").splitlines())
     return {row[0]: row[1].strip() for row in rows if len(row) == 2}
@@ -115,10 +127,17 @@ def report(calibration_file: Path | None, methods: list[str]) -> None:
 
     calibration = RelevanceCalibration.load(calibration_file or BUNDLED_CALIBRATION)
     for name, (_, heldout) in _parts().items():
+        groups = [(f"{name} held-out", heldout)]
+        if name == "arxiv-judged":  # each batch alone too: a pooled ECE can hide both halves'
+            groups += [
+                (f"{name} held-out, {label}", [q for q in heldout if chosen(q.query_id)])  # type: ignore[attr-defined]
+                for label, chosen in BATCHES
+            ]
         for method in methods:
-            found = reliability_for(f"{name} held-out", heldout, calibration, method)  # type: ignore[arg-type]
-            if found is not None:
-                print(format_reliability(found))
+            for label, queries in groups:
+                found = reliability_for(label, queries, calibration, method)  # type: ignore[arg-type]
+                if found is not None:
+                    print(format_reliability(found))
 
 
 def fit(

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from likewise.evaluate.cutoff import Retrieved, judged_queries
+from likewise.evaluate.cutoff_choice import log_loss
 from likewise.rank.cosine_adapter import RelevanceCalibration
 
 BINS = 10
@@ -50,6 +51,7 @@ class Reliability:
     # 5th and 95th percentiles of the ECE over query bootstrap resamples.
     ece_low: float = 0.0
     ece_high: float = 0.0
+    log_loss: float = 0.0  # mean binary cross-entropy of the labelled pairs
 
 
 def reliability_table(
@@ -130,7 +132,8 @@ def reliability_for(
         return None
     ps, ys = [], []
     no_match = 0
-    for query in judged_queries(retrieved, method, calibration.convex_alpha):
+    judged = judged_queries(retrieved, method, calibration.convex_alpha)
+    for query in judged:
         p = adapter.probabilities(
             query.query_vector, query.scores, query.dense_cosines, query.pairs
         )
@@ -154,6 +157,7 @@ def reliability_for(
         zero_above,
         *floor,
         *interval,
+        log_loss(adapter, judged),
     )
 
 
@@ -162,7 +166,7 @@ def format_reliability(report: Reliability) -> str:
     lines = [
         f"{report.source} ({report.method}): {report.queries} queries, {report.pairs} judged "
         f"pairs, ECE {report.ece:.4f}, no good matches {report.no_match_queries}, "
-        f"non-relevant above 50% {report.zero_above_half}",
+        f"non-relevant above 50% {report.zero_above_half}, log loss {report.log_loss:.4f}",
         f"  ECE over query resamples {report.ece_low:.4f}-{report.ece_high:.4f} (90%); a "
         f"perfectly calibrated score would read {report.floor_mean:.4f} on these pairs "
         f"(95th percentile {report.floor_high:.4f}; at most {ECE_TARGET} in "
