@@ -6,6 +6,7 @@ and print a 10-bin reliability table and the ECE of every held-out part.
     python bench/calibration_judged.py report [--calibration FILE]   # reliability per held-out part
     python bench/calibration_judged.py fit OUT   # fit on the fit parts, write OUT, then report
     python bench/calibration_judged.py fit OUT --no-length-map   # the fit before the length map
+    python bench/calibration_judged.py fit OUT --coverage   # the map with term coverage (not kept)
 
 Sources: SciFact (fit/held-out claims, shared vectors), CSFCube (shared vectors), the judged
 arXiv set (queries-fit.tsv / queries-heldout.tsv over the 996-paper first-run slice; grade 1 and
@@ -141,7 +142,11 @@ def report(calibration_file: Path | None, methods: list[str]) -> None:
 
 
 def fit(
-    out: Path, methods: list[str], arxiv_weight: float | None = None, length_map: bool = True
+    out: Path,
+    methods: list[str],
+    arxiv_weight: float | None = None,
+    length_map: bool = True,
+    coverage: bool = False,
 ) -> None:
     from likewise.evaluate.collections import load_scifact
     from likewise.evaluate.cutoff import JudgedSource, fit_from_sources, tune_convex_alpha
@@ -164,6 +169,7 @@ def fit(
         note,
         fitted_by="python bench/calibration_judged.py fit (after `collect`)",
         length_map=length_map,
+        coverage=coverage,
     )
     calibration.save(out)
     print("\n".join(notes))
@@ -184,6 +190,11 @@ def main() -> None:
         action="store_true",
         help="fit: leave out the per-query-length Platt map of the convex adapter",
     )
+    parser.add_argument(
+        "--coverage",
+        action="store_true",
+        help="fit: give the length map a term coverage weight per bucket (docs/search.md)",
+    )
     arguments = parser.parse_args()
     methods = arguments.method or ["convex"]
     if arguments.step == "collect":
@@ -193,7 +204,13 @@ def main() -> None:
     else:
         if arguments.out is None:
             parser.error("fit needs OUT")
-        fit(arguments.out, methods, arguments.arxiv_weight, not arguments.no_length_map)
+        fit(
+            arguments.out,
+            methods,
+            arguments.arxiv_weight,
+            not arguments.no_length_map,
+            arguments.coverage,
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Nested cross-validation, on the fit parts only, of the per-query-length Platt map of the
 convex adapter (evaluate/length_map.py): out-of-fold ECE per source with and without the map,
-for several length buckets. Reads bench/calibration_judged.py's retrieved.pkl (run `collect`).
+for several length buckets, each also with the map's term coverage weights (rank/term_coverage.py),
+and how many judged-0 arXiv pairs each shows above 50 %. Reads bench/calibration_judged.py's
+retrieved.pkl (run `collect`).
 
     python bench/calibration_map_cv.py [--l2 1.0] [--edges 9,40 --edges 6,40 ...]
 """
@@ -43,9 +45,9 @@ def _alternate(groups: list[str]) -> list[int]:
 
 def _logits(
     adapter: CosineAdapter, queries: list[tuple[JudgedQuery, str]]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """(logit, label, words, source) of the labelled pairs of these queries."""
-    z, y, words, sources = [], [], [], []
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """(logit, label, words, source, term coverage) of the labelled pairs of these queries."""
+    z, y, words, sources, coverage = [], [], [], [], []
     for query, source in queries:
         mask = query.label_mask()
         if not np.any(mask) or query.pairs is None:
@@ -56,7 +58,15 @@ def _logits(
         y.append(query.relevant[mask].astype(np.float64))
         words.append(np.full(int(mask.sum()), query.pairs.words))
         sources += [source] * int(mask.sum())
-    return np.concatenate(z), np.concatenate(y), np.concatenate(words), sources
+        held = query.pairs.coverage
+        coverage.append(np.full(int(mask.sum()), np.nan) if held is None else held[mask])
+    return (
+        np.concatenate(z),
+        np.concatenate(y),
+        np.concatenate(words),
+        sources,
+        np.concatenate(coverage),
+    )
 
 
 def main() -> None:
@@ -101,13 +111,21 @@ def main() -> None:
         weight = np.concatenate(
             [np.full(int(judged[i].label_mask().sum()), judged[i].weight) for i in folds_of(outer)]
         )
-        z, y, words, sources = _logits(adapter, [(judged[i], groups[i]) for i in folds_of(outer)])
-        for label, edges in [("no map", ())] + [(f"map {e}", e) for e in edge_sets]:
+        z, y, words, sources, coverage = _logits(
+            adapter, [(judged[i], groups[i]) for i in folds_of(outer)]
+        )
+        variants = [("no map", (), False)]
+        variants += [(f"map {e}", e, False) for e in edge_sets]
+        variants += [(f"map {e} + coverage", e, True) for e in edge_sets]
+        for label, edges, with_coverage in variants:
             mapped = z
             if edges:
-                scale, shift = fit_length_map(*inner, edges)
+                shares = inner[4] if with_coverage else None
+                scale, shift, weight_of = fit_length_map(*inner[:4], edges, shares)
                 bucket = np.array([length_bucket(edges, int(w)) for w in words])
                 mapped = scale[bucket] * z + shift[bucket]
+                if with_coverage:
+                    mapped = mapped + weight_of[bucket] * coverage
             for source in set(sources):
                 mine = np.asarray(sources) == source
                 row = rows.setdefault(label, {}).setdefault(source, [])
@@ -120,7 +138,12 @@ def main() -> None:
         loss = float(-np.sum(w * np.where(y > 0, np.log(p), np.log(1 - p))) / np.sum(w))
         mean = float(np.mean(list(errors.values())))
         cells = " ".join(f"{s} {e:.3f}" for s, e in errors.items())
-        print(f"{label}: log loss {loss:.4f} + mean ECE {mean:.4f} = {loss + mean:.4f} | {cells}")
+        arxiv_p, arxiv_y, _ = pooled["arxiv-judged"]
+        shown = int(np.sum((arxiv_p > 0.5) & (arxiv_y == 0)))
+        print(
+            f"{label}: log loss {loss:.4f} + mean ECE {mean:.4f} = {loss + mean:.4f} | {cells}"
+            f" | arXiv judged 0 above 50 %: {shown}"
+        )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ import pytest
 
 from likewise.embed.fake import FakeEmbedder
 from likewise.index.exact import ExactIndex
+from likewise.index.inverted import InvertedIndex
+from likewise.index.segments import PaperText
+from likewise.index.tokens import Tokeniser
 from likewise.models import Paper, SearchFilters
 from likewise.rank.cosine_adapter import CosineAdapter, RelevanceCalibration
 from likewise.rank.fusion_convex import dense_lexical_fusion
@@ -315,6 +318,55 @@ def test_a_pair_adapter_keeps_the_passing_hits_in_ranking_order_even_past_failin
     assert [hit.arxiv_id for hit in cut.hits] == [hit.arxiv_id for hit in matched]
     assert all(hit.score >= 0.5 for hit in cut.hits)
     assert cut.total == len(matched)
+
+
+def _coverage_calibration(model_id: str) -> RelevanceCalibration:
+    """A mapped adapter whose logit is -0.6 + 1.0 * term coverage: a candidate passes the
+    cut-off exactly when its title or abstract holds every term of the query."""
+    width = FakeEmbedder().dimension + 1
+    adapter = CosineAdapter(
+        model_id=model_id,
+        score_kind="convex",
+        feature_set="embedding+length",
+        feature_mean=np.zeros(width),
+        feature_scale=np.ones(width),
+        slope_weights=np.zeros(width),
+        slope_bias=-30.0,  # a(q) ~ 0: the cosine itself does not count
+        offset_weights=np.zeros(width),
+        offset_bias=-0.6,
+        score_source="cosine",
+        map_edges=(9,),
+        map_scale=np.ones(2),
+        map_shift=np.zeros(2),
+        map_coverage=np.ones(2),
+    )
+    return RelevanceCalibration(model_id, 0.5, {"convex": adapter})
+
+
+@pytest.mark.parametrize("from_index", [True, False], ids=["inverted index", "paper texts"])
+def test_the_share_of_query_terms_a_paper_holds_enters_its_probability(
+    catalog: tuple[Any, ExactIndex, FakeEmbedder], from_index: bool
+) -> None:
+    store, index, embedder = catalog
+    lexical_index = None
+    if from_index:
+        keys = store.paper_keys([row[0] for row in PAPERS])
+        texts = [_paper(*row) for row in PAPERS]
+        lexical_index = InvertedIndex.built(
+            [PaperText(keys[p.arxiv_id], 0, p.title, p.abstract, "", p.arxiv_id) for p in texts],
+            Tokeniser(),
+        )
+    found = hybrid_search(
+        '"graph" molecules',  # a quoted word: the store's full-text search ranks it
+        SearchPlan(method="convex", limit=8),
+        store=store,
+        index=index,
+        embedder=embedder,
+        calibration=_coverage_calibration(embedder.model_id),
+        lexical_index=lexical_index,
+    )
+    assert {hit.arxiv_id for hit in found.hits} == {"2401.00001", "2401.00004"}
+    assert all(hit.score == pytest.approx(1 / (1 + math.exp(-0.4))) for hit in found.hits)
 
 
 def test_only_queries_up_to_the_word_limit_are_normalised_by_the_bm25_bound() -> None:

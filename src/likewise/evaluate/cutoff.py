@@ -32,6 +32,7 @@ from likewise.rank.cosine_adapter import (
 from likewise.rank.query import QueryError, validate_query
 from likewise.rank.retrieval import retrieve_candidates
 from likewise.rank.search import METHODS, SearchPlan, fuse_candidates, short_query_ceiling
+from likewise.rank.term_coverage import candidate_coverage
 
 JUDGED_DEPTH = 20  # candidates per query the cut-off is fit and judged on (what people see)
 ALPHAS = tuple(round(step * 0.1, 1) for step in range(11))
@@ -53,6 +54,9 @@ class Retrieved:
     non_relevant: frozenset[str] | None = None
     words: int = 1  # the query's length in words
     lexical_ceiling: float | None = None  # BM25's upper bound for the query (rank/bm25.py)
+    # Each candidate's share of the query's terms (rank/term_coverage.py); empty in caches
+    # collected before it existed.
+    coverage: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -96,6 +100,9 @@ def retrieve_one(
     if exclude is not None:
         dense.pop(exclude, None)
         lexical.pop(exclude, None)
+    keys = [key for key in names if names[key] in dense or names[key] in lexical]
+    shares = candidate_coverage(clean, keys, found, library.store, library.lexical.lexical_index)
+    coverage = {names[key]: float(share) for key, share in zip(keys, shares, strict=True)}
     return Retrieved(
         query_id,
         vector,
@@ -105,6 +112,7 @@ def retrieve_one(
         non_relevant,
         words=query_words(clean),
         lexical_ceiling=found.lexical_ceiling,
+        coverage=coverage,
     )
 
 
@@ -164,6 +172,7 @@ def judged_queries(
             np.array([query.dense.get(doc, 0.0) for doc, _ in top], dtype=np.float64),
             np.array([query.lexical.get(doc, 0.0) for doc, _ in top], dtype=np.float64),
             query.words,
+            np.array([query.coverage[doc] for doc, _ in top]) if query.coverage else None,
         )
         judged.append(JudgedQuery(vector, scores, labels, cosines, labelled, weight, pairs))
     return judged
@@ -192,9 +201,11 @@ def fit_from_sources(
     alpha_note: str,
     fitted_by: str = "likewise eval --fit-calibration",
     length_map: bool = False,
+    coverage: bool = False,
 ) -> tuple[RelevanceCalibration, list[str]]:
     """One Cosine Adapter per search method over the fit parts of all sources; `length_map`
-    adds the per-query-length Platt map to the default (convex) adapter."""
+    adds the per-query-length Platt map to the default (convex) adapter, with its term
+    coverage weights when `coverage`."""
     notes = [alpha_note]
     adapters = {}
     for method in METHODS:
@@ -206,6 +217,7 @@ def fit_from_sources(
             fold_of=folds,
             group_of=groups,
             length_map=LENGTH_EDGES if method == "convex" and length_map else (),
+            coverage=coverage,
         )
         adapters[method] = adapter
         notes.append(f"{method}: {note}")

@@ -110,13 +110,15 @@ def choose_and_fit_adapter(
     fold_of: Sequence[int] | None = None,
     group_of: Sequence[str] | None = None,
     length_map: tuple[int, ...] = (),
+    coverage: bool = False,
 ) -> tuple[CosineAdapter, str]:
     """Pick features and L2 strength by 2-fold cross-validation, then fit on all. The choice
     minimises held-out-fold log loss plus the mean ECE over the sources (`group_of` names each
     query's source; default one source). `fold_of` gives each query's fold (0 or 1; default:
     alternate positions). BM25 alone retrieves no dense cosines, so its features cannot use
     them. With `length_map` edges, the chosen adapter also gets a per-length Platt map of its
-    logit fit on the out-of-fold logits of the same folds (evaluate/length_map.py)."""
+    logit fit on the out-of-fold logits of the same folds (evaluate/length_map.py), with a term
+    coverage weight per bucket when `coverage`."""
     folds_of = list(fold_of) if fold_of is not None else [i % 2 for i in range(len(judged))]
     groups_of = list(group_of) if group_of is not None else ["all"] * len(judged)
     halves = [
@@ -156,8 +158,10 @@ def choose_and_fit_adapter(
             groups_of,
             lambda train: _fit_variant(train, model_id, score_kind, variant, l2),
             length_map,
+            coverage,
         )
         extra = f", length map over {length_map} words (out-of-fold, sources equal)"
+        extra += " with term coverage" if coverage else ""
     described = feature_set if score_source == "method" else f"{feature_set}, cosine scores"
     if pair_set:
         described += f", pair features {pair_set}"

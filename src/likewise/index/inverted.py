@@ -110,19 +110,28 @@ class InvertedIndex:
             found[part][hit] = frequencies[slots[hit]]
         return found
 
-    def arxiv_ids_for_keys(self, keys: Sequence[int]) -> dict[int, str]:
-        """The arXiv ids of the live papers among these keys, from the index alone."""
+    def rows_for_keys(self, keys: Sequence[int]) -> IntArray:
+        """The live global row of each key, -1 where the index has no live paper for it."""
         if self._key_order is None:
             live_rows = np.flatnonzero(self.live)
             order = np.argsort(self.keys[live_rows], kind="stable")
             self._key_order = (self.keys[live_rows][order], live_rows[order])
         sorted_keys, rows = self._key_order
         wanted = np.asarray(keys, dtype=np.int64)
+        found: IntArray = np.full(len(wanted), -1, dtype=np.int64)
         if not len(sorted_keys) or not len(wanted):
-            return {}
+            return found
         slots = np.searchsorted(sorted_keys, wanted).clip(max=len(sorted_keys) - 1)
-        found = sorted_keys[slots] == wanted
-        hit_rows = rows[slots[found]]
+        hit = sorted_keys[slots] == wanted
+        found[hit] = rows[slots[hit]]
+        return found
+
+    def arxiv_ids_for_keys(self, keys: Sequence[int]) -> dict[int, str]:
+        """The arXiv ids of the live papers among these keys, from the index alone."""
+        wanted = np.asarray(keys, dtype=np.int64)
+        all_rows = self.rows_for_keys(keys)
+        found = all_rows >= 0
+        hit_rows = all_rows[found]
         split = self.main.row_count
         in_main = hit_rows < split
         encoded = np.empty(len(hit_rows), dtype=object)

@@ -7,7 +7,8 @@ absolute dense cosines of its best candidates, its top raw scores; a(q) = exp(.)
 mapping is increasing), fit with binary cross-entropy on judged (query, retrieved document)
 pairs; then one global threshold. An extension here adds pair features (the candidate's BM25
 score and the query's length in words) to the logit, and a per-length-bucket Platt map of the
-logit (Platt, "Probabilistic Outputs for Support Vector Machines", 1999); fitting lives in
+logit (Platt, "Probabilistic Outputs for Support Vector Machines", 1999) with a term for the
+share of the query's terms the candidate holds (rank/term_coverage.py); fitting lives in
 cosine_adapter_fit.py and evaluate/cutoff_choice.py.
 """
 
@@ -97,11 +98,14 @@ def pair_features(
 @dataclass(frozen=True, slots=True)
 class PairInputs:
     """What pair features need, aligned with the scored candidates: each one's dense cosine
-    (0 where it has none) and BM25 score (0 where it matched no word), and the query's words."""
+    (0 where it has none) and BM25 score (0 where it matched no word), the query's words, and
+    the share of the query's terms each one's title or abstract holds (rank/term_coverage.py;
+    None where not computed, which an adapter with a coverage term refuses)."""
 
     cosines: FloatArray
     lexical: FloatArray
     words: int
+    coverage: FloatArray | None = None
 
 
 def needs_dense(feature_set: str) -> bool:
@@ -177,6 +181,13 @@ class CosineAdapter:
     map_edges: tuple[int, ...] = ()
     map_scale: FloatArray = field(default_factory=lambda: np.zeros(0))
     map_shift: FloatArray = field(default_factory=lambda: np.zeros(0))
+    # Per bucket, the weight of the candidate's term coverage added after the map (empty: none).
+    map_coverage: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def needs_coverage(self) -> bool:
+        """Whether probabilities need each candidate's term coverage (PairInputs.coverage)."""
+        return self.map_coverage.size > 0
 
     @property
     def needs_pairs(self) -> bool:
@@ -257,6 +268,10 @@ class CosineAdapter:
         if self.map_edges:
             bucket = length_bucket(self.map_edges, pairs.words)
             logits = self.map_scale[bucket] * logits + self.map_shift[bucket]
+            if self.needs_coverage:
+                if pairs.coverage is None or pairs.coverage.size != values.size:
+                    raise ValueError("this adapter needs each candidate's term coverage")
+                logits = logits + self.map_coverage[bucket] * pairs.coverage
         result: FloatArray = logits
         return result
 
@@ -279,6 +294,7 @@ class CosineAdapter:
             "map_edges": list(self.map_edges),
             "map_scale": self.map_scale.tolist(),
             "map_shift": self.map_shift.tolist(),
+            "map_coverage": self.map_coverage.tolist(),
         }
 
     @classmethod
@@ -301,6 +317,7 @@ class CosineAdapter:
             map_edges=tuple(int(edge) for edge in data.get("map_edges", [])),
             map_scale=np.asarray(data.get("map_scale", []), dtype=np.float64),
             map_shift=np.asarray(data.get("map_shift", []), dtype=np.float64),
+            map_coverage=np.asarray(data.get("map_coverage", []), dtype=np.float64),
         )
 
 

@@ -27,6 +27,7 @@ from likewise.rank.fusion_rrf import reciprocal_rank_fusion
 from likewise.rank.lexical import LexicalSource
 from likewise.rank.query import QueryError, arxiv_id_in, validate_query
 from likewise.rank.retrieval import Candidates, StageClock, retrieve_candidates
+from likewise.rank.term_coverage import candidate_coverage
 from likewise.store.base import CatalogStore
 
 METHODS = ("bm25", "dense", "rrf", "convex")
@@ -150,7 +151,10 @@ def hybrid_search(
         notice = "no candidate has a vector yet, so the scores are not relevance probabilities"
     if adapter is not None:
         shown = clock.run(
-            "calibrate", lambda: _probabilities(adapter, text, query_vector, ranked, dense, lexical)
+            "calibrate",
+            lambda: _probabilities(
+                adapter, text, ranked, found, _CoverageSource(store, lexical_index)
+            ),
         )
     else:
         shown = raw
@@ -202,25 +206,38 @@ def hybrid_search(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _CoverageSource:
+    """Where the candidates' term coverage is read from (rank/term_coverage.py)."""
+
+    store: CatalogStore
+    lexical_index: LexicalSource | None
+
+
 def _probabilities(
     adapter: CosineAdapter,
     text: str,
-    query_vector: npt.NDArray[np.float32],
     ranked: list[tuple[int, float]],
-    dense: dict[int, float],
-    lexical: dict[int, float],
+    found: Candidates,
+    source: _CoverageSource,
 ) -> npt.NDArray[np.float64]:
     """Each ranked candidate's relevance probability; a candidate without a vector yet has
     cosine 0 (it has no dense evidence)."""
+    dense, lexical = found.dense, found.lexical
     raw = np.array([score for _, score in ranked], dtype=np.float64)
     pairs = None
     if adapter.needs_pairs:
+        keys = [key for key, _ in ranked]
+        coverage = None
+        if adapter.needs_coverage:
+            coverage = candidate_coverage(text, keys, found, source.store, source.lexical_index)
         pairs = PairInputs(
-            np.array([dense.get(key, 0.0) for key, _ in ranked], dtype=np.float64),
-            np.array([lexical.get(key, 0.0) for key, _ in ranked], dtype=np.float64),
+            np.array([dense.get(key, 0.0) for key in keys], dtype=np.float64),
+            np.array([lexical.get(key, 0.0) for key in keys], dtype=np.float64),
             query_words(text),
+            coverage,
         )
-    return adapter.probabilities(query_vector, raw, list(dense.values()), pairs)
+    return adapter.probabilities(found.query_vector, raw, list(dense.values()), pairs)
 
 
 def _named_page(
