@@ -7,6 +7,7 @@ and print a 10-bin reliability table and the ECE of every held-out part.
     python bench/calibration_judged.py fit OUT   # fit on the fit parts, write OUT, then report
     python bench/calibration_judged.py fit OUT --no-length-map   # the fit before the length map
     python bench/calibration_judged.py fit OUT --coverage   # the map with term coverage (not kept)
+    python bench/calibration_judged.py fit OUT --only bm25   # refit one method, keep the others
 
 Sources: SciFact (fit/held-out claims, shared vectors), CSFCube (shared vectors), the judged
 arXiv set (queries-fit.tsv / queries-heldout.tsv over the 996-paper first-run slice; grade 1 and
@@ -147,9 +148,13 @@ def fit(
     arxiv_weight: float | None = None,
     length_map: bool = True,
     coverage: bool = False,
+    only: list[str] | None = None,
 ) -> None:
+    from dataclasses import replace
+
     from likewise.evaluate.collections import load_scifact
     from likewise.evaluate.cutoff import JudgedSource, fit_from_sources, tune_convex_alpha
+    from likewise.rank.cosine_adapter import BUNDLED_CALIBRATION, RelevanceCalibration
 
     parts = _parts()
     weights = dict(WEIGHTS)
@@ -171,6 +176,13 @@ def fit(
         length_map=length_map,
         coverage=coverage,
     )
+    if only:  # the bundled file with only these methods' adapters replaced by the refit
+        bundled = RelevanceCalibration.load(BUNDLED_CALIBRATION)
+        kept = {m: a for m, a in bundled.adapters.items() if m not in only}
+        refit = {m: calibration.adapters[m] for m in only}
+        named = [note for note in notes if note.split(":")[0] in only]
+        provenance = f"{bundled.provenance}; then {', '.join(only)} refit alone: {'; '.join(named)}"
+        calibration = replace(bundled, adapters={**kept, **refit}, provenance=provenance)
     calibration.save(out)
     print("\n".join(notes))
     report(out, methods)
@@ -195,6 +207,12 @@ def main() -> None:
         action="store_true",
         help="fit: give the length map a term coverage weight per bucket (docs/search.md)",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=("bm25", "dense", "rrf", "convex"),
+        help="fit: replace only this method's adapter in the bundled file (repeatable)",
+    )
     arguments = parser.parse_args()
     methods = arguments.method or ["convex"]
     if arguments.step == "collect":
@@ -210,6 +228,7 @@ def main() -> None:
             arguments.arxiv_weight,
             not arguments.no_length_map,
             arguments.coverage,
+            arguments.only,
         )
 
 

@@ -1,6 +1,7 @@
 """The displayed probability means the same whatever the catalog size: the same query and paper
-get the same probability in a 1,000-paper catalog and in one 9x larger (real model, shared
-vectors of CSFCube's CS papers and SciFact's biomedical ones, no embedding of documents)."""
+get the same probability in a 1,000-paper catalog and in one 9x larger, by the default fusion
+and by BM25 alone (real model, shared vectors of CSFCube's CS papers and SciFact's biomedical
+ones, no embedding of documents)."""
 
 from __future__ import annotations
 
@@ -56,18 +57,20 @@ def catalogs(
         yield small_library, large_library
 
 
-def _probabilities(library: Library, query: str) -> dict[str, float]:
-    result = library.search.search(query, limit=100, apply_cutoff=False)
+def _probabilities(library: Library, query: str, fusion: str) -> dict[str, float]:
+    result = library.search.search(query, limit=100, apply_cutoff=False, fusion=fusion)
     assert result.calibrated, result.notice
     return {hit.arxiv_id: hit.score for hit in result.hits}
 
 
+@pytest.mark.parametrize("fusion", ["convex", "bm25"])
 @pytest.mark.parametrize("query", QUERIES)
 def test_a_paper_has_the_same_probability_in_a_small_and_a_nine_times_larger_catalog(
-    catalogs: tuple[Library, Library], query: str
+    catalogs: tuple[Library, Library], query: str, fusion: str
 ) -> None:
     small, large = catalogs
-    in_small, in_large = _probabilities(small, query), _probabilities(large, query)
+    in_small = _probabilities(small, query, fusion)
+    in_large = _probabilities(large, query, fusion)
     shared = set(in_small) & set(in_large)
     assert len(shared) >= 10, "the two catalogs' candidates should overlap"
     for arxiv_id in shared:

@@ -11,7 +11,7 @@ import numpy as np
 
 from likewise.evaluate.length_map import with_length_map
 from likewise.evaluate.runs import EvaluationError
-from likewise.rank.cosine_adapter import FEATURE_SETS, CosineAdapter, JudgedQuery, needs_dense
+from likewise.rank.cosine_adapter import FEATURE_SETS, CosineAdapter, JudgedQuery
 from likewise.rank.cosine_adapter_fit import fit_cosine_adapter
 
 L2_STRENGTHS = (1e-2, 1e-1, 0.3, 1.0, 3.0, 10.0, 30.0)
@@ -20,17 +20,18 @@ Variant = tuple[str, str, str]  # (query feature set, score source, pair feature
 
 
 def adapter_variants(score_kind: str) -> list[Variant]:
-    """The adapters cross-validation chooses among. Searches shown to people (the fused
-    methods) must mean the same in a catalog of 1,000 papers or 75,000, so their adapters may
-    only use what does not depend on the rest of the catalog: the query (its vector and
-    length) and the candidate's own cosine and BM25 score; fused scores are normalised per
-    query and the best cosines rise with catalog size. BM25 alone and dense alone (whose
-    (a(q), b(q)) digests use directly) choose among every query feature set on their scores;
-    BM25 has no dense cosines to use."""
+    """The adapters cross-validation chooses among. Searches shown to people must mean the
+    same in a catalog of 1,000 papers or 75,000, so their adapters may only use what does not
+    depend on the rest of the catalog: the query (its vector and length) and the candidate's
+    own cosine and BM25 score; fused scores are normalised per query and the best cosines rise
+    with catalog size. BM25 alone reads the candidate's cosine only (its raw scores and their
+    idf grow with the catalog). Dense alone, whose (a(q), b(q)) digests use directly, chooses
+    among every query feature set on its cosines."""
     if score_kind in ("convex", "rrf"):
         return [("embedding+length", "cosine", "bm25"), ("embedding+length", "cosine", "")]
-    usable = [fs for fs in FEATURE_SETS if score_kind != "bm25" or not needs_dense(fs)]
-    return [(fs, "method", "") for fs in usable or ["scores"]]
+    if score_kind == "bm25":
+        return [("embedding+length", "cosine", "")]
+    return [(fs, "method", "") for fs in FEATURE_SETS]
 
 
 def _predictions(

@@ -26,7 +26,6 @@ from likewise.models import Paper, SearchFilters
 from likewise.rank.lexical import LexicalCandidates, LexicalSource, lexical_candidates
 from likewise.store.base import CatalogStore
 
-FUSED_METHODS = ("rrf", "convex")
 # Run BM25 in a worker thread beside the query embedding (bench/search.py --serial-lexical
 # measures the alternative).
 LEXICAL_IN_PARALLEL = True
@@ -98,12 +97,12 @@ def retrieve_candidates(
     lexical_index: LexicalSource | None = None,
     prefetch: range = range(0),
 ) -> Candidates:
-    """The top `depth` of each side the method uses; for the hybrids, lexical-only candidates
-    also get their exact cosine. `prefetch`: the lexical ranks (0 = best) whose papers to
-    read while the dense side runs (only when BM25 runs beside it)."""
+    """The top `depth` of each side the method uses; lexical candidates also get their exact
+    cosine (fusion and the calibrated score read it). `prefetch`: the lexical ranks (0 =
+    best) whose papers to read while the dense side runs (only when BM25 runs beside it)."""
     clock = StageClock()
     uses_lexical, uses_dense = method != "dense", method != "bm25"
-    wants_cosines = method in FUSED_METHODS
+    wants_cosines = uses_lexical  # the calibrated score reads each candidate's own cosine
     vector_ready: Future[npt.NDArray[np.float32]] = Future()
     dense_done = threading.Event()
     lexical_future: Future[_LexicalSide] | None = None
