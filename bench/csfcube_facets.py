@@ -14,9 +14,9 @@ Rows, each a ratio against plain cosine:
   whole-paper TF-IDF cosine (idf from CatalogRarity over CSFCube's 4,205 papers), each min-max
   normalised over the pool, over a w x v grid; plus the previous default (raw blend, no lexical
   part) and the default before runner-up labels (argmax labels only);
-- where the gap lies: the default blend with the query split into CSFCube's own sentences,
-  pooled from the one pass or embedded alone (candidates likewise), with the classifier's
-  argmax labels or CSFCube's hand labels.
+- where the gap lies: the blend (v 0.2, min-max, w 0.3 or 0.5) with the query split into
+  CSFCube's own sentences, pooled from the one pass or embedded alone (candidates likewise),
+  with the classifier's argmax labels or CSFCube's hand labels.
   The row is chosen on the "fit" half of the dev queries (query papers in sorted order, every
   other one) and reported on the other half and on all 24.
 
@@ -260,21 +260,23 @@ def main() -> int:
     own_pooled = dict(zip(papers, query_spans, strict=True))
     shipped_labels = label_sets["shipped labels"]
     predicted_own = label_sets["predicted labels (classifier)"]
-    for name, query_vectors, candidates, labels in (
-        ("own split, pooled, classifier labels", own_pooled, p_sentences, predicted_own),
-        ("own split, pooled, CSFCube's labels", own_pooled, p_sentences, shipped_labels),
-        ("own split, alone, classifier labels", alone, alone, predicted_own),
-        ("own split, alone, CSFCube's labels", alone, alone, shipped_labels),
-    ):
-        runs[f"default blend, {name}"] = facet_run(
-            p_whole,
-            candidates,
-            labels,
-            DEFAULT_AGGREGATION,
-            *default,
-            DEFAULT_NORMALISATION,
-            query_sentences=query_vectors,
-        )
+    for weight in (DEFAULT_FACET_WEIGHT, 0.5):
+        for name, query_vectors, candidates, labels in (
+            ("pooled, classifier labels", own_pooled, p_sentences, predicted_own),
+            ("pooled, CSFCube's labels", own_pooled, p_sentences, shipped_labels),
+            ("alone, classifier labels", alone, alone, predicted_own),
+            ("alone, CSFCube's labels", alone, alone, shipped_labels),
+        ):
+            runs[f"own split, w {weight}, {name}"] = facet_run(
+                p_whole,
+                candidates,
+                labels,
+                DEFAULT_AGGREGATION,
+                weight,
+                DEFAULT_LEXICAL_WEIGHT,
+                DEFAULT_NORMALISATION,
+                query_sentences=query_vectors,
+            )
 
     baseline = ndcg(qrels, runs["cosine"], queries)
     print(f"{'run':<44}{'all 24':>8}{'vs cosine':>11}{'fit':>7}{'check':>7}", end="")

@@ -1,7 +1,7 @@
 """The displayed probability means the same whatever the catalog size: the same query and paper
-get the same probability in a 1,000-paper catalog and in one 9x larger, by the default fusion
-and by BM25 alone (real model, shared vectors of CSFCube's CS papers and SciFact's biomedical
-ones, no embedding of documents)."""
+get the same probability in a 1,000-paper catalog and in one 9x larger, by the default fusion,
+by RRF and by BM25 alone (real model, shared vectors of CSFCube's CS papers and SciFact's
+biomedical ones, no embedding of documents)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def _probabilities(library: Library, query: str, fusion: str) -> dict[str, float
     return {hit.arxiv_id: hit.score for hit in result.hits}
 
 
-@pytest.mark.parametrize("fusion", ["convex", "bm25"])
+@pytest.mark.parametrize("fusion", ["convex", "rrf", "bm25"])
 @pytest.mark.parametrize("query", QUERIES)
 def test_a_paper_has_the_same_probability_in_a_small_and_a_nine_times_larger_catalog(
     catalogs: tuple[Library, Library], query: str, fusion: str

@@ -34,6 +34,9 @@ from likewise.rank.retrieval import retrieve_candidates
 from likewise.rank.search import METHODS, SearchPlan, fuse_candidates, short_query_ceiling
 from likewise.rank.term_coverage import candidate_coverage
 
+# The methods whose adapter gets the per-query-length map (the fused ones, shown by default).
+MAPPED_METHODS = ("convex", "rrf")
+
 JUDGED_DEPTH = 20  # candidates per query the cut-off is fit and judged on (what people see)
 ALPHAS = tuple(round(step * 0.1, 1) for step in range(11))
 _RRF_K = SearchPlan(method="rrf").rrf_k
@@ -204,7 +207,7 @@ def fit_from_sources(
     coverage: bool = False,
 ) -> tuple[RelevanceCalibration, list[str]]:
     """One Cosine Adapter per search method over the fit parts of all sources; `length_map`
-    adds the per-query-length Platt map to the default (convex) adapter, with its term
+    adds the per-query-length Platt map to the fused methods' adapters, with its term
     coverage weights when `coverage`."""
     notes = [alpha_note]
     adapters = {}
@@ -216,7 +219,7 @@ def fit_from_sources(
             score_kind=method,
             fold_of=folds,
             group_of=groups,
-            length_map=LENGTH_EDGES if method == "convex" and length_map else (),
+            length_map=LENGTH_EDGES if method in MAPPED_METHODS and length_map else (),
             coverage=coverage,
         )
         adapters[method] = adapter

@@ -23,13 +23,13 @@ def adapter_variants(score_kind: str) -> list[Variant]:
     """The adapters cross-validation chooses among. Searches shown to people must mean the
     same in a catalog of 1,000 papers or 75,000, so their adapters may only use what does not
     depend on the rest of the catalog: the query (its vector and length) and the candidate's
-    own cosine and BM25 score; fused scores are normalised per query and the best cosines rise
-    with catalog size. BM25 alone reads the candidate's cosine only (its raw scores and their
-    idf grow with the catalog). Dense alone, whose (a(q), b(q)) digests use directly, chooses
-    among every query feature set on its cosines."""
-    if score_kind in ("convex", "rrf"):
+    own cosine (and, for the default, its BM25 score, which its CV has not chosen); fused
+    scores are normalised per query and the best cosines rise with catalog size. RRF and BM25
+    alone read the cosine only (BM25 scores and their idf grow with the catalog). Dense alone,
+    whose (a(q), b(q)) digests use directly, chooses among every query feature set."""
+    if score_kind == "convex":
         return [("embedding+length", "cosine", "bm25"), ("embedding+length", "cosine", "")]
-    if score_kind == "bm25":
+    if score_kind in ("rrf", "bm25"):
         return [("embedding+length", "cosine", "")]
     return [(fs, "method", "") for fs in FEATURE_SETS]
 
