@@ -279,10 +279,9 @@ def test_an_empty_catalog_says_nothing_matched_rather_than_no_good_matches(store
     assert result.notice == "no papers matched the query"
 
 
-def _no_word_calibration(model_id: str) -> RelevanceCalibration:
-    """A pair adapter whose logit is 0.2 - 20 * log(1 + bm25): a candidate passes the cut-off
-    exactly when it matched no word of the query, whatever its fused rank (contrived, so that
-    the best-ranked candidates fail and later ones pass)."""
+def _cosine_blind_calibration(model_id: str, offset: float, **extra: Any) -> RelevanceCalibration:
+    """A convex adapter on cosine scores whose slope is ~0, so that only `offset` and the pair
+    or map terms in `extra` decide the probability."""
     width = FakeEmbedder().dimension + 1  # the query vector and its length
     adapter = CosineAdapter(
         model_id=model_id,
@@ -293,14 +292,21 @@ def _no_word_calibration(model_id: str) -> RelevanceCalibration:
         slope_weights=np.zeros(width),
         slope_bias=-30.0,  # a(q) ~ 0: the cosine itself does not count
         offset_weights=np.zeros(width),
-        offset_bias=0.2,
+        offset_bias=offset,
         score_source="cosine",
-        pair_set="bm25",
-        pair_mean=np.zeros(3),
-        pair_scale=np.ones(3),
-        pair_weights=np.array([0.0, -20.0, 0.0]),
+        **extra,
     )
     return RelevanceCalibration(model_id, 0.5, {"convex": adapter})
+
+
+def _no_word_calibration(model_id: str) -> RelevanceCalibration:
+    """A pair adapter whose logit is 0.2 - 20 * log(1 + bm25): a candidate passes the cut-off
+    exactly when it matched no word of the query, whatever its fused rank (contrived, so that
+    the best-ranked candidates fail and later ones pass)."""
+    pairs = {"pair_mean": np.zeros(3), "pair_scale": np.ones(3)}
+    return _cosine_blind_calibration(
+        model_id, 0.2, pair_set="bm25", pair_weights=np.array([0.0, -20.0, 0.0]), **pairs
+    )
 
 
 def test_a_pair_adapter_keeps_the_passing_hits_in_ranking_order_even_past_failing_ones(
@@ -323,24 +329,10 @@ def test_a_pair_adapter_keeps_the_passing_hits_in_ranking_order_even_past_failin
 def _coverage_calibration(model_id: str) -> RelevanceCalibration:
     """A mapped adapter whose logit is -0.6 + 1.0 * term coverage: a candidate passes the
     cut-off exactly when its title or abstract holds every term of the query."""
-    width = FakeEmbedder().dimension + 1
-    adapter = CosineAdapter(
-        model_id=model_id,
-        score_kind="convex",
-        feature_set="embedding+length",
-        feature_mean=np.zeros(width),
-        feature_scale=np.ones(width),
-        slope_weights=np.zeros(width),
-        slope_bias=-30.0,  # a(q) ~ 0: the cosine itself does not count
-        offset_weights=np.zeros(width),
-        offset_bias=-0.6,
-        score_source="cosine",
-        map_edges=(9,),
-        map_scale=np.ones(2),
-        map_shift=np.zeros(2),
-        map_coverage=np.ones(2),
+    identity = {"map_scale": np.ones(2), "map_shift": np.zeros(2)}
+    return _cosine_blind_calibration(
+        model_id, -0.6, map_edges=(9,), map_coverage=np.ones(2), **identity
     )
-    return RelevanceCalibration(model_id, 0.5, {"convex": adapter})
 
 
 @pytest.mark.parametrize("from_index", [True, False], ids=["inverted index", "paper texts"])
