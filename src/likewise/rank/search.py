@@ -152,9 +152,7 @@ def hybrid_search(
     if adapter is not None:
         shown = clock.run(
             "calibrate",
-            lambda: _probabilities(
-                adapter, text, ranked, found, _CoverageSource(store, lexical_index)
-            ),
+            lambda: _probabilities(adapter, text, ranked, found, store, lexical_index),
         )
     else:
         shown = raw
@@ -206,23 +204,17 @@ def hybrid_search(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _CoverageSource:
-    """Where the candidates' term coverage is read from (rank/term_coverage.py)."""
-
-    store: CatalogStore
-    lexical_index: LexicalSource | None
-
-
 def _probabilities(
     adapter: CosineAdapter,
     text: str,
     ranked: list[tuple[int, float]],
     found: Candidates,
-    source: _CoverageSource,
+    store: CatalogStore,
+    lexical_index: LexicalSource | None,
 ) -> npt.NDArray[np.float64]:
     """Each ranked candidate's relevance probability; a candidate without a vector yet has
-    cosine 0 (it has no dense evidence)."""
+    cosine 0 (it has no dense evidence). The store and lexical index are read only for an
+    adapter with term coverage weights."""
     dense, lexical = found.dense, found.lexical
     raw = np.array([score for _, score in ranked], dtype=np.float64)
     pairs = None
@@ -230,7 +222,7 @@ def _probabilities(
         keys = [key for key, _ in ranked]
         coverage = None
         if adapter.needs_coverage:
-            coverage = candidate_coverage(text, keys, found, source.store, source.lexical_index)
+            coverage = candidate_coverage(text, keys, found, store, lexical_index)
         pairs = PairInputs(
             np.array([dense.get(key, 0.0) for key in keys], dtype=np.float64),
             np.array([lexical.get(key, 0.0) for key in keys], dtype=np.float64),
